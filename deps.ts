@@ -1,0 +1,8 @@
+/**
+ * The one place that names the runtime built-ins standing in for `@std` (which lives on JSR,
+ * unreachable from our machines). Swapping to `@std` later changes this file only.
+ *
+ * @module
+ */
+export { deflate, deflateSync, inflateSync } from "node:zlib";
+export { parseArgs } from "node:util";
