@@ -19,6 +19,8 @@ export interface Sample {
   tensors: Record<string, Tensor>;
   /** Where the sample came from (a file path), for messages. */
   origin?: string;
+  /** Non-fatal notes about this sample (e.g. float16 overflow under policy "warn"). */
+  warnings?: string[];
 }
 
 /** A sample that could not be read or processed; it goes to the error log, never stops a run. */
