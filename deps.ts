@@ -4,5 +4,12 @@
  *
  * @module
  */
-export { deflate, deflateSync, inflateSync } from "node:zlib";
+export {
+  crc32,
+  deflate,
+  deflateRawSync,
+  deflateSync,
+  inflateRawSync,
+  inflateSync,
+} from "node:zlib";
 export { parseArgs } from "node:util";
