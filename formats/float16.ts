@@ -35,9 +35,11 @@ export interface Float16Result {
  *
  * @example
  * ```ts
- * import { toFloat16 } from "./float16.ts";
- * const { data, overflowed } = toFloat16(new Float32Array([1.5, 70000]), "clamp");
- * if (data[0] !== 1.5 || data[1] !== 65504 || overflowed !== 1) throw new Error("unexpected");
+ * const policy: Float16Overflow = "clamp";
+ * if (!FLOAT16_OVERFLOW_POLICIES.includes(policy)) throw new Error("unknown policy");
+ * const result: Float16Result = toFloat16(new Float32Array([1.5, 70000]), policy);
+ * if (result.data[0] !== 1.5) throw new Error("1.5 is exact in float16");
+ * if (result.data[1] !== FLOAT16_MAX || result.overflowed !== 1) throw new Error("clamped");
  * ```
  */
 export function toFloat16(

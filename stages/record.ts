@@ -21,6 +21,13 @@ export interface Sample {
   origin?: string;
   /** Non-fatal notes about this sample (e.g. float16 overflow under policy "warn"). */
   warnings?: string[];
+  /**
+   * Bytes of the tensors as they entered the pipeline, set by a stage that changed their size
+   * (Float16Stream); absent means the tensors' own byte lengths.
+   */
+  inputBytes?: number;
+  /** Dtype of each tensor as it entered the pipeline, set by a stage that converted it. */
+  inputDTypes?: Record<string, DType>;
 }
 
 /** A sample that could not be read or processed; it goes to the error log, never stops a run. */
