@@ -1,0 +1,41 @@
+/**
+ * {@linkcode migrate}: a legacy NPZ cache (one `.npz` per sample) to an HDF5 cache, through the
+ * standard pipeline. Resumable: keys already in the target's index are not even read.
+ *
+ * @module
+ */
+import type { DatasetPlugin } from "../plugins/plugin.ts";
+import { getPlugin } from "../plugins/registry.ts";
+import { NpzSource } from "../stages/npz_source.ts";
+import {
+  indexedKeys,
+  pack,
+  type PackOptions,
+  resolvePreprocessing,
+  type RunReport,
+} from "./pack.ts";
+
+/** Options of {@linkcode migrate}. */
+export interface MigrateOptions extends PackOptions {
+  /** The legacy cache: `<npzDir>/<key>.npz`. */
+  npzDir: string;
+  /** The HDF5 cache to create or continue. */
+  processedDir: string;
+  /** Dataset plugin (decides which files and their keys): a registered name, a module path, or a plugin. */
+  plugin: string | DatasetPlugin;
+}
+
+/** Migrates a legacy NPZ cache into an HDF5 cache and reports what happened. */
+export async function migrate(options: MigrateOptions): Promise<RunReport> {
+  const plugin = typeof options.plugin === "string"
+    ? await getPlugin(options.plugin)
+    : options.plugin;
+  const p = resolvePreprocessing(options.preprocessing);
+  const done = p.overwrite_existing ? new Set<string>() : indexedKeys(options.processedDir);
+  const source = new NpzSource(options.npzDir, {
+    plugin,
+    skip: (key) => done.has(key),
+    readAhead: p.prefetch_size,
+  });
+  return await pack(source, options.processedDir, { dataset: plugin.name, ...options });
+}

@@ -1,0 +1,137 @@
+/**
+ * {@linkcode pack}: the default write pipeline from a configuration. Any source of samples goes
+ * through Float16Stream, DeflateStream and a ShardSink into a processed_dir.
+ *
+ * @module
+ */
+import { defaultConfig, type Preprocessing } from "../config.ts";
+import { INDEX_FILE, parseIndex, shardNumber } from "../formats/shard_index.ts";
+import { DeflateStream } from "../stages/deflate_stream.ts";
+import { Float16Stream } from "../stages/float16_stream.ts";
+import { join } from "../stages/path.ts";
+import type { Sample, SampleFailure } from "../stages/record.ts";
+import { ShardSink, type SinkReport, type SinkStats } from "../stages/shard_sink.ts";
+
+/** Options of {@linkcode pack}. */
+export interface PackOptions {
+  /** `preprocessing` settings; missing keys take the defaults of `preprocess_config.json`. */
+  preprocessing?: Partial<Preprocessing>;
+  /** Dataset name for `metadata.json`. */
+  dataset?: string;
+  /** Called after every sample. */
+  onProgress?: (stats: Readonly<SinkStats>) => void;
+  /** Called for each warning (float16 overflow, overwritten samples, ...). */
+  onWarning?: (message: string) => void;
+}
+
+/** What a finished run reports. */
+export interface RunReport extends SinkReport {
+  /** Samples stored by this run (= `written`). */
+  samples: number;
+  /** Wall-clock seconds. */
+  seconds: number;
+  /** Bytes of all shard files in the processed_dir after the run. */
+  outputBytes: number;
+  /** Deflate workers used. */
+  workers: number;
+}
+
+/** Full preprocessing settings: `partial` over the defaults. */
+export function resolvePreprocessing(partial: Partial<Preprocessing> = {}): Preprocessing {
+  const defaults = defaultConfig().preprocessing;
+  return {
+    ...defaults,
+    ...partial,
+    mel_config: { ...defaults.mel_config, ...partial.mel_config },
+  };
+}
+
+/**
+ * Deflate workers for `num_save_workers`: no more than the machine has cores, since a worker
+ * beyond that only adds overhead (DESIGN.md, measured facts).
+ */
+export function deflateWorkers(numSaveWorkers: number): number {
+  const cores = navigator.hardwareConcurrency || 2;
+  return Math.max(1, Math.min(numSaveWorkers, cores));
+}
+
+/** Keys already in the processed_dir's index (empty when there is none yet). */
+export function indexedKeys(processedDir: string): Set<string> {
+  const path = join(processedDir, INDEX_FILE);
+  try {
+    return new Set(Object.keys(parseIndex(Deno.readTextFileSync(path), path).sample_index));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return new Set();
+    throw e;
+  }
+}
+
+/** Bytes of the shard files in a processed_dir. */
+export function shardBytes(processedDir: string): number {
+  let total = 0;
+  for (const entry of Deno.readDirSync(processedDir)) {
+    if (entry.isFile && shardNumber(entry.name) !== undefined) {
+      total += Deno.statSync(join(processedDir, entry.name)).size;
+    }
+  }
+  return total;
+}
+
+/**
+ * Writes every sample of `source` into `processedDir` (resuming it when it has an index), with
+ * float16 conversion, chunking and deflate as `preprocessing` says.
+ *
+ * @example
+ * ```ts ignore
+ * const report = await pack(ReadableStream.from(samples), "out/ljspeech", {
+ *   preprocessing: { samples_per_hdf5: 1000 },
+ * });
+ * console.log(report.written, report.shards);
+ * ```
+ */
+export async function pack(
+  source: ReadableStream<Sample | SampleFailure>,
+  processedDir: string,
+  options: PackOptions = {},
+): Promise<RunReport> {
+  const p = resolvePreprocessing(options.preprocessing);
+  const workers = deflateWorkers(p.num_save_workers);
+  const started = performance.now();
+  const sink = new ShardSink(processedDir, {
+    samplesPerFile: p.samples_per_hdf5,
+    useFloat16: p.use_float16,
+    overwriteExisting: p.overwrite_existing,
+    checkpointInterval: p.checkpoint_interval,
+    checkpointSeconds: p.checkpoint_seconds,
+    onProgress: options.onProgress,
+    onWarning: options.onWarning,
+    metadata: {
+      dataset: options.dataset,
+      compression: "gzip",
+      compression_level: p.compression_level,
+      shuffle: p.shuffle,
+      chunk_bytes: p.chunk_bytes,
+      num_save_workers: workers,
+      created_by: "h5shard",
+    },
+  });
+  await source
+    .pipeThrough(new Float16Stream({ enabled: p.use_float16, overflow: p.float16_overflow }))
+    .pipeThrough(
+      new DeflateStream({
+        level: p.compression_level,
+        shuffle: p.shuffle,
+        workers,
+        chunkBytes: p.chunk_bytes,
+      }),
+    )
+    .pipeTo(sink);
+  const report = sink.report;
+  return {
+    ...report,
+    samples: report.written,
+    seconds: (performance.now() - started) / 1000,
+    outputBytes: shardBytes(processedDir),
+    workers,
+  };
+}

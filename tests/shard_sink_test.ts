@@ -1,0 +1,238 @@
+import { assert, assertEquals, assertRejects, assertThrows } from "./helpers/assert.ts";
+import { findH5pyPython, ignoreWithout, requireTool, runPython } from "./helpers/interop.ts";
+import { type CacheDigest, h5pyCacheDigest, tensorDigest } from "./helpers/cache_digest.ts";
+import { ShardSink, type ShardSinkOptions } from "../stages/shard_sink.ts";
+import { DeflateStream } from "../stages/deflate_stream.ts";
+import { DirLock, LOCK_FILE } from "../stages/dir_lock.ts";
+import type { Sample, SampleFailure } from "../stages/record.ts";
+import { ConfigError, LockError, SampleError } from "../errors.ts";
+import { parseIndex } from "../formats/shard_index.ts";
+
+const python = await findH5pyPython();
+const ignore = ignoreWithout(python, "python3 with h5py");
+
+/** A small sample: hidden_states (T,16) f16, mel (1,T,8) f16, an int64 vector. */
+function makeSample(key: string, seed: number): Sample {
+  const T = 1 + (seed * 7) % 23;
+  const hs = new Float16Array(T * 16).map((_, i) => Math.sin(seed * 13 + i) * 3);
+  const mel = new Float16Array(T * 8).map((_, i) => Math.cos(seed + i * 0.1) - 5);
+  const ids = BigInt64Array.from({ length: 3 }, (_, i) => BigInt(seed * 1000 + i));
+  return {
+    key,
+    tensors: {
+      hidden_states: { dtype: "float16", shape: [T, 16], data: hs },
+      mel_spectrogram: { dtype: "float16", shape: [1, T, 8], data: mel },
+      ids: { dtype: "int64", shape: [3], data: ids },
+    },
+  };
+}
+
+async function expectedDigest(samples: Sample[]): Promise<CacheDigest> {
+  const out: CacheDigest = {};
+  for (const s of samples) {
+    out[s.key] = {};
+    for (const [name, t] of Object.entries(s.tensors)) out[s.key][name] = await tensorDigest(t);
+  }
+  return out;
+}
+
+async function runSink(
+  dir: string,
+  records: (Sample | SampleFailure)[],
+  options: ShardSinkOptions,
+) {
+  const sink = new ShardSink(dir, options);
+  await ReadableStream.from(records)
+    .pipeThrough(new DeflateStream({ workers: 0, chunkBytes: 256 }))
+    .pipeTo(sink);
+  return sink.report;
+}
+
+function readIndex(dir: string) {
+  return parseIndex(Deno.readTextFileSync(`${dir}/hdf5_index.json`), dir);
+}
+
+function shardFiles(dir: string): string[] {
+  return [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".h5")).sort();
+}
+
+Deno.test({
+  name: "ShardSink rolls over at exactly samples_per_hdf5 (N-1, N, N+1 samples)",
+  ignore,
+  async fn() {
+    const py = requireTool(python, "python3 with h5py");
+    for (const n of [2, 3, 4, 7]) {
+      const dir = await Deno.makeTempDir();
+      const samples = Array.from({ length: n }, (_, i) => makeSample(`LJ001-${i}`, i));
+      const report = await runSink(dir, samples, { samplesPerFile: 3 });
+      const shards = Math.ceil(n / 3);
+      assertEquals(report.written, n);
+      assertEquals(report.shards, shards);
+      assertEquals(shardFiles(dir).length, shards);
+      const index = readIndex(dir);
+      assertEquals(index.current_file_idx, shards);
+      assertEquals(index.current_file_count, n - 3 * (shards - 1));
+      assertEquals(index.samples_per_file, 3);
+      assertEquals(
+        Object.values(index.sample_index).map((e) => e.file_idx),
+        samples.map((_, i) => 1 + Math.floor(i / 3)),
+      );
+      assertEquals(await h5pyCacheDigest(py, dir), await expectedDigest(samples));
+      const meta = JSON.parse(Deno.readTextFileSync(`${dir}/metadata.json`));
+      assertEquals([meta.storage_format, meta.num_hdf5_files, meta.total_samples], [
+        "hdf5",
+        shards,
+        n,
+      ]);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "ShardSink stores nested LibriTTS keys and non-ASCII keys as nested groups",
+  ignore,
+  async fn() {
+    const py = requireTool(python, "python3 with h5py");
+    const dir = await Deno.makeTempDir();
+    const keys = [
+      "train-clean-100/103/1240/103_1240_000001_000000",
+      "train-clean-100/103/1240/103_1240_000002_000000",
+      "train-clean-100/103/1241/103_1241_000001_000000",
+      "dev-clean/84/121123/84_121123_000007_000001",
+      "日本語/ü/😀",
+    ];
+    const samples = keys.map((k, i) => makeSample(k, i + 10));
+    await runSink(dir, samples, { samplesPerFile: 100 });
+    assertEquals(await h5pyCacheDigest(py, dir), await expectedDigest(samples));
+    const groups = await runPython(
+      py,
+      "import h5py,sys; f=h5py.File(sys.argv[1]); print(sorted(f['train-clean-100/103'].keys()))",
+      [`${dir}/features_00001.h5`],
+    );
+    assertEquals(groups.trim(), "['1240', '1241']");
+    await Deno.remove(dir, { recursive: true });
+  },
+});
+
+Deno.test({
+  name: "ShardSink resumes: indexed keys are skipped and new samples continue the last shard",
+  ignore,
+  async fn() {
+    const py = requireTool(python, "python3 with h5py");
+    const dir = await Deno.makeTempDir();
+    const all = Array.from({ length: 8 }, (_, i) => makeSample(`k${i}`, i));
+    const first = await runSink(dir, all.slice(0, 4), { samplesPerFile: 3 });
+    assertEquals([first.written, first.shards], [4, 2]);
+    const second = await runSink(dir, all, { samplesPerFile: 3 });
+    assertEquals([second.written, second.skipped, second.shards], [4, 4, 3]);
+    const index = readIndex(dir);
+    assertEquals(Object.keys(index.sample_index), all.map((s) => s.key));
+    assertEquals([index.current_file_idx, index.current_file_count], [3, 2]);
+    assertEquals(await h5pyCacheDigest(py, dir), await expectedDigest(all));
+    await Deno.remove(dir, { recursive: true });
+  },
+});
+
+Deno.test({
+  name: "ShardSink with overwriteExisting replaces a sample in place and keeps its index position",
+  ignore,
+  async fn() {
+    const py = requireTool(python, "python3 with h5py");
+    const dir = await Deno.makeTempDir();
+    await runSink(dir, [makeSample("a", 1), makeSample("b", 2)], { samplesPerFile: 5 });
+    const replaced = { ...makeSample("a", 99), key: "a" };
+    const report = await runSink(dir, [replaced, makeSample("c", 3)], {
+      samplesPerFile: 5,
+      overwriteExisting: true,
+    });
+    assertEquals(report.written, 2);
+    const index = readIndex(dir);
+    assertEquals(Object.keys(index.sample_index), ["a", "b", "c"]);
+    assertEquals(index.current_file_count, 3);
+    assertEquals(
+      await h5pyCacheDigest(py, dir),
+      await expectedDigest([replaced, makeSample("b", 2), makeSample("c", 3)]),
+    );
+    await Deno.remove(dir, { recursive: true });
+  },
+});
+
+Deno.test({
+  name: "ShardSink logs failed samples to error_log.json and error_files.txt and stores the rest",
+  ignore,
+  async fn() {
+    const py = requireTool(python, "python3 with h5py");
+    const dir = await Deno.makeTempDir();
+    const good = [makeSample("x1", 1), makeSample("x3", 3)];
+    const bad: SampleFailure = {
+      key: "x2",
+      origin: "/data/x2.npz",
+      error: new SampleError("x2", "truncated file", "/data/x2.npz"),
+    };
+    const badKey = makeSample("a/./b", 4);
+    const report = await runSink(dir, [good[0], bad, badKey, good[1]], { samplesPerFile: 10 });
+    assertEquals([report.written, report.failed], [2, 2]);
+    const log = JSON.parse(Deno.readTextFileSync(`${dir}/error_log.json`));
+    assertEquals(log.failures.map((f: { key: string }) => f.key), ["x2", "a/./b"]);
+    assert(log.failures[0].error.includes("truncated file"));
+    assertEquals(Deno.readTextFileSync(`${dir}/error_files.txt`), "/data/x2.npz\na/./b\n");
+    assertEquals(await h5pyCacheDigest(py, dir), await expectedDigest(good));
+    await Deno.remove(dir, { recursive: true });
+  },
+});
+
+Deno.test({
+  name: "ShardSink writes the index at every checkpoint_interval samples",
+  ignore,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const seen: number[] = [];
+    await runSink(dir, Array.from({ length: 5 }, (_, i) => makeSample(`s${i}`, i)), {
+      samplesPerFile: 100,
+      checkpointInterval: 2,
+      onProgress: () => {
+        try {
+          seen.push(Object.keys(readIndex(dir).sample_index).length);
+        } catch {
+          seen.push(0);
+        }
+      },
+    });
+    // onProgress runs before the checkpoint that the same sample triggers.
+    assertEquals(seen, [0, 0, 2, 2, 4]);
+    assertEquals(Object.keys(readIndex(dir).sample_index).length, 5);
+    await Deno.remove(dir, { recursive: true });
+  },
+});
+
+Deno.test("ShardSink refuses an existing cache written with another samples_per_hdf5", async () => {
+  const dir = await Deno.makeTempDir();
+  await runSink(dir, [makeSample("a", 1)], { samplesPerFile: 5 });
+  await assertRejects(
+    () => runSink(dir, [makeSample("b", 2)], { samplesPerFile: 6 }),
+    (e: unknown) => e instanceof ConfigError && e.path === "preprocessing.samples_per_hdf5",
+  );
+  await assertRejects(
+    () => runSink(dir, [makeSample("b", 2)], { samplesPerFile: 5, useFloat16: false }),
+    ConfigError,
+  );
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("DirLock refuses a second writer and takes over a lock left by a dead process", async () => {
+  const dir = await Deno.makeTempDir();
+  const lock = DirLock.acquire(dir);
+  assertThrows(() => DirLock.acquire(dir), LockError);
+  await assertRejects(() => runSink(dir, [makeSample("a", 1)], {}), LockError);
+  lock.release();
+  // A pid that cannot be alive: the lock is stale.
+  Deno.writeTextFileSync(
+    `${dir}/${LOCK_FILE}`,
+    JSON.stringify({ pid: 2 ** 22 + 7, host: Deno.hostname(), since: "then" }),
+  );
+  const report = await runSink(dir, [makeSample("a", 1)], {});
+  assertEquals(report.written, 1);
+  assertThrows(() => Deno.statSync(`${dir}/${LOCK_FILE}`), Deno.errors.NotFound);
+  await Deno.remove(dir, { recursive: true });
+});
