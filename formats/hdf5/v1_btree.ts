@@ -1,0 +1,89 @@
+/**
+ * Version 1 B-tree nodes (spec §III.A.1), built bottom-up in one pass: all leaves, then each
+ * higher level, root last. Every node has a fixed size, so node k of a level sits at
+ * `levelBase + k * nodeSize` and sibling and child pointers are known before writing.
+ *
+ * @module
+ */
+import { ByteWriter } from "./byte_writer.ts";
+import { BTREE_HEADER_SIZE, UNDEF } from "./constants.ts";
+
+/** What a tree needs to lay out its nodes. */
+export interface V1BtreeOptions {
+  /** Node type: 0 group, 1 chunk. */
+  type: 0 | 1;
+  /** Full node size (nodes are always written full-size). */
+  nodeSize: number;
+  /** Maximum children per node (2K). */
+  fanout: number;
+  /** Bytes per key. */
+  keySize: number;
+  /** Number of leaf-level children (SNODs or chunks). 0 gives one empty leaf. */
+  count: number;
+  /** File address of the first node. */
+  base: number;
+  /** Address of leaf-level child `i`. */
+  childAddress(i: number): number;
+  /**
+   * Writes key `j` (0..count) at the writer's position: key j bounds leaf child j from the
+   * left, key `count` closes the last child.
+   */
+  writeKey(w: ByteWriter, j: number): void;
+}
+
+/** The encoded nodes and the root's address. */
+export interface EncodedBtree {
+  bytes: Uint8Array;
+  root: number;
+}
+
+/** Number of nodes per level, leaves first. */
+export function btreeLevelCounts(count: number, fanout: number): number[] {
+  const levels = [Math.max(1, Math.ceil(count / fanout))];
+  while (levels[levels.length - 1] > 1) {
+    levels.push(Math.ceil(levels[levels.length - 1] / fanout));
+  }
+  return levels;
+}
+
+/** Encodes every node of the tree into one buffer placed at `options.base`. */
+export function encodeV1Btree(o: V1BtreeOptions): EncodedBtree {
+  const levels = btreeLevelCounts(o.count, o.fanout);
+  const total = levels.reduce((a, b) => a + b, 0);
+  const w = new ByteWriter(total * o.nodeSize);
+  const entry = o.keySize + 8;
+  let levelBase = o.base;
+  let below = o.base; // address of the first node on the level below
+  let span = 1; // leaf children covered by one child of this level
+  let node = 0;
+  for (let level = 0; level < levels.length; level++) {
+    const n = levels[level];
+    const cover = span * o.fanout;
+    for (let k = 0; k < n; k++, node++) {
+      const start = k * cover;
+      const end = Math.min(start + cover, o.count);
+      const children = Math.ceil((end - start) / span);
+      const at = node * o.nodeSize;
+      w.seek(at);
+      w.raw([0x54, 0x52, 0x45, 0x45]) // "TREE"
+        .u8(o.type) // node type
+        .u8(level) // node level
+        .u16(children) // entries used
+        .u64(k > 0 ? levelBase + (k - 1) * o.nodeSize : UNDEF) // left sibling
+        .u64(k < n - 1 ? levelBase + (k + 1) * o.nodeSize : UNDEF); // right sibling
+      for (let i = 0; i < children; i++) {
+        const leaf = start + i * span;
+        w.seek(at + BTREE_HEADER_SIZE + i * entry);
+        o.writeKey(w, leaf);
+        w.seek(at + BTREE_HEADER_SIZE + i * entry + o.keySize);
+        w.u64(level === 0 ? o.childAddress(leaf) : below + (k * o.fanout + i) * o.nodeSize);
+      }
+      w.seek(at + BTREE_HEADER_SIZE + children * entry);
+      o.writeKey(w, end);
+    }
+    below = levelBase;
+    levelBase += n * o.nodeSize;
+    span = cover;
+  }
+  return { bytes: w.bytes, root: o.base + (total - 1) * o.nodeSize };
+}
