@@ -13,3 +13,4 @@ export {
   inflateSync,
 } from "node:zlib";
 export { parseArgs } from "node:util";
+export { pathToFileURL } from "node:url";

@@ -1,0 +1,98 @@
+/**
+ * A deterministic recursive file walk: every matching file below a root, sorted by key in UTF-8
+ * byte order, which is the order h5py lists group members in.
+ *
+ * @module
+ */
+import { CacheError, errorMessage } from "../errors.ts";
+
+/** One file found by {@linkcode walkFiles}. */
+export interface WalkEntry {
+  /** The file's path: the root joined with `relative`. */
+  path: string;
+  /** Path relative to the root, with `/` separators. */
+  relative: string;
+  /** The sort key ({@linkcode WalkOptions.key} of `relative`). */
+  key: string;
+}
+
+/** Options of {@linkcode walkFiles}. */
+export interface WalkOptions {
+  /** Which files to keep, by relative path. Default: all. */
+  include?: (relative: string) => boolean;
+  /** The key a file sorts by. Default: its relative path. */
+  key?: (relative: string) => string;
+  /** Descend into subdirectories. Default: true. */
+  recursive?: boolean;
+}
+
+/**
+ * Compares strings by Unicode code point, which is the byte order of their UTF-8 encodings
+ * (plain `<` compares UTF-16 code units and puts U+E000..U+FFFF after astral characters).
+ *
+ * @example
+ * ```ts
+ * const sorted = ["\u{1F600}", "\uFF21", "b", "B"].sort(compareUtf8);
+ * if (sorted.join() !== ["B", "b", "\uFF21", "\u{1F600}"].join()) throw new Error();
+ * ```
+ */
+export function compareUtf8(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    // move surrogates (astral characters) above the rest of the BMP
+    if (x >= 0xd800) x += x < 0xe000 ? 0x2000 : -0x800;
+    if (y >= 0xd800) y += y < 0xe000 ? 0x2000 : -0x800;
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
+/**
+ * Every file below `root` (symlinks followed, symlink loops not), sorted by key in UTF-8 byte
+ * order, ties broken by relative path. The list is gathered before the first entry is yielded,
+ * since sorting by key needs it whole. A missing or unreadable `root` throws a
+ * {@linkcode CacheError} naming it.
+ */
+export async function* walkFiles(
+  root: string,
+  options: WalkOptions = {},
+): AsyncGenerator<WalkEntry> {
+  const { include = () => true, key = (relative: string) => relative, recursive = true } = options;
+  const base = root.replace(/(?<=.)[\\/]+$/, "");
+  const found: WalkEntry[] = [];
+
+  const visit = async (dir: string, prefix: string, ancestors: Set<string>) => {
+    let real: string;
+    const entries: Deno.DirEntry[] = [];
+    try {
+      real = await Deno.realPath(dir);
+      for await (const entry of Deno.readDir(dir)) entries.push(entry);
+    } catch (error) {
+      throw new CacheError(dir, `cannot read directory: ${errorMessage(error)}`, { cause: error });
+    }
+    if (ancestors.has(real)) return;
+    const inside = new Set(ancestors).add(real);
+    entries.sort((x, y) => compareUtf8(x.name, y.name));
+    for (const entry of entries) {
+      const path = `${dir}/${entry.name}`;
+      const relative = prefix + entry.name;
+      let isDirectory = entry.isDirectory;
+      let isFile = entry.isFile;
+      if (entry.isSymlink) {
+        const target = await Deno.stat(path).catch(() => undefined);
+        if (target === undefined) continue; // dangling link
+        isDirectory = target.isDirectory;
+        isFile = target.isFile;
+      }
+      if (isDirectory && recursive) await visit(path, `${relative}/`, inside);
+      else if (isFile && include(relative)) found.push({ path, relative, key: key(relative) });
+    }
+  };
+
+  await visit(base, "", new Set());
+  found.sort((x, y) => compareUtf8(x.key, y.key) || compareUtf8(x.relative, y.relative));
+  yield* found;
+}
