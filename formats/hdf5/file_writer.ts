@@ -6,7 +6,7 @@
  * @module
  */
 import { FormatError } from "../../errors.ts";
-import { SUPERBLOCK_SIZE } from "./constants.ts";
+import { MessageType, SUPERBLOCK_SIZE, UNDEF } from "./constants.ts";
 import type { AttributeValue, DatasetSpec } from "./dataset_spec.ts";
 import {
   encodeChunkedMetadata,
@@ -15,11 +15,10 @@ import {
 } from "./dataset_encoder.ts";
 import { FileSink } from "./file_sink.ts";
 import { compareNames, encodeGroup, type GroupChild } from "./group_encoder.ts";
-import { attributeMessage } from "./messages/attribute.ts";
+import { attributeMessage, attributeMessageName } from "./messages/attribute.ts";
 import { GroupNode, NameTree, splitPath } from "./name_tree.ts";
 import { readHierarchy } from "./hierarchy_reader.ts";
 import { encodeSuperblock } from "./superblock.ts";
-import { UNDEF } from "./constants.ts";
 
 const encoder = new TextEncoder();
 
@@ -109,6 +108,11 @@ export class Hdf5FileWriter {
     if (attributes) {
       for (const [k, v] of Object.entries(attributes)) attributeMessage(k, v); // validate now
       Object.assign(group.attributes, attributes);
+      // A new value replaces an attribute of the same name read by resume().
+      group.kept = group.kept.filter((m) =>
+        m.type !== MessageType.ATTRIBUTE ||
+        !Object.hasOwn(attributes, attributeMessageName(m.data) ?? "")
+      );
     }
   }
 

@@ -85,3 +85,12 @@ export function attributeMessage(name: string, value: AttributeValue): HeaderMes
   }
   return { type: MessageType.ATTRIBUTE, flags: 0, data: w.bytes };
 }
+
+/** The name stored in an attribute message of version 1, 2 or 3 (undefined otherwise). */
+export function attributeMessageName(data: Uint8Array): string | undefined {
+  const version = data[0];
+  const size = data[2] | (data[3] << 8);
+  const at = version === 3 ? 9 : 8;
+  if (version < 1 || version > 3 || size < 1 || at + size > data.length) return undefined;
+  return new TextDecoder().decode(data.subarray(at, at + size - 1));
+}
