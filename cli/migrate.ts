@@ -1,0 +1,91 @@
+/**
+ * `h5shard migrate`: a legacy NPZ cache to an HDF5 cache.
+ *
+ * @module
+ */
+import { migrate } from "../ops/migrate.ts";
+import type { RunReport } from "../ops/pack.ts";
+import { ProgressBar } from "./progress.ts";
+import {
+  type Command,
+  type CommandContext,
+  effectiveConfig,
+  formatBytes,
+  UsageError,
+} from "./command.ts";
+
+/** Prints a run's summary and failures; returns the exit status (1 when anything failed). */
+export function printRunReport(ctx: CommandContext, report: RunReport, dir: string): number {
+  const mbps = report.inputBytes / 1e6 / Math.max(report.seconds, 1e-9);
+  ctx.out(
+    `stored ${report.written} samples (${report.skipped} already there, ${report.failed} failed) ` +
+      `in ${report.seconds.toFixed(1)} s, ${mbps.toFixed(1)} MB/s of input`,
+  );
+  ctx.out(
+    `${dir}: ${report.totalSamples} samples in ${report.shards} shard(s), ${
+      formatBytes(report.outputBytes)
+    }`,
+  );
+  for (const f of report.failures) ctx.err(`failed: ${f.file ?? f.key}: ${f.error}`);
+  if (report.failed) {
+    ctx.err(`${report.failed} sample(s) failed: see ${dir}/error_log.json and error_files.txt`);
+  }
+  return report.failed ? 1 : 0;
+}
+
+/** Progress wiring shared by commands that run the write pipeline. */
+export function runProgress(label: string, total?: number) {
+  const bar = new ProgressBar(label, total);
+  return {
+    onProgress: (s: { written: number; skipped: number; failed: number }) =>
+      bar.update(s.written + s.skipped + s.failed, s.failed ? `${s.failed} failed` : ""),
+    finish: () => bar.finish(),
+  };
+}
+
+export const migrateCommand: Command = {
+  name: "migrate",
+  summary: "Convert a legacy NPZ cache (one .npz per sample) into an HDF5 cache",
+  args: "<npz_dir> <processed_dir>",
+  description:
+    "Reads <npz_dir>/<key>.npz in key order (the dataset plugin decides which files and their\n" +
+    "keys), converts floats to float16 (unless --use-float16 false), compresses, and writes\n" +
+    "features_NNNNN.h5 shards plus hdf5_index.json into <processed_dir>. A processed_dir that\n" +
+    "already has an index is resumed: indexed keys are skipped (unless --overwrite-existing true)\n" +
+    "and new samples continue the last shard. Samples that fail are listed in error_log.json and\n" +
+    "error_files.txt; the rest are stored. Exit status 1 when any sample failed.",
+  options: {
+    dataset: {
+      type: "string",
+      value: "NAME|FILE",
+      help: "dataset plugin: ljspeech, libritts, or a module path like ./my_plugin.ts (required)",
+    },
+  },
+  configurable: true,
+  minArgs: 2,
+  maxArgs: 2,
+  examples: [
+    "h5shard migrate data/npz_cache/ljspeech data/processed_maskgct/ljspeech --dataset ljspeech",
+    "h5shard migrate old/libritts new/libritts --dataset libritts --samples-per-hdf5 5000 --num-save-workers 2",
+    "h5shard migrate old new --dataset ./my_plugin.ts --config my_config.json --use-float16 false",
+  ],
+  async run(ctx) {
+    const [npzDir, processedDir] = ctx.args;
+    const dataset = ctx.values.dataset;
+    if (typeof dataset !== "string") {
+      throw new UsageError("--dataset is required (ljspeech, libritts or ./plugin.ts)");
+    }
+    const config = await effectiveConfig(ctx);
+    const progress = runProgress("migrate");
+    const report = await migrate({
+      npzDir,
+      processedDir,
+      plugin: dataset,
+      preprocessing: config.preprocessing,
+      onProgress: progress.onProgress,
+      onWarning: (m) => ctx.err(`warning: ${m}`),
+    });
+    progress.finish();
+    return printRunReport(ctx, report, processedDir);
+  },
+};
