@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { CacheError } from "../errors.ts";
+import { CacheError, errorMessage } from "../errors.ts";
 import { definePlugin } from "./define_plugin.ts";
 import type { DatasetPlugin, SampleRef } from "./plugin.ts";
-import { normalizePath, relativeKey, stripExtension } from "./path_key.ts";
+import { joinPath, normalizePath, relativeKey, stripExtension } from "./path_key.ts";
 import { walkFiles } from "./walk.ts";
 
 /** The seven standard LibriTTS splits, in key (UTF-8 byte) order. */
@@ -50,9 +50,16 @@ export function createLibriTTS(options: LibriTTSOptions = {}): DatasetPlugin {
     description:
       "LibriTTS: <data_root>/<split>/<speaker>/<chapter>/*.wav, key = split/speaker/chapter/utterance",
     async *discover(dataRoot: string): AsyncGenerator<SampleRef> {
+      try {
+        await Deno.stat(dataRoot);
+      } catch (error) {
+        throw new CacheError(dataRoot, `cannot read data root: ${errorMessage(error)}`, {
+          cause: error,
+        });
+      }
       const present: string[] = [];
       for (const split of LIBRITTS_SPLITS) {
-        const info = await Deno.stat(`${dataRoot}/${split}`).catch(() => undefined);
+        const info = await Deno.stat(joinPath(dataRoot, split)).catch(() => undefined);
         if (info?.isDirectory) present.push(split);
         else warn(`${dataRoot}: LibriTTS split ${split} not found (skipped)`);
       }
@@ -64,7 +71,7 @@ export function createLibriTTS(options: LibriTTSOptions = {}): DatasetPlugin {
       }
       // no split name is a prefix of another, so split order then key order is key order
       for (const split of present) {
-        const files = walkFiles(`${dataRoot}/${split}`, {
+        const files = walkFiles(joinPath(dataRoot, split), {
           include: (relative) => UTTERANCE.test(relative),
           key: (relative) => `${split}/${stripExtension(relative)}`,
         });

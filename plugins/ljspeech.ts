@@ -5,7 +5,7 @@
  */
 import { definePlugin } from "./define_plugin.ts";
 import type { DatasetPlugin, SampleRef } from "./plugin.ts";
-import { normalizePath, stripExtension } from "./path_key.ts";
+import { joinPath, normalizePath, stripExtension } from "./path_key.ts";
 import { walkFiles } from "./walk.ts";
 
 const WAV = /\.wav$/i;
@@ -25,7 +25,7 @@ export const ljspeech: DatasetPlugin = definePlugin({
   name: "ljspeech",
   description: "LJSpeech-1.1: <data_root>/wavs/*.wav, key = file stem (LJ001-0001)",
   async *discover(dataRoot: string): AsyncGenerator<SampleRef> {
-    const files = walkFiles(`${dataRoot}/wavs`, {
+    const files = walkFiles(joinPath(dataRoot, "wavs"), {
       recursive: false,
       include: (name) => WAV.test(name),
       key: stripExtension,

@@ -26,6 +26,11 @@ export function normalizePath(path: string): string {
   return (absolute ? "/" : "") + out.join("/");
 }
 
+/** `dir` and `name` joined with one `/` (trailing separators of `dir` dropped). */
+export function joinPath(dir: string, name: string): string {
+  return `${dir.replace(/(?<=.)[\\/]+$/, "")}/${name}`;
+}
+
 /** The path without the extension of its last segment (`a/b.c.wav` -> `a/b.c`). */
 export function stripExtension(path: string): string {
   return path.replace(/(?<=[^/])\.[^./]*$/, "");

@@ -24,6 +24,11 @@ export interface WalkOptions {
   key?: (relative: string) => string;
   /** Descend into subdirectories. Default: true. */
   recursive?: boolean;
+  /**
+   * Keep names starting with `.` (files and directories). Default: false, so that macOS
+   * `._x.wav` resource forks and `.Trash` folders copied along with a corpus are not samples.
+   */
+  hidden?: boolean;
 }
 
 /**
@@ -51,7 +56,7 @@ export function compareUtf8(a: string, b: string): number {
 }
 
 /**
- * Every file below `root` (symlinks followed, symlink loops not), sorted by key in UTF-8 byte
+ * Every file below `root` (symlinks followed, symlink loops not, hidden names skipped), sorted by key in UTF-8 byte
  * order, ties broken by relative path. The list is gathered before the first entry is yielded,
  * since sorting by key needs it whole. A missing or unreadable `root` throws a
  * {@linkcode CacheError} naming it.
@@ -60,7 +65,12 @@ export async function* walkFiles(
   root: string,
   options: WalkOptions = {},
 ): AsyncGenerator<WalkEntry> {
-  const { include = () => true, key = (relative: string) => relative, recursive = true } = options;
+  const {
+    include = () => true,
+    key = (relative: string) => relative,
+    recursive = true,
+    hidden = false,
+  } = options;
   const base = root.replace(/(?<=.)[\\/]+$/, "");
   const found: WalkEntry[] = [];
 
@@ -77,6 +87,7 @@ export async function* walkFiles(
     const inside = new Set(ancestors).add(real);
     entries.sort((x, y) => compareUtf8(x.name, y.name));
     for (const entry of entries) {
+      if (!hidden && entry.name.startsWith(".")) continue;
       const path = `${dir}/${entry.name}`;
       const relative = prefix + entry.name;
       let isDirectory = entry.isDirectory;

@@ -102,6 +102,15 @@ Deno.test("walkFiles follows symlinks but not symlink loops", async () => {
   });
 });
 
+Deno.test("walkFiles skips hidden names unless asked", async () => {
+  await withTree(["a.npz", "._a.npz", ".Trash/b.npz"], async (root) => {
+    const keys = async (hidden?: boolean) =>
+      (await Array.fromAsync(walkFiles(root, { hidden }))).map((e) => e.key);
+    assertEquals(await keys(), ["a.npz"]);
+    assertEquals(await keys(true), [".Trash/b.npz", "._a.npz", "a.npz"]);
+  });
+});
+
 Deno.test("walkFiles names a missing root", async () => {
   await assertRejects(() => Array.fromAsync(walkFiles("/nonexistent/h5shard")), (e: unknown) => {
     assert(e instanceof CacheError);
@@ -118,10 +127,11 @@ Deno.test("ljspeech discovers wavs/*.wav flat, sorted, key = stem", async () => 
     "wavs/LJ001-0003.WAV",
     "wavs/notes.txt",
     "wavs/nested/LJ000-0000.wav",
+    "wavs/._LJ001-0001.wav",
     "metadata.csv",
   ];
   await withTree(files, async (root) => {
-    const refs = await collect(ljspeech.discover(root));
+    const refs = await collect(ljspeech.discover(`${root}/`));
     assertEquals(refs.map((r) => r.key), ["LJ001-0001", "LJ001-0002", "LJ001-0003", "LJ002-0001"]);
     assertStrictEquals(refs[0].path, `${root}/wavs/LJ001-0001.wav`);
   });
@@ -162,6 +172,17 @@ Deno.test("libritts discovers split/speaker/chapter/*.wav and warns about missin
     const missing = LIBRITTS_SPLITS.filter((s) => s !== "dev-clean" && s !== "train-clean-100");
     assertEquals(warnings, missing.map((s) => `${root}: LibriTTS split ${s} not found (skipped)`));
   });
+});
+
+Deno.test("libritts throws naming a missing data root, without split warnings", async () => {
+  const warnings: string[] = [];
+  const plugin = createLibriTTS({ warn: (m) => warnings.push(m) });
+  await assertRejects(() => collect(plugin.discover("/nonexistent/LibriTTS")), (e: unknown) => {
+    assert(e instanceof CacheError);
+    assertStrictEquals(e.dir, "/nonexistent/LibriTTS");
+    return true;
+  });
+  assertEquals(warnings, []);
 });
 
 Deno.test("libritts throws naming the data root when no split exists", async () => {
