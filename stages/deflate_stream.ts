@@ -1,0 +1,325 @@
+/**
+ * The compression stage: cuts every tensor of a sample into HDF5 chunks and deflates them on a
+ * pool of Web Workers, giving the {@linkcode DatasetSpec}s the HDF5 writer stores.
+ *
+ * @module
+ */
+import { SampleError } from "../errors.ts";
+import { chooseChunkShape, chunkGrid, DEFAULT_CHUNK_BYTES, timeAxis } from "../formats/chunks.ts";
+import { bytesOf, type DType, DTYPES, elementCount } from "../formats/dtype.ts";
+import type { DatasetSpec, FilterSpec } from "../formats/hdf5/dataset_spec.ts";
+import { checkTensor, type Tensor } from "../formats/tensor.ts";
+import { type ChunkTask, encodeChunks } from "./deflate_worker.ts";
+import type { EncodedSample, Sample, SampleFailure } from "./record.ts";
+import { WorkerPool } from "./worker_pool.ts";
+
+/** Options of {@linkcode DeflateStream}. */
+export interface DeflateStreamOptions {
+  /** zlib level 0..9, default 4; 0 stores chunks without the deflate filter. */
+  level?: number;
+  /** Apply HDF5's shuffle filter before deflate. Default false. */
+  shuffle?: boolean;
+  /** Deflate workers, default 2 (a third gains nothing on 2 cores); 0 deflates on this thread. */
+  workers?: number;
+  /** Target uncompressed chunk size in bytes. Default {@linkcode DEFAULT_CHUNK_BYTES}. */
+  chunkBytes?: number;
+  /** Bound on raw bytes of samples taken in but not yet passed on. Default 64 MiB. */
+  maxInFlightBytes?: number;
+}
+
+/** Default zlib level (as the original pipeline's h5py writer). */
+export const DEFAULT_DEFLATE_LEVEL = 4;
+
+/** Default bound on raw bytes in flight. */
+export const DEFAULT_MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
+
+// Raw bytes per worker task: big samples split into several so both workers stay busy, while
+// the per-message cost stays small next to deflating this much.
+const TASK_BYTES = 256 * 1024;
+
+interface Entry {
+  bytes: number;
+  result?: EncodedSample | SampleFailure;
+}
+
+/**
+ * Turns each sample into an {@linkcode EncodedSample}: per tensor, chunks of about `chunkBytes`
+ * (full rows along the time axis), each optionally shuffled, then zlib-deflated, in parallel on
+ * `workers` Web Workers. Records leave in the order they came; failures pass through; a sample
+ * whose encoding fails becomes a {@linkcode SampleFailure} naming its key and dataset.
+ * Scalars are stored contiguous; zero-size tensors chunked with no chunks.
+ *
+ * Tensor buffers that a tensor's data owns whole are transferred to the workers, so the data
+ * of a sample given to this stage must not be used afterwards (it may be detached).
+ * The writable side waits while more than `maxInFlightBytes` of raw input are in flight.
+ *
+ * @example
+ * ```ts
+ * const options: DeflateStreamOptions = { level: DEFAULT_DEFLATE_LEVEL, workers: 0 };
+ * const sample = {
+ *   key: "LJ001-0001",
+ *   tensors: { x: { dtype: "float16" as const, shape: [3, 4], data: new Float16Array(12) } },
+ * };
+ * const out = ReadableStream.from([sample]).pipeThrough(new DeflateStream(options));
+ * for await (const record of out) {
+ *   if (!("datasets" in record)) throw new Error(record.error.message);
+ *   const { layout } = record.datasets.x;
+ *   if (layout.kind !== "chunked" || layout.chunks.length !== 1) throw new Error("one chunk");
+ *   if (record.inputBytes !== 24 || DEFAULT_MAX_IN_FLIGHT_BYTES <= 0) throw new Error("bytes");
+ * }
+ * ```
+ */
+export class DeflateStream
+  extends TransformStream<Sample | SampleFailure, EncodedSample | SampleFailure> {
+  constructor(options: DeflateStreamOptions = {}) {
+    const {
+      level = DEFAULT_DEFLATE_LEVEL,
+      shuffle = false,
+      workers = 2,
+      chunkBytes = DEFAULT_CHUNK_BYTES,
+      maxInFlightBytes = DEFAULT_MAX_IN_FLIGHT_BYTES,
+    } = options;
+    checkInteger("level", level, 0, 9);
+    if (typeof shuffle !== "boolean") {
+      throw new TypeError(
+        `DeflateStream: shuffle must be a boolean, got ${JSON.stringify(shuffle)}`,
+      );
+    }
+    checkInteger("workers", workers, 0, 64);
+    checkInteger("chunkBytes", chunkBytes, 1, 2 ** 32 - 1);
+    checkInteger("maxInFlightBytes", maxInFlightBytes, 1, Number.MAX_SAFE_INTEGER);
+
+    // Shuffle-free level 0 is a copy: cheaper here than a round trip to a worker.
+    const pool = workers > 0 && (level > 0 || shuffle)
+      ? new WorkerPool<ChunkTask, Uint8Array[]>(new URL("./deflate_worker.ts", import.meta.url), {
+        size: workers,
+        name: "deflate worker",
+      })
+      : undefined;
+    const encoder = new SampleEncoder(level, shuffle, chunkBytes, pool);
+    const pending: Entry[] = [];
+    let inFlight = 0;
+    let wake: (() => void) | undefined;
+    let open = true;
+    let controller!: TransformStreamDefaultController<EncodedSample | SampleFailure>;
+
+    const stop = () => {
+      open = false;
+      pool?.terminate();
+      wake?.();
+    };
+    // Passes on finished records from the head of the queue, so order is kept.
+    const drain = () => {
+      while (pending.length > 0 && pending[0].result) {
+        const entry = pending.shift()!;
+        inFlight -= entry.bytes;
+        if (open) controller.enqueue(entry.result!);
+      }
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
+    const progress = () => new Promise<void>((resolve) => wake = resolve);
+
+    super({
+      start(c) {
+        controller = c;
+      },
+      async transform(record) {
+        const bytes = "error" in record ? 0 : rawBytes(record);
+        while (open && inFlight > 0 && inFlight + bytes > maxInFlightBytes) await progress();
+        if (!open) return;
+        const entry: Entry = { bytes };
+        pending.push(entry);
+        inFlight += bytes;
+        const result = "error" in record ? record : encoder.encode(record);
+        if (result instanceof Promise) {
+          result.then((r) => {
+            entry.result = r;
+            drain();
+          });
+        } else {
+          entry.result = result;
+          drain();
+        }
+      },
+      async flush() {
+        try {
+          while (open && pending.length > 0) await progress();
+        } finally {
+          stop();
+        }
+      },
+      cancel() {
+        stop();
+      },
+    });
+  }
+}
+
+function checkInteger(name: string, value: unknown, min: number, max: number): void {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(
+      `DeflateStream: ${name} must be an integer in ${min}..${max}, got ${JSON.stringify(value)}`,
+    );
+  }
+}
+
+function rawBytes(sample: Sample): number {
+  let n = 0;
+  for (const t of Object.values(sample.tensors)) n += t.data.byteLength;
+  return n;
+}
+
+/** Builds the dataset specs of one sample; chunk work goes to the pool when there is one. */
+class SampleEncoder {
+  readonly #level: number;
+  readonly #shuffle: boolean;
+  readonly #chunkBytes: number;
+  readonly #pool?: WorkerPool<ChunkTask, Uint8Array[]>;
+  readonly #filters: FilterSpec[];
+
+  constructor(
+    level: number,
+    shuffle: boolean,
+    chunkBytes: number,
+    pool?: WorkerPool<ChunkTask, Uint8Array[]>,
+  ) {
+    this.#level = level;
+    this.#shuffle = shuffle;
+    this.#chunkBytes = chunkBytes;
+    this.#pool = pool;
+    this.#filters = [
+      ...(shuffle ? [{ id: "shuffle" } as const] : []),
+      ...(level > 0 ? [{ id: "deflate", level } as const] : []),
+    ];
+  }
+
+  /** The encoded sample, or a failure naming the dataset at fault; never throws. */
+  encode(sample: Sample): EncodedSample | SampleFailure | Promise<EncodedSample | SampleFailure> {
+    const datasets: Record<string, DatasetSpec> = {};
+    const inputDTypes: Record<string, DType> = {};
+    let inputBytes = 0;
+    for (const [name, tensor] of Object.entries(sample.tensors)) {
+      try {
+        checkTensor(tensor, `sample ${JSON.stringify(sample.key)} dataset ${JSON.stringify(name)}`);
+      } catch (error) {
+        return failure(sample, name, (error as Error).message, error);
+      }
+      inputBytes += tensor.data.byteLength;
+      inputDTypes[name] = tensor.dtype;
+    }
+    const waits: Promise<void>[] = [];
+    let failed: SampleFailure | undefined;
+    for (const [name, tensor] of Object.entries(sample.tensors)) {
+      try {
+        const { spec, done } = this.#dataset(tensor);
+        datasets[name] = spec;
+        if (done) {
+          waits.push(done.catch((error) => {
+            failed ??= failure(sample, name, `deflate failed: ${(error as Error).message}`, error);
+          }));
+        }
+      } catch (error) {
+        return failure(sample, name, `deflate failed: ${(error as Error).message}`, error);
+      }
+    }
+    const encoded: EncodedSample = {
+      key: sample.key,
+      datasets,
+      inputBytes: sample.inputBytes ?? inputBytes,
+      inputDTypes: sample.inputDTypes ?? inputDTypes,
+      ...(sample.origin !== undefined ? { origin: sample.origin } : {}),
+      ...(sample.warnings !== undefined ? { warnings: sample.warnings } : {}),
+    };
+    if (waits.length === 0) return encoded;
+    return Promise.all(waits).then(() => failed ?? encoded);
+  }
+
+  /** The spec of one tensor; `done` settles once its chunks are filled in. */
+  #dataset(tensor: Tensor): { spec: DatasetSpec; done?: Promise<void> } {
+    const { dtype, shape } = tensor;
+    const elementSize = DTYPES[dtype].size;
+    const chunkShape = chooseChunkShape(shape, elementSize, this.#chunkBytes);
+    if (!chunkShape) {
+      const bytes = bytesOf(tensor.data).slice();
+      return { spec: { dtype, shape: [...shape], layout: { kind: "contiguous", bytes } } };
+    }
+    const chunks: Uint8Array[] = [];
+    const spec: DatasetSpec = {
+      dtype,
+      shape: [...shape],
+      layout: { kind: "chunked", chunkShape, filters: [...this.#filters], chunks },
+    };
+    if (elementCount(shape) === 0) return { spec };
+    const tasks = this.#tasks(tensor, chunkShape, elementSize);
+    const pool = this.#pool;
+    if (!pool) {
+      for (const { task } of tasks) chunks.push(...encodeChunks(task));
+      return { spec };
+    }
+    const done = Promise.all(tasks.map(({ task, transfer }) => pool.run(task, transfer)))
+      .then((parts) => {
+        for (const part of parts) chunks.push(...part);
+      });
+    return { spec, done };
+  }
+
+  /**
+   * Splits a tensor into tasks of whole chunks. Chunks span every axis but the time axis
+   * (chooseChunkShape), so a run of chunks is a contiguous run of frames.
+   */
+  #tasks(
+    tensor: Tensor,
+    chunkShape: number[],
+    elementSize: number,
+  ): { task: ChunkTask; transfer: ArrayBuffer[] }[] {
+    const bytes = bytesOf(tensor.data);
+    const shape = tensor.shape;
+    const task = (part: Uint8Array, partShape: number[]): ChunkTask => ({
+      bytes: part,
+      shape: partShape,
+      chunkShape,
+      elementSize,
+      shuffle: this.#shuffle,
+      level: this.#level,
+    });
+    if (!this.#pool) return [{ task: task(bytes, shape), transfer: [] }];
+    const axis = timeAxis(shape);
+    const grid = chunkGrid(shape, chunkShape);
+    const perTask = Math.max(1, Math.floor(TASK_BYTES / (elementCount(chunkShape) * elementSize)));
+    const alongTime = grid.every((g, i) => i === axis || g === 1);
+    if (!alongTime || grid[axis] <= perTask) {
+      const whole = ownsBuffer(bytes) ? bytes : bytes.slice();
+      return [{ task: task(whole, shape), transfer: [whole.buffer as ArrayBuffer] }];
+    }
+    const frameBytes = bytes.byteLength / shape[axis];
+    const out: { task: ChunkTask; transfer: ArrayBuffer[] }[] = [];
+    for (let first = 0; first < grid[axis]; first += perTask) {
+      const from = first * chunkShape[axis];
+      const to = Math.min((first + perTask) * chunkShape[axis], shape[axis]);
+      const part = bytes.slice(from * frameBytes, to * frameBytes);
+      const partShape = shape.map((d, i) => i === axis ? to - from : d);
+      out.push({ task: task(part, partShape), transfer: [part.buffer] });
+    }
+    return out;
+  }
+}
+
+function ownsBuffer(bytes: Uint8Array): boolean {
+  return bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 &&
+    bytes.byteLength === bytes.buffer.byteLength;
+}
+
+function failure(
+  sample: Sample,
+  dataset: string,
+  reason: string,
+  cause: unknown,
+): SampleFailure {
+  return {
+    key: sample.key,
+    origin: sample.origin,
+    error: new SampleError(sample.key, reason, sample.origin, dataset, { cause }),
+  };
+}
