@@ -421,6 +421,7 @@ export function parseConfig(json: unknown, file: string, warn: (msg: string) => 
 
   const datasets = json.datasets ?? {};
   if (!isObject(datasets)) throw fail("datasets", datasets, "an object");
+  const entries: [string, DatasetPaths][] = [];
   for (const [name, entry] of Object.entries(datasets)) {
     const path = `datasets.${name}`;
     if (!isObject(entry)) throw fail(path, entry, "an object with data_root and processed_dir");
@@ -431,11 +432,13 @@ export function parseConfig(json: unknown, file: string, warn: (msg: string) => 
         throw fail(`${path}.${key}`, value, "a non-empty path string");
       }
     }
-    config.datasets[name] = {
+    entries.push([name, {
       data_root: entry.data_root as string,
       processed_dir: entry.processed_dir as string,
-    };
+    }]);
   }
+  // fromEntries defines own properties, so even a dataset named "__proto__" stays data
+  config.datasets = Object.fromEntries(entries);
 
   for (const rule of CROSS_RULES) {
     const mel = config.preprocessing.mel_config;

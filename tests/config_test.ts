@@ -163,6 +163,13 @@ Deno.test("parseConfig warns about unknown keys at every level and ignores them"
   assertEquals(config.datasets, { lj: { data_root: "a", processed_dir: "b" } });
 });
 
+Deno.test("parseConfig keeps any dataset name as data, even __proto__", () => {
+  const json = JSON.parse('{"datasets": {"__proto__": {"data_root": "a", "processed_dir": "b"}}}');
+  const { config } = parse(json);
+  assertEquals(Object.keys(config.datasets), ["__proto__"]);
+  assertStrictEquals(Object.getPrototypeOf(config.datasets), Object.prototype);
+});
+
 Deno.test("loadConfig names the file when it is missing or not JSON", async () => {
   const dir = await Deno.makeTempDir();
   try {
