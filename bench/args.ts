@@ -1,0 +1,63 @@
+/** Command-line options of `deno task bench`, parsed from an argument list (no globals). */
+import { parseArgs } from "../deps.ts";
+
+/** Work per size: samples in the NPZ cache (the RSS test also uses its first quarter), reads. */
+export const SIZES = {
+  small: { samples: 24, wholeReads: 60, sliceReads: 200 },
+  default: { samples: 288, wholeReads: 400, sliceReads: 1000 },
+  large: { samples: 1152, wholeReads: 1200, sliceReads: 3000 },
+} as const;
+
+export type SizeName = keyof typeof SIZES;
+
+export interface BenchOptions {
+  size: SizeName;
+  reps: number;
+  /** Also run one CPU-profiled h5shard migrate and summarise where its time goes. */
+  profile: boolean;
+  help: boolean;
+}
+
+export const USAGE = `usage: deno task bench [--size small|default|large] [--reps N] [--profile]
+
+Benchmarks h5shard against the original h5py writer and reader (and h5wasm as the JavaScript
+writer) on the same generated LJSpeech-like NPZ cache, alternating contenders in each
+repetition, and prints medians with PASS/MISS against the targets.
+
+  --size S     small (seconds), default (~600 MB float32, under 10 minutes), large (~2.4 GB)
+  --reps N     repetitions of every measurement (default 3); medians are reported
+  --profile    also run one h5shard migrate under --cpu-prof and print its hottest functions
+  --help       this text
+
+Needs a python3 that imports h5py and numpy (Debian: apt-get install python3-h5py); it tries
+/usr/bin/python3, then python3 and python on PATH. Installs nothing. Data and outputs go to
+bench/out/ (the NPZ cache is generated once per size, then reused); results to
+bench/out/results.json.`;
+
+export function parseBenchArgs(argv: string[]): BenchOptions {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      size: { type: "string", default: "default" },
+      reps: { type: "string", default: "3" },
+      profile: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals.length > 0) {
+    throw new TypeError(`unexpected argument ${JSON.stringify(positionals[0])}; see --help`);
+  }
+  const size = values.size;
+  if (!Object.hasOwn(SIZES, size)) {
+    throw new RangeError(`--size: expected small, default or large, got ${JSON.stringify(size)}`);
+  }
+  const reps = Number(values.reps);
+  if (!Number.isInteger(reps) || reps < 1) {
+    throw new RangeError(
+      `--reps: expected a whole number >= 1, got ${JSON.stringify(values.reps)}`,
+    );
+  }
+  return { size: size as SizeName, reps, profile: values.profile, help: values.help };
+}

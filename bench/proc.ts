@@ -1,0 +1,85 @@
+/** Running contenders as child processes, and the file-system chores around each run. */
+
+/** What a child printed as its last stdout line (a JSON object), or why it failed. */
+export interface ChildResult {
+  ok: boolean;
+  json: Record<string, unknown>;
+  wallSeconds: number;
+  error?: string;
+}
+
+/** Runs `cmd args` in `cwd`, returning the JSON object on the last line of its stdout. */
+export async function runChild(cmd: string, args: string[], cwd: string): Promise<ChildResult> {
+  const t0 = performance.now();
+  let out: Deno.CommandOutput;
+  try {
+    out = await new Deno.Command(cmd, { args, cwd, stdout: "piped", stderr: "piped" }).output();
+  } catch (e) {
+    return { ok: false, json: {}, wallSeconds: 0, error: `cannot run ${cmd}: ${e}` };
+  }
+  const wallSeconds = (performance.now() - t0) / 1000;
+  const stdout = new TextDecoder().decode(out.stdout).trim();
+  const stderr = new TextDecoder().decode(out.stderr).trim();
+  const last = stdout.split("\n").at(-1) ?? "";
+  if (out.success) {
+    try {
+      return { ok: true, json: JSON.parse(last), wallSeconds };
+    } catch {
+      // falls through: a run that does not end with its JSON line is a failed run
+    }
+  }
+  const tail = (stderr || stdout).split("\n").slice(-6).join("\n");
+  return { ok: false, json: {}, wallSeconds, error: `exit ${out.code}: ${tail}` };
+}
+
+/** Every regular file below `dir`, recursively. */
+export async function filesUnder(dir: string): Promise<string[]> {
+  const files: string[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    const path = `${dir}/${e.name}`;
+    if (e.isDirectory) files.push(...await filesUnder(path));
+    else if (e.isFile) files.push(path);
+  }
+  return files;
+}
+
+/** Total bytes of the files below `dir` (0 when it does not exist). */
+export async function dirBytes(dir: string): Promise<number> {
+  let total = 0;
+  try {
+    for (const f of await filesUnder(dir)) total += (await Deno.stat(f)).size;
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  return total;
+}
+
+/**
+ * Reads every file below `dir` once and discards it, so each contender starts with its input in
+ * the page cache whatever ran before it.
+ */
+export async function warmRead(dir: string): Promise<number> {
+  const buf = new Uint8Array(1 << 20);
+  let total = 0;
+  for (const path of await filesUnder(dir)) {
+    using f = await Deno.open(path);
+    for (let n; (n = await f.read(buf)) !== null;) total += n;
+  }
+  return total;
+}
+
+/** Flushes dirty pages (`sync`) so one run's write-back does not land in the next run's timing. */
+export async function syncDisk(): Promise<void> {
+  try {
+    await new Deno.Command("sync").output();
+  } catch {
+    // no sync binary: write-back then overlaps runs, which the report's method line admits
+  }
+}
+
+/** Removes `dir` if it exists. */
+export async function removeDir(dir: string): Promise<void> {
+  await Deno.remove(dir, { recursive: true }).catch((e) => {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  });
+}
