@@ -93,6 +93,12 @@ export function readHierarchy(file: Deno.FsFile, name: string): { eof: number; t
     throw new FormatError(name, `${length} bytes is too short for an HDF5 file`);
   }
   const sb = new BlockReader(file, name, length).read(0, SUPERBLOCK_SIZE, "superblock");
+  if (new Uint8Array(sb.buffer, sb.byteOffset, SUPERBLOCK_SIZE).every((b) => b === 0)) {
+    throw new FormatError(
+      name,
+      "the superblock was never written (no checkpoint): nothing to resume",
+    );
+  }
   for (let i = 0; i < HDF5_SIGNATURE.length; i++) {
     if (sb.getUint8(i) !== HDF5_SIGNATURE[i]) {
       throw new FormatError(name, "no HDF5 signature at offset 0 (user blocks are not supported)");
