@@ -1,0 +1,211 @@
+import { assert, assertEquals, assertMatch, assertThrows } from "./helpers/assert.ts";
+import { findH5pyPython, ignoreWithout, requireTool } from "./helpers/interop.ts";
+import {
+  assertMatchesNumpy,
+  assertSameBytes,
+  npzTreePlugin,
+  numpyFixtures,
+  utterance,
+} from "./helpers/npz_fixtures.ts";
+import { NpzSource } from "../stages/npz_source.ts";
+import { encodeNpz } from "../formats/npz.ts";
+import { bytesOf } from "../formats/dtype.ts";
+import { CacheError, FormatError, SampleError } from "../errors.ts";
+import { isFailure, type Sample, type SampleFailure } from "../stages/record.ts";
+import type { DatasetPlugin, SampleRef } from "../plugins/plugin.ts";
+
+const python = await findH5pyPython();
+const noPython = ignoreWithout(python, "python3 with numpy");
+
+async function collect(stream: ReadableStream<Sample | SampleFailure>) {
+  const out: (Sample | SampleFailure)[] = [];
+  for await (const r of stream) out.push(r);
+  return out;
+}
+
+async function writeCache(dir: string, keys: string[], frames = 6): Promise<void> {
+  for (const [i, key] of keys.entries()) {
+    const path = `${dir}/${key}.npz`;
+    await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+    await Deno.writeFile(path, encodeNpz(utterance(frames + i, i + 1), { compress: i % 2 === 1 }));
+  }
+}
+
+const KEYS = [
+  "LJ001-0001",
+  "LJ001-0002",
+  "LJ001-0003",
+  "train-clean-100/123/456/123_456_789",
+  "train-other/été/naïve_名",
+];
+
+Deno.test("NpzSource yields all samples in key order and one failure naming a truncated file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await writeCache(dir, KEYS);
+    const bad = `${dir}/LJ001-0002.npz`;
+    const bytes = await Deno.readFile(bad);
+    await Deno.writeFile(bad, bytes.subarray(0, bytes.length - 100));
+    const records = await collect(new NpzSource(dir, { plugin: npzTreePlugin(), readAhead: 2 }));
+    assertEquals(records.map((r) => r.key), KEYS);
+    const failures = records.filter(isFailure);
+    assertEquals(failures.length, 1);
+    const [f] = failures;
+    assertEquals([f.key, f.origin], ["LJ001-0002", bad]);
+    assert(f.error instanceof FormatError);
+    assertEquals(f.error.file, bad);
+    assertMatch(
+      f.error.message,
+      /LJ001-0002\.npz: no zip end-of-central-directory record: the file is truncated/,
+    );
+    for (const [i, r] of records.entries()) {
+      if (isFailure(r)) continue;
+      const want = utterance(6 + i, i + 1);
+      assertEquals(r.origin, `${dir}/${r.key}.npz`);
+      assertEquals(Object.keys(r.tensors).sort(), ["hidden_states", "mel_spectrogram"]);
+      assertEquals(r.tensors.mel_spectrogram.shape, [1, 6 + i, 80]);
+      assertSameBytes(
+        bytesOf(r.tensors.hidden_states.data),
+        bytesOf(want.hidden_states.data),
+        r.key,
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** A plugin over fixed refs that counts how many it has handed out. */
+function listPlugin(refs: SampleRef[]): DatasetPlugin & { listed: number; closed: boolean } {
+  const p = {
+    ...npzTreePlugin(),
+    listed: 0,
+    closed: false,
+    async *discoverNpz() {
+      try {
+        for (const r of refs) {
+          p.listed++;
+          yield r;
+        }
+      } finally {
+        p.closed = true;
+      }
+    },
+  };
+  return p;
+}
+
+Deno.test("NpzSource skips keys and turns an unreadable file into a SampleError", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await writeCache(dir, ["a", "c"]);
+    const plugin = listPlugin([
+      { key: "a", path: `${dir}/a.npz` },
+      { key: "b", path: `${dir}/b.npz` },
+      { key: "c", path: `${dir}/c.npz` },
+      { key: "d", path: `${dir}/missing.npz` },
+    ]);
+    const records = await collect(new NpzSource(dir, { plugin, skip: (k) => k === "a" }));
+    assertEquals(records.map((r) => [r.key, isFailure(r)]), [["b", true], ["c", false], [
+      "d",
+      true,
+    ]]);
+    for (const r of records.filter(isFailure)) {
+      assert(r.error instanceof SampleError);
+      assertEquals(r.error.file, r.origin);
+      assertMatch(r.error.message, /cannot read: /);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("NpzSource lists and reads at most readAhead files ahead of the consumer", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const keys = Array.from({ length: 12 }, (_, i) => `s${String(i).padStart(2, "0")}`);
+    await writeCache(dir, keys, 2);
+    const plugin = listPlugin(keys.map((key) => ({ key, path: `${dir}/${key}.npz` })));
+    const reader = new NpzSource(dir, { plugin, readAhead: 3 }).getReader();
+    for (let k = 1; k <= 5; k++) {
+      const { value } = await reader.read();
+      assertEquals(value?.key, keys[k - 1]);
+      await new Promise((r) => setTimeout(r, 5));
+      assert(plugin.listed <= k + 3, `after ${k} reads ${plugin.listed} files were listed`);
+      assert(plugin.listed >= k, "listing runs ahead");
+    }
+    await reader.cancel();
+    assert(plugin.closed, "cancel closes the plugin's listing");
+    assert(plugin.listed < keys.length);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("NpzSource errors with a CacheError naming a directory it cannot list", async () => {
+  const missing = `${await Deno.makeTempDir()}/nope`;
+  const reader = new NpzSource(missing, { plugin: npzTreePlugin() }).getReader();
+  let error: unknown;
+  try {
+    await reader.read();
+  } catch (e) {
+    error = e;
+  }
+  assert(error instanceof CacheError, `expected a CacheError, got ${error}`);
+  assertEquals(error.dir, missing);
+  assertMatch(error.message, /cannot list NPZ files/);
+  await Deno.remove(missing.slice(0, -5));
+});
+
+Deno.test("NpzSource rejects a bad readAhead or plugin with the value received", () => {
+  assertThrows(() => new NpzSource(".", { plugin: npzTreePlugin(), readAhead: 0 }), RangeError);
+  assertThrows(
+    () => new NpzSource(".", { plugin: npzTreePlugin(), readAhead: 1.5 }),
+    /readAhead must be a positive integer, got 1.5/,
+  );
+  assertThrows(
+    () => new NpzSource(".", { plugin: undefined as unknown as DatasetPlugin }),
+    TypeError,
+  );
+});
+
+Deno.test({
+  name: "NpzSource reads a numpy-written cache (savez and savez_compressed) bit-exactly",
+  ignore: noPython,
+  fn: async () => {
+    const py = requireTool(python, "python3 with numpy");
+    const dir = await Deno.makeTempDir();
+    try {
+      const expected = await numpyFixtures(
+        py,
+        dir,
+        `
+keys = ['LJ001-0001', 'LJ001-0002', 'train-clean-100/123/456/123_456_789', 'train-other/été/名']
+for i, k in enumerate(keys):
+    t = 1 if i == 0 else 20 + i
+    h = rng.standard_normal((t, 1024)).astype('<f4')
+    m = rng.standard_normal((1, t, 80)).astype('<f4')
+    save = np.savez_compressed if i % 2 else np.savez
+    save(path('cache/' + k + '.npz'), hidden_states=h, mel_spectrogram=m)
+    expect('%d_hidden_states' % i, h)
+    expect('%d_mel_spectrogram' % i, m)
+`,
+      );
+      const records = await collect(new NpzSource(`${dir}/cache`, { plugin: npzTreePlugin() }));
+      assertEquals(records.map((r) => r.key), [
+        "LJ001-0001",
+        "LJ001-0002",
+        "train-clean-100/123/456/123_456_789",
+        "train-other/été/名",
+      ]);
+      for (const [i, r] of records.entries()) {
+        assert(!isFailure(r), `${r.key} failed`);
+        for (const name of ["hidden_states", "mel_spectrogram"]) {
+          assertMatchesNumpy(r.tensors[name], expected[`${i}_${name}`], `${r.key} ${name}`);
+        }
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
