@@ -16,11 +16,21 @@ import {
   overrideHelp,
   UsageError,
 } from "./cli/command.ts";
+import { demoCommand } from "./cli/demo.ts";
+import { getCommand } from "./cli/get.ts";
 import { migrateCommand } from "./cli/migrate.ts";
+import { pluginsCommand } from "./cli/plugins.ts";
+import { reshardCommand } from "./cli/reshard.ts";
+import { verifyCommand } from "./cli/verify.ts";
 
 /** Every command, in the order `--help` lists them. */
 export const COMMANDS: readonly Command[] = [
+  demoCommand,
   migrateCommand,
+  verifyCommand,
+  getCommand,
+  reshardCommand,
+  pluginsCommand,
 ];
 
 const CONFIG_OPTION: OptionSpec = {

@@ -1,0 +1,76 @@
+/**
+ * `h5shard verify`: check a cache end to end.
+ *
+ * @module
+ */
+import { getPlugin } from "../plugins/registry.ts";
+import { verifyCache, type VerifyReport } from "../ops/verify.ts";
+import { NpzSource } from "../stages/npz_source.ts";
+import { ProgressBar } from "./progress.ts";
+import type { Command, CommandContext } from "./command.ts";
+
+/** Verifies `dir` (against a legacy NPZ cache when given) with a progress bar. */
+export async function runVerify(
+  dir: string,
+  against?: string,
+  dataset = "ljspeech",
+): Promise<VerifyReport> {
+  const expected = against
+    ? new NpzSource(against, { plugin: await getPlugin(dataset) })
+    : undefined;
+  const bar = new ProgressBar("verify", undefined);
+  const report = await verifyCache(dir, {
+    expected,
+    onProgress: (done) => bar.update(done),
+  });
+  bar.finish();
+  return report;
+}
+
+/** Prints a verify report; returns the exit status (1 when there is any problem). */
+export function printVerifyReport(ctx: CommandContext, dir: string, report: VerifyReport): number {
+  for (const w of report.warnings) ctx.err(`warning: ${w.message}`);
+  for (const p of report.problems) ctx.err(`problem: ${p.message}`);
+  ctx.out(
+    `${dir}: ${report.samples} samples, ${report.datasets} datasets in ${report.shards} shard(s): ` +
+      (report.problems.length ? `${report.problems.length} problem(s)` : "OK"),
+  );
+  return report.problems.length ? 1 : 0;
+}
+
+export const verifyCommand: Command = {
+  name: "verify",
+  summary: "Check that a cache is complete, consistent and decompresses; optionally compare values",
+  args: "<processed_dir>",
+  description:
+    "Checks that every index entry resolves to a group in its shard, that every sample group in a\n" +
+    "shard is indexed, that the counts and current_file_* fields agree, and that every dataset\n" +
+    "decompresses completely. With --against, every sample also equals the legacy NPZ source\n" +
+    "cast to the stored dtype. Each problem names the file, key and dataset. Exit status 1 when\n" +
+    "anything is wrong.",
+  options: {
+    against: { type: "string", value: "NPZ_DIR", help: "legacy NPZ cache to compare values with" },
+    dataset: {
+      type: "string",
+      value: "NAME|FILE",
+      help: "plugin that finds the NPZ files and their keys (default ljspeech: any <key>.npz)",
+    },
+    json: { type: "boolean", help: "print the report as JSON on stdout" },
+  },
+  minArgs: 1,
+  maxArgs: 1,
+  examples: [
+    "h5shard verify data/processed_maskgct/ljspeech",
+    "h5shard verify new/libritts --against old/libritts --dataset libritts",
+  ],
+  async run(ctx) {
+    const [dir] = ctx.args;
+    const against = ctx.values.against as string | undefined;
+    const report = await runVerify(dir, against, (ctx.values.dataset as string) ?? "ljspeech");
+    if (ctx.values.json) {
+      ctx.out(JSON.stringify(report, null, 2));
+      return report.problems.length ? 1 : 0;
+    }
+    return printVerifyReport(ctx, dir, report);
+  },
+};
