@@ -20,16 +20,19 @@ import {
 import { GroupNode, NameTree } from "./name_tree.ts";
 import type { HeaderMessage } from "./object_header.ts";
 
-const WINDOW = 1024 * 1024;
+const PAGE = 64 * 1024;
+const MAX_PAGES = 512;
 const decoder = new TextDecoder();
 
-/** Positional reads through a one-window cache (our metadata is mostly contiguous). */
+/**
+ * Positional reads through a small page cache: a group's metadata is contiguous, but the walk
+ * jumps between a parent's nodes and each child's header.
+ */
 class BlockReader {
   #file: Deno.FsFile;
   #name: string;
   #limit: number;
-  #start = 0;
-  #bytes = new Uint8Array(0);
+  #pages = new Map<number, Uint8Array>();
 
   constructor(file: Deno.FsFile, name: string, limit: number) {
     this.#file = file;
@@ -44,24 +47,40 @@ class BlockReader {
         `${what} at address ${address} (+${length}) lies outside the file (EOF ${this.#limit})`,
       );
     }
-    const s = this.#start;
-    if (address < s || address + length > s + this.#bytes.length) {
-      const size = Math.min(Math.max(length, WINDOW), this.#limit - address);
-      const bytes = new Uint8Array(size);
-      this.#file.seekSync(address, Deno.SeekMode.Start);
-      let done = 0;
-      while (done < size) {
-        const n = this.#file.readSync(bytes.subarray(done));
-        if (n === null || n === 0) {
-          throw new FormatError(this.#name, `unexpected end of file at ${address + done}`);
-        }
-        done += n;
-      }
-      this.#start = address;
-      this.#bytes = bytes;
+    const page = Math.floor(address / PAGE);
+    if (Math.floor((address + length - 1) / PAGE) === page || length === 0) {
+      const bytes = this.#page(page);
+      return new DataView(bytes.buffer, address - page * PAGE, length);
     }
-    const at = address - this.#start;
-    return new DataView(this.#bytes.buffer, at, length);
+    return new DataView(this.#readAt(address, length).buffer);
+  }
+
+  #page(index: number): Uint8Array {
+    let bytes = this.#pages.get(index);
+    if (bytes) {
+      // Map order is insertion order: re-insert to mark as recently used.
+      this.#pages.delete(index);
+    } else {
+      const start = index * PAGE;
+      bytes = this.#readAt(start, Math.min(PAGE, this.#limit - start));
+      if (this.#pages.size >= MAX_PAGES) this.#pages.delete(this.#pages.keys().next().value!);
+    }
+    this.#pages.set(index, bytes);
+    return bytes;
+  }
+
+  #readAt(address: number, length: number): Uint8Array {
+    const bytes = new Uint8Array(length);
+    this.#file.seekSync(address, Deno.SeekMode.Start);
+    let done = 0;
+    while (done < length) {
+      const n = this.#file.readSync(bytes.subarray(done));
+      if (n === null || n === 0) {
+        throw new FormatError(this.#name, `unexpected end of file at ${address + done}`);
+      }
+      done += n;
+    }
+    return bytes;
   }
 }
 
@@ -195,7 +214,7 @@ export function readHierarchy(file: Deno.FsFile, name: string): { eof: number; t
       while (end < dataSize && names.getUint8(end) !== 0) end++;
       return decoder.decode(new Uint8Array(names.buffer, names.byteOffset + offset, end - offset));
     };
-    // Collect (name, header) pairs first: the window cache is shared with the recursion.
+    // Collect the links first, then descend: the reads of this group stay together.
     const links: [string, number][] = [];
     const walk = (address: number, depth: number) => {
       if (depth > 64) throw new FormatError(name, `group B-tree at ${address} is too deep`);
