@@ -3,6 +3,7 @@ import { findH5pyPython, ignoreWithout, requireTool, runPython } from "./helpers
 import {
   assertMatchesNumpy,
   assertSameBytes,
+  catchFormatError,
   numpyFixtures,
   ramp,
 } from "./helpers/npz_fixtures.ts";
@@ -149,6 +150,41 @@ print(json.dumps(res))
       const res = JSON.parse(out);
       for (const [dtype, shape] of shapes) {
         assertEquals(res[dtype], [dtype, shape, true, true], dtype);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "decodeNpy names numpy's object, structured, string and complex arrays",
+  ignore: noPython,
+  fn: async () => {
+    const py = requireTool(python, "python3 with numpy");
+    const dir = await Deno.makeTempDir();
+    try {
+      await numpyFixtures(
+        py,
+        dir,
+        `
+np.save(path('object.npy'), np.array([{'a': 1}, None], dtype=object), allow_pickle=True)
+np.save(path('structured.npy'), np.zeros(2, dtype=[('x', '<f4'), ('y', '<i2')]))
+np.save(path('string.npy'), np.array(['ab', 'cde']))
+np.save(path('complex.npy'), np.zeros(3, np.complex64))
+`,
+      );
+      const cases: [string, RegExp][] = [
+        ["object", /unsupported dtype "\|O" \(Python objects\)/],
+        ["structured", /structured dtype/],
+        ["string", /unsupported dtype "<U3" \(unicode strings\)/],
+        ["complex", /unsupported dtype "<c8" \(complex numbers\)/],
+      ];
+      for (const [name, pattern] of cases) {
+        const file = `${dir}/${name}.npy`;
+        const e = catchFormatError(() => decodeNpy(Deno.readFileSync(file), file));
+        assertMatch(e.message, new RegExp(`^${dir}/${name}\\.npy: `));
+        assertMatch(e.message, pattern);
       }
     } finally {
       await Deno.remove(dir, { recursive: true });

@@ -3,6 +3,7 @@ import { findH5pyPython, ignoreWithout, requireTool, runPython } from "./helpers
 import {
   assertMatchesNumpy,
   assertSameBytes,
+  catchFormatError,
   numpyFixtures,
   ramp,
   utterance,
@@ -36,6 +37,16 @@ for k, a in arrays.items():
     expect(k, a)
 np.savez(path('stored.npz'), **arrays)
 np.savez_compressed(path('deflated.npz'), **arrays)
+class Unseekable:
+    # A pipe-like sink: zipfile then writes data descriptors after each member.
+    def __init__(self, f): self.f = f
+    def write(self, b): return self.f.write(b)
+    def flush(self): self.f.flush()
+    def read(self, n=-1): raise OSError('write-only')
+    def tell(self): raise OSError('unseekable')
+    def seekable(self): return False
+with open(path('streamed.npz'), 'wb') as f:
+    np.savez_compressed(Unseekable(f), **arrays)
 `;
 
 // zipfile's force_zip64 (as numpy writes members), next to a plain stored member.
@@ -62,11 +73,13 @@ async function withNumpyNpz<T>(
 }
 
 Deno.test({
-  name: "decodeNpz reads numpy savez, savez_compressed and zip64 archives bit-exactly",
+  name: "decodeNpz reads numpy savez, savez_compressed, streamed and zip64 archives bit-exactly",
   ignore: noPython,
   fn: () =>
     withNumpyNpz(async (dir, expected) => {
-      for (const file of ["stored.npz", "deflated.npz"]) {
+      const streamed = await Deno.readFile(`${dir}/streamed.npz`);
+      assert(listZip(streamed, "streamed.npz").every((e) => e.flags & 0x08), "data descriptors");
+      for (const file of ["stored.npz", "deflated.npz", "streamed.npz"]) {
         const arrays = decodeNpz(await Deno.readFile(`${dir}/${file}`), file);
         assertEquals(Object.keys(arrays).sort(), Object.keys(expected).sort());
         for (const [name, t] of Object.entries(arrays)) {
@@ -139,6 +152,34 @@ print(json.dumps(res))
 });
 
 Deno.test({
+  name: "listZip reads Python's zip64 end record (more than 65535 members)",
+  ignore: noPython,
+  fn: async () => {
+    const py = requireTool(python, "python3 with numpy");
+    const dir = await Deno.makeTempDir();
+    try {
+      await runPython(
+        py,
+        `
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], 'w') as z:
+    for i in range(65537):
+        z.writestr('a%d.npy' % i, b'x' * (i % 3))
+`,
+        [`${dir}/many.zip`],
+      );
+      const bytes = await Deno.readFile(`${dir}/many.zip`);
+      const entries = listZip(bytes, "many.zip");
+      assertEquals(entries.length, 65537);
+      assertEquals(entries[65536].name, "a65536.npy");
+      assertEquals(readZipEntry(bytes, entries[65536], "many.zip"), new Uint8Array([120]));
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
   name: "listZip decodes names without the UTF-8 flag as code page 437, as Python does",
   ignore: noPython,
   fn: async () => {
@@ -200,25 +241,15 @@ Deno.test("readZipEntry returns stored members as views of the archive", () => {
   assert(data.buffer === bytes.buffer, "stored member should not be copied");
 });
 
-function formatError(fn: () => unknown): FormatError {
-  try {
-    fn();
-  } catch (e) {
-    assert(e instanceof FormatError, `expected a FormatError, got ${e}`);
-    return e;
-  }
-  throw new Error("expected a FormatError, got none");
-}
-
 Deno.test("decodeNpz names a truncated file and why", () => {
   const file = "processed/LJ001-0001.npz";
   for (const compress of [false, true]) {
     const good = encodeNpz(utterance(8), { compress });
-    const half = formatError(() => decodeNpz(good.subarray(0, good.length >> 1), file));
+    const half = catchFormatError(() => decodeNpz(good.subarray(0, good.length >> 1), file));
     assertEquals(half.file, file);
     assertMatch(half.message, /^processed\/LJ001-0001\.npz: no zip end-of-central-directory/);
-    assertMatch(formatError(() => decodeNpz(good.subarray(0, 10), file)).message, /too short/);
-    assertMatch(formatError(() => decodeNpz(new Uint8Array(0), file)).message, /0 bytes/);
+    assertMatch(catchFormatError(() => decodeNpz(good.subarray(0, 10), file)).message, /too short/);
+    assertMatch(catchFormatError(() => decodeNpz(new Uint8Array(0), file)).message, /0 bytes/);
   }
 });
 
@@ -227,14 +258,14 @@ Deno.test("decodeNpz names corrupt data: CRC, deflate stream, bad array inside",
   const flipped = stored.slice();
   flipped[5000] ^= 0x40;
   assertMatch(
-    formatError(() => decodeNpz(flipped, "a.npz")).message,
+    catchFormatError(() => decodeNpz(flipped, "a.npz")).message,
     /^a\.npz: member "hidden_states\.npy": CRC-32 mismatch/,
   );
   const deflated = encodeNpz(utterance(8), { compress: true });
   const garbled = deflated.slice();
   garbled.fill(0xff, 2000, 2100);
   assertMatch(
-    formatError(() => decodeNpz(garbled, "b.npz")).message,
+    catchFormatError(() => decodeNpz(garbled, "b.npz")).message,
     /^b\.npz: member "hidden_states\.npy": (corrupt deflate data|CRC-32 mismatch|inflates to)/,
   );
   const notNpy = writeZip([{
@@ -243,7 +274,7 @@ Deno.test("decodeNpz names corrupt data: CRC, deflate stream, bad array inside",
   }], {
     compress: false,
   });
-  const e = formatError(() => decodeNpz(notNpy, "c.npz"));
+  const e = catchFormatError(() => decodeNpz(notNpy, "c.npz"));
   assertMatch(e.message, /^c\.npz: array "x": not an NPY file/);
   assertEquals(e.file, "c.npz");
 });
@@ -275,10 +306,10 @@ Deno.test("decodeNpz rejects encrypted members and unknown methods by name", () 
   const central = findSig(method, [0x50, 0x4b, 0x01, 0x02]);
   assert(central > 0);
   method[central + 10] = 14;
-  assertMatch(formatError(() => decodeNpz(method, "m.npz")).message, /compression method 14/);
+  assertMatch(catchFormatError(() => decodeNpz(method, "m.npz")).message, /compression method 14/);
   const enc = bytes.slice();
   enc[central + 8] |= 1;
-  assertMatch(formatError(() => decodeNpz(enc, "e.npz")).message, /is encrypted/);
+  assertMatch(catchFormatError(() => decodeNpz(enc, "e.npz")).message, /is encrypted/);
 });
 
 function findSig(bytes: Uint8Array, sig: number[]): number {

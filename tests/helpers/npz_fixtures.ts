@@ -10,6 +10,7 @@ import { runPython } from "./interop.ts";
 import { allocate, bytesOf, type DType } from "../../formats/dtype.ts";
 import type { Tensor } from "../../formats/tensor.ts";
 import type { DatasetPlugin, SampleRef } from "../../plugins/plugin.ts";
+import { FormatError } from "../../errors.ts";
 
 /** What numpy says an array is: dtype, shape and its C-order little-endian bytes. */
 export interface Expected {
@@ -78,6 +79,17 @@ export function assertSameBytes(actual: Uint8Array, expected: Uint8Array, what: 
       assert(false, `${what}: byte ${i} is ${actual[i]}, expected ${expected[i]}`);
     }
   }
+}
+
+/** Runs `fn` and returns the {@linkcode FormatError} it throws; fails on anything else. */
+export function catchFormatError(fn: () => unknown): FormatError {
+  try {
+    fn();
+  } catch (e) {
+    assert(e instanceof FormatError, `expected a FormatError, got ${e}`);
+    return e;
+  }
+  throw new Error("expected a FormatError, got none");
 }
 
 /** A tensor of `dtype` and `shape` whose elements are 0, 1, 2, ... (wrapping as the type does). */
