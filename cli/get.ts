@@ -7,15 +7,15 @@ import { openCache } from "../ops/cache_reader.ts";
 import { encodeNpy } from "../formats/npy.ts";
 import { type Command, UsageError } from "./command.ts";
 
-/** Parses `A:B` (either side may be empty: `:100`, `50:`). */
-export function parseFrames(text: string): [number, number | undefined] {
-  const m = /^(\d*):(\d*)$/.exec(text);
-  if (!m) {
+/** Parses `A:B`, frames A (inclusive) to B (exclusive). */
+export function parseFrames(text: string): [number, number] {
+  const m = /^(\d+):(\d+)$/.exec(text);
+  if (!m || Number(m[1]) > Number(m[2])) {
     throw new UsageError(
-      `--frames must look like START:END (e.g. 10:60), got ${JSON.stringify(text)}`,
+      `--frames must be START:END with START <= END (e.g. 10:60), got ${JSON.stringify(text)}`,
     );
   }
-  return [m[1] === "" ? 0 : Number(m[1]), m[2] === "" ? undefined : Number(m[2])];
+  return [Number(m[1]), Number(m[2])];
 }
 
 export const getCommand: Command = {
@@ -42,11 +42,7 @@ export const getCommand: Command = {
     const framesText = ctx.values.frames;
     const cache = await openCache(dir);
     try {
-      let frames: [number, number] | undefined;
-      if (typeof framesText === "string") {
-        const [start, end] = parseFrames(framesText);
-        frames = [start, end ?? Number.MAX_SAFE_INTEGER];
-      }
+      const frames = typeof framesText === "string" ? parseFrames(framesText) : undefined;
       const tensors = await cache.get(key, { datasets: [dataset], frames });
       const t = tensors[dataset];
       const out = ctx.values.out;
