@@ -37,6 +37,12 @@ export const DEFAULT_MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
 // the per-message cost stays small next to deflating this much.
 const TASK_BYTES = 256 * 1024;
 
+/** A chunk task and the buffers it moves to the worker. */
+interface Task {
+  task: ChunkTask;
+  transfer: ArrayBuffer[];
+}
+
 interface Entry {
   bytes: number;
   result?: EncodedSample | SampleFailure;
@@ -209,19 +215,18 @@ class SampleEncoder {
       inputBytes += tensor.data.byteLength;
       inputDTypes[name] = tensor.dtype;
     }
-    const waits: Promise<void>[] = [];
-    let failed: SampleFailure | undefined;
+    // Every task is cut before any is sent: sending moves buffers another tensor may share.
+    const moved = new Set<ArrayBufferLike>();
+    const work: { name: string; chunks: Uint8Array[]; tasks: Task[] }[] = [];
     for (const [name, tensor] of Object.entries(sample.tensors)) {
       try {
-        const { spec, done } = this.#dataset(tensor);
+        const { spec, tasks } = this.#dataset(tensor, moved);
         datasets[name] = spec;
-        if (done) {
-          waits.push(done.catch((error) => {
-            failed ??= failure(sample, name, `deflate failed: ${(error as Error).message}`, error);
-          }));
+        if (spec.layout.kind === "chunked" && tasks.length > 0) {
+          work.push({ name, chunks: spec.layout.chunks, tasks });
         }
       } catch (error) {
-        return failure(sample, name, `deflate failed: ${(error as Error).message}`, error);
+        return failure(sample, name, `chunking failed: ${(error as Error).message}`, error);
       }
     }
     const encoded: EncodedSample = {
@@ -232,37 +237,52 @@ class SampleEncoder {
       ...(sample.origin !== undefined ? { origin: sample.origin } : {}),
       ...(sample.warnings !== undefined ? { warnings: sample.warnings } : {}),
     };
-    if (waits.length === 0) return encoded;
-    return Promise.all(waits).then(() => failed ?? encoded);
+    const pool = this.#pool;
+    if (!pool) {
+      for (const { name, chunks, tasks } of work) {
+        try {
+          for (const { task } of tasks) chunks.push(...encodeChunks(task));
+        } catch (error) {
+          return failure(sample, name, `deflate failed: ${(error as Error).message}`, error);
+        }
+      }
+      return encoded;
+    }
+    if (work.length === 0) return encoded;
+    let failed: SampleFailure | undefined;
+    return Promise.all(
+      work.map(({ name, chunks, tasks }) =>
+        Promise.all(tasks.map(({ task, transfer }) => pool.run(task, transfer))).then(
+          (parts) => {
+            for (const part of parts) chunks.push(...part);
+          },
+          (error) => {
+            failed ??= failure(sample, name, `deflate failed: ${(error as Error).message}`, error);
+          },
+        )
+      ),
+    ).then(() => failed ?? encoded);
   }
 
-  /** The spec of one tensor; `done` settles once its chunks are filled in. */
-  #dataset(tensor: Tensor): { spec: DatasetSpec; done?: Promise<void> } {
+  /** The spec of one tensor (chunks still empty) and the tasks that fill its chunks. */
+  #dataset(tensor: Tensor, moved: Set<ArrayBufferLike>): { spec: DatasetSpec; tasks: Task[] } {
     const { dtype, shape } = tensor;
     const elementSize = DTYPES[dtype].size;
     const chunkShape = chooseChunkShape(shape, elementSize, this.#chunkBytes);
     if (!chunkShape) {
       const bytes = bytesOf(tensor.data).slice();
-      return { spec: { dtype, shape: [...shape], layout: { kind: "contiguous", bytes } } };
+      return {
+        spec: { dtype, shape: [...shape], layout: { kind: "contiguous", bytes } },
+        tasks: [],
+      };
     }
-    const chunks: Uint8Array[] = [];
     const spec: DatasetSpec = {
       dtype,
       shape: [...shape],
-      layout: { kind: "chunked", chunkShape, filters: [...this.#filters], chunks },
+      layout: { kind: "chunked", chunkShape, filters: [...this.#filters], chunks: [] },
     };
-    if (elementCount(shape) === 0) return { spec };
-    const tasks = this.#tasks(tensor, chunkShape, elementSize);
-    const pool = this.#pool;
-    if (!pool) {
-      for (const { task } of tasks) chunks.push(...encodeChunks(task));
-      return { spec };
-    }
-    const done = Promise.all(tasks.map(({ task, transfer }) => pool.run(task, transfer)))
-      .then((parts) => {
-        for (const part of parts) chunks.push(...part);
-      });
-    return { spec, done };
+    if (elementCount(shape) === 0) return { spec, tasks: [] };
+    return { spec, tasks: this.#tasks(tensor, chunkShape, elementSize, moved) };
   }
 
   /**
@@ -273,7 +293,8 @@ class SampleEncoder {
     tensor: Tensor,
     chunkShape: number[],
     elementSize: number,
-  ): { task: ChunkTask; transfer: ArrayBuffer[] }[] {
+    moved: Set<ArrayBufferLike>,
+  ): Task[] {
     const bytes = bytesOf(tensor.data);
     const shape = tensor.shape;
     const task = (part: Uint8Array, partShape: number[]): ChunkTask => ({
@@ -290,11 +311,12 @@ class SampleEncoder {
     const perTask = Math.max(1, Math.floor(TASK_BYTES / (elementCount(chunkShape) * elementSize)));
     const alongTime = grid.every((g, i) => i === axis || g === 1);
     if (!alongTime || grid[axis] <= perTask) {
-      const whole = ownsBuffer(bytes) ? bytes : bytes.slice();
+      const whole = ownsBuffer(bytes) && !moved.has(bytes.buffer) ? bytes : bytes.slice();
+      moved.add(whole.buffer);
       return [{ task: task(whole, shape), transfer: [whole.buffer as ArrayBuffer] }];
     }
     const frameBytes = bytes.byteLength / shape[axis];
-    const out: { task: ChunkTask; transfer: ArrayBuffer[] }[] = [];
+    const out: Task[] = [];
     for (let first = 0; first < grid[axis]; first += perTask) {
       const from = first * chunkShape[axis];
       const to = Math.min((first + perTask) * chunkShape[axis], shape[axis]);

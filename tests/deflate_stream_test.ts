@@ -153,6 +153,15 @@ Deno.test("DeflateStream honours chunkBytes and splits a tensor given as a view"
   assertStrictEquals(view.length, 30 * 64);
 });
 
+Deno.test("DeflateStream encodes one tensor given under two names (its buffer moves once)", async () => {
+  const t = tensor("float16", [40, 64], rng(6));
+  const original = bytesOf(t.data).slice();
+  const [out] = await run([{ key: "twice", tensors: { a: t, b: t } }], { workers: 2 });
+  assert(!isFailure(out), isFailure(out) ? out.error.message : "");
+  checkDataset(out as EncodedSample, "a", "float16", [40, 64], original, 4, false);
+  checkDataset(out as EncodedSample, "b", "float16", [40, 64], original, 4, false);
+});
+
 Deno.test("DeflateStream keeps record order with workers=2 on many small and a few large samples", async () => {
   const random = rng(42);
   const records: (Sample | SampleFailure)[] = [];
