@@ -31,16 +31,14 @@ const SUFFIX = ".npy";
  * ```
  */
 export function decodeNpz(bytes: Uint8Array, file: string): Record<string, Tensor> {
-  const out: Record<string, Tensor> = {};
+  const out = new Map<string, Tensor>();
   for (const entry of listZip(bytes, file)) {
     const key = entry.name.endsWith(SUFFIX) ? entry.name.slice(0, -SUFFIX.length) : entry.name;
-    if (Object.hasOwn(out, key)) {
-      throw new FormatError(file, `array ${JSON.stringify(key)} appears twice`);
-    }
-    const npy = readZipEntry(bytes, entry, file);
-    out[key] = decodeNpy(npy, file, key);
+    if (out.has(key)) throw new FormatError(file, `array ${JSON.stringify(key)} appears twice`);
+    out.set(key, decodeNpy(readZipEntry(bytes, entry, file), file, key));
   }
-  return out;
+  // fromEntries defines own properties, so even a member named "__proto__" stays an array.
+  return Object.fromEntries(out);
 }
 
 /** Options for {@linkcode encodeNpz}. */

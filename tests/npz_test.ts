@@ -221,6 +221,21 @@ Deno.test("encodeNpz round-trips every dtype, stored and deflated", () => {
   }
 });
 
+Deno.test("decodeNpz keeps odd array names as plain keys and rejects duplicates", () => {
+  const a = ramp("uint8", [2]);
+  const back = decodeNpz(
+    encodeNpz({ ["__proto__"]: a, "x.y": a } as never, { compress: false }),
+    "o.npz",
+  );
+  assertEquals(Object.keys(back), ["__proto__", "x.y"]);
+  assertEquals(Object.getPrototypeOf(back), Object.prototype);
+  const twice = writeZip([
+    { name: "a.npy", parts: [encodeNpy(a)] },
+    { name: "a.npy", parts: [encodeNpy(a)] },
+  ], { compress: false });
+  assertMatch(catchFormatError(() => decodeNpz(twice, "t.npz")).message, /array "a" appears twice/);
+});
+
 Deno.test("decodeNpz reads zip64 central records and end records that writeZip forces", () => {
   const arrays = utterance(5);
   const bytes = writeZip(
