@@ -1,0 +1,207 @@
+import { assert, assertEquals, assertMatch } from "./helpers/assert.ts";
+import { findH5pyPython, ignoreWithout, requireTool, runPython } from "./helpers/interop.ts";
+import { compareWithNpz, makeLibriTtsNpz, makeLjspeechNpz } from "./helpers/legacy_cache.ts";
+
+const python = await findH5pyPython();
+const ignore = ignoreWithout(python, "python3 with h5py");
+const CLI = new URL("../cli.ts", import.meta.url).pathname;
+
+/** Runs the real CLI in a subprocess, in `cwd` (a temp dir, so no config file is picked up). */
+async function h5shard(args: string[], cwd?: string) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, ...args],
+    cwd: cwd ?? await Deno.makeTempDir(),
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+function allOk(result: Record<string, Record<string, string>>): string[] {
+  const bad: string[] = [];
+  for (const [key, datasets] of Object.entries(result)) {
+    for (const [name, verdict] of Object.entries(datasets)) {
+      if (verdict !== "ok") bad.push(`${key}/${name}: ${verdict}`);
+    }
+  }
+  return bad;
+}
+
+Deno.test("h5shard --help lists every command, and each command's --help has examples", async () => {
+  const top = await h5shard(["--help"]);
+  assertEquals(top.code, 0);
+  for (const cmd of ["demo", "migrate", "inspect", "verify", "get", "reshard", "plugins"]) {
+    assertMatch(top.stdout, new RegExp(`\\n  ${cmd} `));
+    const help = await h5shard([cmd, "--help"]);
+    assertEquals(help.code, 0, `${cmd} --help`);
+    assertMatch(help.stdout, /Usage: h5shard /);
+    assertMatch(help.stdout, /Examples:\n {2}h5shard /);
+  }
+  const migrate = await h5shard(["migrate", "--help"]);
+  assertMatch(migrate.stdout, /--samples-per-hdf5 VALUE/);
+  assertMatch(migrate.stdout, /--use-float16 VALUE/);
+});
+
+Deno.test("h5shard rejects a wrong command line with status 2 and a bad config value naming the flag", async () => {
+  const unknown = await h5shard(["frobnicate"]);
+  assertEquals(unknown.code, 2);
+  assertMatch(unknown.stderr, /unknown command "frobnicate"/);
+  const missing = await h5shard(["migrate", "a", "b"]);
+  assertEquals(missing.code, 2);
+  assertMatch(missing.stderr, /--dataset is required/);
+  const badFlag = await h5shard([
+    "migrate",
+    "a",
+    "b",
+    "--dataset",
+    "ljspeech",
+    "--samples-per-hdf",
+    "3",
+  ]);
+  assertEquals(badFlag.code, 2);
+  const badValue = await h5shard([
+    "migrate",
+    "a",
+    "b",
+    "--dataset",
+    "ljspeech",
+    "--samples-per-hdf5",
+    "zero",
+  ]);
+  assertEquals(badValue.code, 1);
+  assertMatch(badValue.stderr, /--samples-per-hdf5/);
+  assertMatch(badValue.stderr, /"zero"/);
+});
+
+Deno.test({
+  name:
+    "h5shard migrate converts an LJSpeech NPZ cache (savez, compressed, Fortran, f64, i64, T=1, big-endian, bool) and logs the truncated file",
+  ignore,
+  async fn() {
+    const py = requireTool(python, "python3 with h5py");
+    const root = await Deno.makeTempDir();
+    await makeLjspeechNpz(py, `${root}/npz`);
+    const run = await h5shard([
+      "migrate",
+      `${root}/npz`,
+      `${root}/h5`,
+      "--dataset",
+      "ljspeech",
+      "--samples-per-hdf5",
+      "3",
+    ]);
+    assertEquals(run.code, 1, run.stderr);
+    assertMatch(run.stderr, /LJ001-0007\.npz/);
+    const log = JSON.parse(await Deno.readTextFile(`${root}/h5/error_log.json`));
+    assertEquals(log.failures.map((f: { key: string }) => f.key), ["LJ001-0007"]);
+    assertMatch(await Deno.readTextFile(`${root}/h5/error_files.txt`), /LJ001-0007\.npz\n$/);
+    const result = await compareWithNpz(py, `${root}/h5`, `${root}/npz`);
+    assertEquals(Object.keys(result), [1, 2, 3, 4, 5, 6, 8].map((i) => `LJ001-000${i}`));
+    assertEquals(allOk(result), []);
+    const index = JSON.parse(await Deno.readTextFile(`${root}/h5/hdf5_index.json`));
+    assertEquals([index.current_file_idx, index.current_file_count], [3, 1]);
+    // Re-running resumes: nothing new, the truncated file fails again, nothing duplicated.
+    const again = await h5shard([
+      "migrate",
+      `${root}/npz`,
+      `${root}/h5`,
+      "--dataset",
+      "ljspeech",
+      "--samples-per-hdf5",
+      "3",
+    ]);
+    assertEquals(again.code, 1);
+    assertMatch(again.stdout, /stored 0 samples \(7 already there, 1 failed\)/);
+    await Deno.remove(root, { recursive: true });
+  },
+});
+
+Deno.test({
+  name: "h5shard migrate converts a nested LibriTTS NPZ cache, float32 mode, non-ASCII keys",
+  ignore,
+  async fn() {
+    const py = requireTool(python, "python3 with h5py");
+    const root = await Deno.makeTempDir();
+    await makeLibriTtsNpz(py, `${root}/npz`);
+    const run = await h5shard([
+      "migrate",
+      `${root}/npz`,
+      `${root}/h5`,
+      "--dataset",
+      "libritts",
+      "--use-float16",
+      "false",
+    ]);
+    assertEquals(run.code, 0, run.stderr);
+    const result = await compareWithNpz(py, `${root}/h5`, `${root}/npz`, false);
+    assertEquals(Object.keys(result).length, 5);
+    assert(Object.keys(result).includes("test-other/ü/日本/ü_日本_000001"));
+    assertEquals(allOk(result), []);
+    const index = JSON.parse(await Deno.readTextFile(`${root}/h5/hdf5_index.json`));
+    assertEquals(index.use_float16, false);
+    await Deno.remove(root, { recursive: true });
+  },
+});
+
+Deno.test({
+  name: "h5shard get writes a frame range as .npy, verify passes, reshard rewrites into new shards",
+  ignore,
+  async fn() {
+    const py = requireTool(python, "python3 with h5py");
+    const root = await Deno.makeTempDir();
+    await makeLibriTtsNpz(py, `${root}/npz`);
+    assertEquals(
+      (await h5shard(["migrate", `${root}/npz`, `${root}/h5`, "--dataset", "libritts"])).code,
+      0,
+    );
+    const key = "train-clean-100/19/198/19_198_000000_000003";
+    const get = await h5shard([
+      "get",
+      `${root}/h5`,
+      key,
+      "mel_spectrogram",
+      "--frames",
+      "2:7",
+      "--out",
+      `${root}/mel.npy`,
+    ]);
+    assertEquals(get.code, 0, get.stderr);
+    const same = await runPython(
+      py,
+      `import numpy as np, sys
+a = np.load(sys.argv[1])
+want = np.load(sys.argv[2])["mel_spectrogram"].astype(np.float16)[:, 2:7]
+print(a.dtype, a.shape, a.tobytes() == want.tobytes())`,
+      [`${root}/mel.npy`, `${root}/npz/${key}.npz`],
+    );
+    assertEquals(same.trim(), "float16 (1, 5, 8) True");
+
+    const verify = await h5shard([
+      "verify",
+      `${root}/h5`,
+      "--against",
+      `${root}/npz`,
+      "--dataset",
+      "libritts",
+    ]);
+    assertEquals(verify.code, 0, verify.stderr + verify.stdout);
+    assertMatch(verify.stdout, /5 samples.*OK/);
+
+    const reshard = await h5shard([
+      "reshard",
+      `${root}/h5`,
+      `${root}/h5b`,
+      "--samples-per-hdf5",
+      "2",
+    ]);
+    assertEquals(reshard.code, 0, reshard.stderr);
+    const index = JSON.parse(await Deno.readTextFile(`${root}/h5b/hdf5_index.json`));
+    assertEquals([index.current_file_idx, index.current_file_count], [3, 1]);
+    assertEquals(allOk(await compareWithNpz(py, `${root}/h5b`, `${root}/npz`)), []);
+    const same2 = await h5shard(["reshard", `${root}/h5`, `${root}/h5`]);
+    assertEquals(same2.code, 2);
+    await Deno.remove(root, { recursive: true });
+  },
+});
