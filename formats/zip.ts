@@ -37,6 +37,7 @@ const FLAG_ENCRYPTED = 0x0001;
 const FLAG_UTF8 = 0x0800; // 4.4.4 bit 11
 const VERSION_DEFAULT = 20;
 const VERSION_ZIP64 = 45;
+const MIN_CHUNK = 64; // zlib's smallest chunkSize
 
 /** One member of an archive, located by its central directory record. */
 export interface ZipEntry {
@@ -223,10 +224,14 @@ export function readZipEntry(bytes: Uint8Array, entry: ZipEntry, file: string): 
     data = raw;
   } else if (entry.method === DEFLATED) {
     try {
-      // The bound turns a corrupt stream that would inflate past the recorded size into an error.
-      data = entry.size === 0
-        ? new Uint8Array(0)
-        : asBytes(inflateRawSync(raw, { maxOutputLength: entry.size }));
+      // One output chunk of the recorded size: no joining copy, and an aligned buffer. The
+      // bound turns a corrupt stream that would inflate past that size into an error.
+      data = entry.size === 0 ? new Uint8Array(0) : asBytes(
+        inflateRawSync(raw, {
+          maxOutputLength: entry.size,
+          chunkSize: Math.max(MIN_CHUNK, entry.size),
+        }),
+      );
     } catch (e) {
       throw fail(`corrupt deflate data (${errorMessage(e)})`, e);
     }
