@@ -35,9 +35,9 @@ export async function findH5pyPython(
   return undefined;
 }
 
-async function readManifest(dir: string): Promise<Manifest | undefined> {
+async function readManifest(path: string): Promise<Manifest | undefined> {
   try {
-    return JSON.parse(await Deno.readTextFile(`${dir}/manifest.json`));
+    return JSON.parse(await Deno.readTextFile(path));
   } catch {
     return undefined;
   }
@@ -45,25 +45,27 @@ async function readManifest(dir: string): Promise<Manifest | undefined> {
 
 /**
  * The NPZ cache of `samples` samples in `dir`, generated with `python` unless a complete one
- * (its manifest written last) with the same count and seed is already there.
+ * (its manifest, at `manifestPath`, written last) with the same count and seed is there.
  */
 export async function ensureNpzCache(
   python: string,
   benchDir: string,
   dir: string,
+  manifestPath: string,
   samples: number,
 ): Promise<{ manifest: Manifest; generatedSeconds?: number }> {
-  const found = await readManifest(dir);
+  const found = await readManifest(manifestPath);
   if (found && found.samples.length === samples && found.seed === DATA_SEED) {
     return { manifest: found };
   }
+  await Deno.remove(manifestPath).catch(() => {});
   await Deno.remove(dir, { recursive: true }).catch(() => {});
   const r = await runChild(
     python,
-    [`${benchDir}/gen_npz.py`, dir, String(samples), String(DATA_SEED)],
+    [`${benchDir}/gen_npz.py`, dir, String(samples), String(DATA_SEED), manifestPath],
     benchDir,
   );
-  const manifest = await readManifest(dir);
+  const manifest = await readManifest(manifestPath);
   if (!manifest) throw new Error(`generating the NPZ cache in ${dir} failed: ${r.error}`);
   return { manifest, generatedSeconds: r.wallSeconds };
 }
@@ -73,6 +75,7 @@ export async function prefixCache(
   from: string,
   manifest: Manifest,
   dir: string,
+  manifestPath: string,
   samples: number,
 ): Promise<Manifest> {
   const prefix: Manifest = {
@@ -81,12 +84,13 @@ export async function prefixCache(
     input_bytes: 0,
   };
   prefix.input_bytes = prefix.samples.reduce((s, e) => s + e.frames * (1024 + 80) * 4, 0);
-  const found = await readManifest(dir);
+  const found = await readManifest(manifestPath);
   if (found && JSON.stringify(found) === JSON.stringify(prefix)) return found;
+  await Deno.remove(manifestPath).catch(() => {});
   await Deno.remove(dir, { recursive: true }).catch(() => {});
   await Deno.mkdir(dir, { recursive: true });
   for (const { key } of prefix.samples) await Deno.link(`${from}/${key}.npz`, `${dir}/${key}.npz`);
-  await Deno.writeTextFile(`${dir}/manifest.json`, JSON.stringify(prefix));
+  await Deno.writeTextFile(manifestPath, JSON.stringify(prefix));
   return prefix;
 }
 

@@ -3,8 +3,8 @@ utterance with hidden_states (T, 1024) and mel_spectrogram (1, T, 80), float32; 
 np.savez, odd samples np.savez_compressed. Deterministic for a given seed and sample index, so a
 smaller cache is a prefix of a larger one.
 
-usage: gen_npz.py OUT_DIR NUM_SAMPLES SEED
-Writes OUT_DIR/<key>.npz and, last, OUT_DIR/manifest.json (its presence marks a complete cache).
+usage: gen_npz.py OUT_DIR NUM_SAMPLES SEED MANIFEST_JSON
+Writes OUT_DIR/<key>.npz and, last, MANIFEST_JSON (its presence marks a complete cache).
 """
 
 import json
@@ -41,7 +41,7 @@ def sample(seed, i, dim_scale, dim_offset, mel_base):
 
 
 def main():
-    out_dir, n, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    out_dir, n, seed, manifest_path = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     os.makedirs(out_dir, exist_ok=True)
     rng = np.random.default_rng([seed, 2**31])
     dim_scale = (np.exp(rng.normal(0.0, 0.5, HIDDEN_DIM)) * 0.3).astype(np.float32)
@@ -56,10 +56,9 @@ def main():
         entries.append({"key": key, "frames": t})
     input_bytes = sum(e["frames"] * (HIDDEN_DIM + N_MELS) * 4 for e in entries)
     manifest = {"seed": seed, "samples": entries, "input_bytes": input_bytes}
-    tmp = os.path.join(out_dir, "manifest.json.tmp")
-    with open(tmp, "w") as f:
+    with open(manifest_path + ".tmp", "w") as f:
         json.dump(manifest, f)
-    os.replace(tmp, os.path.join(out_dir, "manifest.json"))
+    os.replace(manifest_path + ".tmp", manifest_path)
 
 
 if __name__ == "__main__":

@@ -5,31 +5,52 @@ export interface ChildResult {
   ok: boolean;
   json: Record<string, unknown>;
   wallSeconds: number;
+  /** Peak RSS of the child as GNU time saw it (KiB), when GNU time is installed. */
+  maxRssKiB?: number;
   error?: string;
 }
 
-/** Runs `cmd args` in `cwd`, returning the JSON object on the last line of its stdout. */
+/** GNU time, the one way to see a Deno child's peak RSS without giving it --allow-all. */
+export const GNU_TIME = "/usr/bin/time";
+
+export const haveGnuTime = await Deno.stat(GNU_TIME).then((s) => s.isFile, () => false);
+
+/**
+ * Runs `cmd args` in `cwd`, returning the JSON object on the last line of its stdout, and its
+ * peak RSS when GNU time is there to wrap it.
+ */
 export async function runChild(cmd: string, args: string[], cwd: string): Promise<ChildResult> {
+  const rssFile = haveGnuTime ? await Deno.makeTempFile({ prefix: "bench_rss_" }) : undefined;
+  const [bin, argv] = rssFile ? [GNU_TIME, ["-f", "%M", "-o", rssFile, cmd, ...args]] : [cmd, args];
   const t0 = performance.now();
   let out: Deno.CommandOutput;
   try {
-    out = await new Deno.Command(cmd, { args, cwd, stdout: "piped", stderr: "piped" }).output();
+    out = await new Deno.Command(bin, { args: argv, cwd, stdout: "piped", stderr: "piped" })
+      .output();
   } catch (e) {
     return { ok: false, json: {}, wallSeconds: 0, error: `cannot run ${cmd}: ${e}` };
   }
   const wallSeconds = (performance.now() - t0) / 1000;
+  let maxRssKiB: number | undefined;
+  if (rssFile) {
+    const text = await Deno.readTextFile(rssFile);
+    await Deno.remove(rssFile);
+    // On failure GNU time writes "Command exited with non-zero status N" before the number.
+    const n = Number(text.trim().split("\n").at(-1));
+    if (Number.isFinite(n) && n > 0) maxRssKiB = n;
+  }
   const stdout = new TextDecoder().decode(out.stdout).trim();
   const stderr = new TextDecoder().decode(out.stderr).trim();
   const last = stdout.split("\n").at(-1) ?? "";
   if (out.success) {
     try {
-      return { ok: true, json: JSON.parse(last), wallSeconds };
+      return { ok: true, json: JSON.parse(last), wallSeconds, maxRssKiB };
     } catch {
       // falls through: a run that does not end with its JSON line is a failed run
     }
   }
   const tail = (stderr || stdout).split("\n").slice(-6).join("\n");
-  return { ok: false, json: {}, wallSeconds, error: `exit ${out.code}: ${tail}` };
+  return { ok: false, json: {}, wallSeconds, maxRssKiB, error: `exit ${out.code}: ${tail}` };
 }
 
 /** Every regular file below `dir`, recursively. */

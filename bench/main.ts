@@ -1,0 +1,176 @@
+/**
+ * `deno task bench`: h5shard against the original h5py writer and reader (and h5wasm as the
+ * JavaScript writer) on one generated NPZ cache. Every contender runs in its own process;
+ * contenders alternate within each repetition; medians are reported. See `--help`.
+ */
+import { parseBenchArgs, SIZES, USAGE } from "./args.ts";
+import {
+  type Contender,
+  migrateContenders,
+  type Paths,
+  type PlanFile,
+  readContenders,
+} from "./contenders.ts";
+import { ensureNpzCache, expectedElements, findH5pyPython, makePlan, prefixCache } from "./data.ts";
+import {
+  dirBytes,
+  GNU_TIME,
+  haveGnuTime,
+  removeDir,
+  runChild,
+  syncDisk,
+  warmRead,
+} from "./proc.ts";
+import { type Measurement, renderReport, summarize } from "./report.ts";
+
+const BENCH = new URL(".", import.meta.url).pathname.replace(/\/$/, "");
+const ROOT = BENCH.replace(/\/bench$/, "");
+const OUT = `${BENCH}/out`;
+
+async function measure(c: Contender, rep: number): Promise<Measurement> {
+  if (c.outDir) await removeDir(c.outDir);
+  await warmRead(c.warm);
+  const r = await runChild(c.cmd, c.args, ROOT);
+  await syncDisk();
+  const outputBytes = c.outDir ? await dirBytes(c.outDir) : undefined;
+  const error = r.error ?? c.check(r.json);
+  const m: Measurement = {
+    id: c.id,
+    rep,
+    ok: error === undefined,
+    error,
+    seconds: Number(r.json.seconds),
+    wallSeconds: r.wallSeconds,
+    peakRssKiB: r.maxRssKiB ??
+      (typeof r.json.peak_rss_kib === "number" ? r.json.peak_rss_kib : undefined),
+    inputBytes: c.inputBytes,
+    outputBytes,
+    reads: c.reads,
+    child: r.json,
+  };
+  const what = m.ok ? `${m.seconds.toFixed(2)} s` : `FAILED: ${error}`;
+  console.error(`  rep ${rep} ${c.id}: ${what}`);
+  return m;
+}
+
+async function runAll(contenders: Contender[], reps: number, into: Measurement[]) {
+  for (let rep = 1; rep <= reps; rep++) {
+    for (const c of contenders) if (!c.unavailable) into.push(await measure(c, rep));
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const opts = parseBenchArgs(argv);
+  if (opts.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const started = new Date();
+  const loadStart = Deno.loadavg();
+  const py = await findH5pyPython(ROOT);
+  if (!py) {
+    console.error(
+      "error: no python3 that imports h5py and numpy (tried /usr/bin/python3, python3, python).\n" +
+        "Install them, e.g. `apt-get install python3-h5py` on Debian/Ubuntu, and run again.",
+    );
+    return 2;
+  }
+  const size = SIZES[opts.size];
+  const dataDir = `${OUT}/data/${opts.size}`;
+  const paths: Paths = {
+    bench: BENCH,
+    python: py.python,
+    deno: Deno.execPath(),
+    npz: `${dataDir}/npz`,
+    quarter: `${dataDir}/npz_quarter`,
+    runs: `${OUT}/runs/${opts.size}`,
+  };
+  console.error(
+    `bench: size ${opts.size}, ${opts.reps} reps, python ${py.python} (${py.versions})`,
+  );
+  const gen = await ensureNpzCache(
+    py.python,
+    BENCH,
+    paths.npz,
+    `${dataDir}/manifest.json`,
+    size.samples,
+  );
+  if (gen.generatedSeconds) {
+    console.error(`  generated the NPZ cache in ${gen.generatedSeconds.toFixed(1)} s`);
+  }
+  const full = gen.manifest;
+  const quarter = await prefixCache(
+    paths.npz,
+    full,
+    paths.quarter,
+    `${dataDir}/manifest_quarter.json`,
+    size.samples / 4,
+  );
+
+  const measurements: Measurement[] = [];
+  const migrate = migrateContenders(paths, full, quarter);
+  await runAll(migrate, opts.reps, measurements);
+
+  const plans: PlanFile[] = [];
+  for (
+    const [mode, count, seed] of [["whole", size.wholeReads, 1], [
+      "slice",
+      size.sliceReads,
+      2,
+    ]] as const
+  ) {
+    const plan = makePlan(full, count, seed);
+    const path = `${paths.runs}/plan_${mode}.json`;
+    await Deno.mkdir(paths.runs, { recursive: true });
+    await Deno.writeTextFile(path, JSON.stringify(plan));
+    plans.push({ mode, path, plan, expected: expectedElements(full, plan, mode === "whole") });
+  }
+  // Reads of h5shard's files need its last migrate to have succeeded.
+  const lastH5shard = measurements.filter((m) => m.id === "migrate:h5shard-w2").at(-1);
+  const h5shardFilesMissing = lastH5shard?.ok ? undefined : "no h5shard files (its migrate failed)";
+  const lastH5py = measurements.filter((m) => m.id === "migrate:h5py").at(-1);
+  if (!lastH5py?.ok) throw new Error(`the h5py writer failed: ${lastH5py?.error}`);
+  const read = readContenders(paths, plans, h5shardFilesMissing);
+  await runAll(read, opts.reps, measurements);
+
+  const npzBytes = await dirBytes(paths.npz);
+  const summary = summarize({
+    size: opts.size,
+    reps: opts.reps,
+    started: started.toISOString(),
+    finished: new Date().toISOString(),
+    machine: {
+      cpus: navigator.hardwareConcurrency,
+      loadavgStart: loadStart,
+      loadavgEnd: Deno.loadavg(),
+      deno: Deno.version.deno,
+      python: py.python,
+      pythonVersions: py.versions,
+      peakRss: haveGnuTime
+        ? `GNU time %M (${GNU_TIME})`
+        : "VmHWM reported by the child (Deno children cannot read it without --allow-all)",
+    },
+    data: {
+      samples: full.samples.length,
+      inputBytes: full.input_bytes,
+      npzBytes,
+      quarterSamples: quarter.samples.length,
+      quarterInputBytes: quarter.input_bytes,
+      wholeReads: size.wholeReads,
+      sliceReads: size.sliceReads,
+    },
+    contenders: [...migrate, ...read],
+    measurements,
+  });
+  console.log(renderReport(summary));
+  await Deno.writeTextFile(`${OUT}/results.json`, JSON.stringify(summary, null, 2) + "\n");
+  console.log(`\nwrote ${OUT}/results.json`);
+  return 0;
+}
+
+try {
+  Deno.exitCode = await main(Deno.args);
+} catch (e) {
+  console.error(`bench: ${e instanceof Error ? e.message : e}`);
+  Deno.exitCode = 1;
+}

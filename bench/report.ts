@@ -1,0 +1,389 @@
+/** Medians per contender, the targets, and the printed report. */
+import type { Contender } from "./contenders.ts";
+import { fixed, median, table } from "./stats.ts";
+
+/** One run of one contender. */
+export interface Measurement {
+  id: string;
+  rep: number;
+  ok: boolean;
+  error?: string;
+  /** In-process seconds reported by the child (runtime start-up and imports excluded). */
+  seconds: number;
+  /** Whole child process, start to exit. */
+  wallSeconds: number;
+  peakRssKiB?: number;
+  inputBytes?: number;
+  outputBytes?: number;
+  reads?: number;
+  /** The child's JSON line as printed. */
+  child: Record<string, unknown>;
+}
+
+/** Medians over the successful runs of one contender. */
+export interface Stats {
+  id: string;
+  label: string;
+  unavailable?: string;
+  runs: number;
+  errors: string[];
+  seconds?: number;
+  wallSeconds?: number;
+  peakRssKiB?: number;
+  maxPeakRssKiB?: number;
+  inputBytes?: number;
+  outputBytes?: number;
+  reads?: number;
+  /** float32 input MB (10^6 bytes) per in-process second. */
+  mbPerSecond?: number;
+  samplesPerSecond?: number;
+  /** Median of each numeric field of the child's JSON (phases, migrate's own seconds, ...). */
+  child: Record<string, number>;
+}
+
+export interface Target {
+  name: string;
+  measured: string;
+  ratio?: number;
+  limit: string;
+  result: "PASS" | "MISS" | "n/a";
+  note?: string;
+}
+
+export interface Context {
+  size: string;
+  reps: number;
+  started: string;
+  finished: string;
+  machine: {
+    cpus: number;
+    loadavgStart: number[];
+    loadavgEnd: number[];
+    deno: string;
+    python: string;
+    pythonVersions: string;
+    /** How peak RSS was measured. */
+    peakRss: string;
+  };
+  data: {
+    samples: number;
+    inputBytes: number;
+    npzBytes: number;
+    quarterSamples: number;
+    quarterInputBytes: number;
+    wholeReads: number;
+    sliceReads: number;
+  };
+  contenders: Contender[];
+  measurements: Measurement[];
+}
+
+export interface Summary extends Omit<Context, "contenders"> {
+  order: string[];
+  stats: Record<string, Stats>;
+  targets: Target[];
+}
+
+const MB = 1e6;
+const MIB = 1024;
+
+function statsOf(c: Contender, runs: Measurement[]): Stats {
+  const ok = runs.filter((m) => m.ok);
+  const med = (f: (m: Measurement) => number | undefined) => {
+    const xs = ok.map(f).filter((x): x is number => typeof x === "number" && Number.isFinite(x));
+    return xs.length ? median(xs) : undefined;
+  };
+  const seconds = med((m) => m.seconds);
+  const child: Record<string, number> = {};
+  for (const k of new Set(ok.flatMap((m) => Object.keys(m.child)))) {
+    const v = med((m) => m.child[k] as number);
+    if (v !== undefined) child[k] = v;
+  }
+  const rss = ok.map((m) => m.peakRssKiB).filter((x): x is number => x !== undefined);
+  return {
+    id: c.id,
+    label: c.label,
+    unavailable: c.unavailable,
+    runs: ok.length,
+    errors: runs.filter((m) => !m.ok).map((m) => `rep ${m.rep}: ${m.error}`),
+    seconds,
+    wallSeconds: med((m) => m.wallSeconds),
+    peakRssKiB: med((m) => m.peakRssKiB),
+    maxPeakRssKiB: rss.length ? Math.max(...rss) : undefined,
+    inputBytes: c.inputBytes,
+    outputBytes: med((m) => m.outputBytes),
+    reads: c.reads,
+    mbPerSecond: c.inputBytes && seconds ? c.inputBytes / MB / seconds : undefined,
+    samplesPerSecond: c.reads && seconds ? c.reads / seconds : undefined,
+    child,
+  };
+}
+
+function ratioTarget(
+  name: string,
+  a: number | undefined,
+  b: number | undefined,
+  unit: string,
+  digits: number,
+  ok: (r: number) => boolean,
+  limit: string,
+  why: string | undefined,
+): Target {
+  if (a === undefined || b === undefined || !b) {
+    return { name, measured: "-", limit, result: "n/a", note: why ?? "no successful run" };
+  }
+  const r = a / b;
+  return {
+    name,
+    measured: `${fixed(a, digits)} / ${fixed(b, digits)} ${unit}`,
+    ratio: r,
+    limit,
+    result: ok(r) ? "PASS" : "MISS",
+  };
+}
+
+function targetsOf(s: Record<string, Stats>): Target[] {
+  const h5py = s["migrate:h5py"];
+  const w2 = s["migrate:h5shard-w2"];
+  const q = s["migrate:h5shard-w2-quarter"];
+  const why = (...xs: (Stats | undefined)[]) => xs.find((x) => x?.unavailable)?.unavailable;
+  const out: Target[] = [
+    ratioTarget(
+      "migrate throughput: h5shard (2 workers) / h5py writer",
+      w2?.mbPerSecond,
+      h5py?.mbPerSecond,
+      "MB/s",
+      1,
+      (r) => r >= 2.0,
+      ">= 2.00x",
+      why(w2),
+    ),
+    ratioTarget(
+      "migrate output size: h5shard / h5py writer",
+      w2?.outputBytes && w2.outputBytes / MB,
+      h5py?.outputBytes && h5py.outputBytes / MB,
+      "MB",
+      2,
+      (r) => r <= 1.02,
+      "<= 1.02x",
+      why(w2),
+    ),
+  ];
+  for (const mode of ["whole", "slice"]) {
+    for (const files of ["h5shard", "h5py"]) {
+      const a = s[`read:${mode}:${files}:h5shard`];
+      const b = s[`read:${mode}:${files}:h5py`];
+      out.push(ratioTarget(
+        `${mode === "whole" ? "whole-sample" : "50-frame"} reads on ${files}'s files: ` +
+          "h5shard / h5py",
+        a?.samplesPerSecond,
+        b?.samplesPerSecond,
+        "samples/s",
+        0,
+        (r) => r >= 1.0,
+        ">= 1.00x",
+        why(a, b),
+      ));
+    }
+  }
+  const lo = Math.min(w2?.peakRssKiB ?? NaN, q?.peakRssKiB ?? NaN);
+  const hi = Math.max(w2?.peakRssKiB ?? NaN, q?.peakRssKiB ?? NaN);
+  out.push(
+    ratioTarget(
+      "migrate peak RSS flat: larger / smaller of full and 1/4 cache",
+      Number.isFinite(hi) ? hi / MIB : undefined,
+      Number.isFinite(lo) ? lo / MIB : undefined,
+      "MiB",
+      0,
+      (r) => r <= 1.1,
+      "<= 1.10x",
+      why(w2, q),
+    ),
+  );
+  const maxRss = Math.max(w2?.maxPeakRssKiB ?? NaN, q?.maxPeakRssKiB ?? NaN) / MIB;
+  out.push(
+    Number.isFinite(maxRss)
+      ? {
+        name: "migrate peak RSS, highest of all runs",
+        measured: `${maxRss.toFixed(0)} MiB`,
+        limit: "< 512 MiB",
+        result: maxRss < 512 ? "PASS" : "MISS",
+      }
+      : {
+        name: "migrate peak RSS, highest of all runs",
+        measured: "-",
+        limit: "< 512 MiB",
+        result: "n/a",
+        note: why(w2, q) ?? "no successful run",
+      },
+  );
+  return out;
+}
+
+export function summarize(ctx: Context): Summary {
+  const stats: Record<string, Stats> = {};
+  for (const c of ctx.contenders) {
+    stats[c.id] = statsOf(c, ctx.measurements.filter((m) => m.id === c.id));
+  }
+  const { contenders, ...rest } = ctx;
+  return { ...rest, order: contenders.map((c) => c.id), stats, targets: targetsOf(stats) };
+}
+
+const mib = (kib: number | undefined) => fixed(kib === undefined ? undefined : kib / MIB, 0);
+const mb = (bytes: number | undefined) => fixed(bytes === undefined ? undefined : bytes / MB, 1);
+
+function skipped(st: Stats): string | undefined {
+  if (st.unavailable) return st.unavailable;
+  if (st.runs === 0) return `failed: ${st.errors[0] ?? "no run"}`;
+  return undefined;
+}
+
+export function renderReport(s: Summary): string {
+  const st = s.stats;
+  const d = s.data;
+  const m = s.machine;
+  const lines: string[] = [];
+  const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(" ");
+  lines.push(
+    `h5shard bench: size ${s.size}, ${s.reps} reps, ${s.started} .. ${s.finished}`,
+    `data: ${d.samples} LJSpeech-like samples, ${mb(d.inputBytes)} MB float32 input, NPZ cache ` +
+      `${mb(d.npzBytes)} MB on disk (half savez, half savez_compressed)`,
+    `machine: ${m.cpus} cpus, load ${load(m.loadavgStart)} at start, ${
+      load(m.loadavgEnd)
+    } at end;` +
+      ` deno ${m.deno}; ${m.python} (${m.pythonVersions})`,
+    "method: one process per run; contenders alternate in each repetition in the order listed;",
+    "  before each run its input is read once (page cache warm for every contender), after it",
+    "  `sync` flushes its writes; medians of the reps; seconds are in-process (start-up and imports",
+    "  excluded; process wall time is in results.json); MB = 10^6 bytes, MiB = 2^20;",
+    `  peak RSS: ${m.peakRss}.`,
+    "",
+  );
+
+  const h5pyMig = st["migrate:h5py"];
+  const migRows: string[][] = [[
+    "migrate (NPZ -> HDF5)",
+    "MB/s",
+    "vs h5py",
+    "s",
+    "wall s",
+    "output MB",
+    "out/NPZ",
+    "RSS MiB",
+  ]];
+  for (const id of s.order.filter((i) => i.startsWith("migrate:"))) {
+    const x = st[id];
+    if (id.endsWith("-quarter")) continue;
+    const why = skipped(x);
+    if (why) {
+      migRows.push([x.label, why]);
+      continue;
+    }
+    migRows.push([
+      x.label,
+      fixed(x.mbPerSecond, 1),
+      h5pyMig.mbPerSecond && x.mbPerSecond
+        ? `${(x.mbPerSecond / h5pyMig.mbPerSecond).toFixed(2)}x`
+        : "-",
+      fixed(x.seconds, 2),
+      fixed(x.wallSeconds, 2),
+      mb(x.outputBytes),
+      fixed(x.outputBytes && x.outputBytes / d.npzBytes, 3),
+      mib(x.peakRssKiB),
+    ]);
+  }
+  lines.push(table(migRows, ""));
+  const phases = h5pyMig.child;
+  if (phases.load_seconds !== undefined) {
+    lines.push(
+      `  h5py writer phases: np.load ${fixed(phases.load_seconds, 2)} s, cast + create_dataset ` +
+        `${fixed(phases.write_seconds, 2)} s`,
+    );
+  }
+  const plain = st["migrate:h5shard-w2"];
+  const shuf = st["migrate:h5shard-w2-shuffle"];
+  if (plain?.outputBytes && shuf?.outputBytes) {
+    lines.push(
+      `  shuffle on: output ${
+        (shuf.outputBytes / plain.outputBytes).toFixed(3)
+      }x of shuffle off, ` +
+        `throughput ${fixed((shuf.mbPerSecond ?? NaN) / (plain.mbPerSecond ?? NaN), 2)}x`,
+    );
+  }
+  lines.push("");
+
+  const readRows: string[][] = [["random reads (samples/s)", "files", "h5py", "h5shard", "ratio"]];
+  for (const mode of ["whole", "slice"]) {
+    for (const files of ["h5shard", "h5py"]) {
+      const a = st[`read:${mode}:${files}:h5py`];
+      const b = st[`read:${mode}:${files}:h5shard`];
+      const n = mode === "whole" ? d.wholeReads : d.sliceReads;
+      const label = `${mode === "whole" ? "whole samples" : "50-frame windows"} (${n} reads)`;
+      const cell = (
+        x: Stats | undefined,
+      ) => (x && !skipped(x) ? fixed(x.samplesPerSecond, 0) : "-");
+      const ratio = a?.samplesPerSecond && b?.samplesPerSecond
+        ? `${(b.samplesPerSecond / a.samplesPerSecond).toFixed(2)}x`
+        : (b && skipped(b)) ?? (a && skipped(a)) ?? "-";
+      readRows.push([label, files, cell(a), cell(b), ratio]);
+    }
+  }
+  lines.push(table(readRows, ""), "");
+
+  const q = st["migrate:h5shard-w2-quarter"];
+  const memRows: string[][] = [[
+    "memory (h5shard migrate, 2 workers)",
+    "samples",
+    "peak RSS MiB",
+    "max MiB",
+    "ms/sample",
+  ]];
+  const memory = [[q, "1/4 cache", d.quarterSamples], [plain, "full cache", d.samples]] as const;
+  for (const [x, label, n] of memory) {
+    const why = x && skipped(x);
+    if (!x || why) {
+      memRows.push([label, String(n), why ?? "-"]);
+      continue;
+    }
+    memRows.push([
+      label,
+      String(n),
+      mib(x.peakRssKiB),
+      mib(x.maxPeakRssKiB),
+      fixed(x.seconds === undefined ? undefined : (x.seconds * 1000) / n, 1),
+    ]);
+  }
+  lines.push(table(memRows, ""), "");
+
+  const storeRows: string[][] = [["storage (bytes on disk)", "MB", "of NPZ"]];
+  storeRows.push(["NPZ cache (float32)", mb(d.npzBytes), "1.000"]);
+  for (
+    const id of [
+      "migrate:h5py",
+      "migrate:h5shard-w2",
+      "migrate:h5shard-w2-shuffle",
+      "migrate:h5wasm",
+    ]
+  ) {
+    const x = st[id];
+    if (!x || skipped(x) || !x.outputBytes) continue;
+    storeRows.push([`${x.label} HDF5`, mb(x.outputBytes), (x.outputBytes / d.npzBytes).toFixed(3)]);
+  }
+  lines.push(table(storeRows, ""), "");
+
+  const tRows: string[][] = [["targets", "measured", "ratio", "target", "result"]];
+  for (const t of s.targets) {
+    tRows.push([
+      t.name,
+      t.measured,
+      t.ratio === undefined ? "-" : `${t.ratio.toFixed(2)}x`,
+      t.limit,
+      t.note ? `${t.result} (${t.note})` : t.result,
+    ]);
+  }
+  lines.push(table(tRows, ""));
+
+  const errors = Object.values(st).flatMap((x) => x.errors.map((e) => `${x.id} ${e}`));
+  if (errors.length) lines.push("", "failed runs:", ...errors.map((e) => `  ${e}`));
+  return lines.join("\n");
+}
