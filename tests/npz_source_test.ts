@@ -13,6 +13,8 @@ import { bytesOf } from "../formats/dtype.ts";
 import { CacheError, FormatError, SampleError } from "../errors.ts";
 import { isFailure, type Sample, type SampleFailure } from "../stages/record.ts";
 import type { DatasetPlugin, SampleRef } from "../plugins/plugin.ts";
+import { libritts } from "../plugins/libritts.ts";
+import { ljspeech } from "../plugins/ljspeech.ts";
 
 const python = await findH5pyPython();
 const noPython = ignoreWithout(python, "python3 with numpy");
@@ -70,6 +72,36 @@ Deno.test("NpzSource yields all samples in key order and one failure naming a tr
         r.key,
       );
     }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("NpzSource walks LibriTTS and LJSpeech caches with the built-in plugins", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const keys = [
+      "dev-clean/84/121123/84_121123_000007_000000",
+      "train-clean-100/123/456/123_456_789",
+      "train-clean-100/123/457/123_457_000",
+    ];
+    await writeCache(`${dir}/libritts`, keys);
+    await Deno.writeFile(
+      `${dir}/libritts/train-clean-100/123/456/123_456_789.npz`,
+      new Uint8Array(7),
+    );
+    const records = await collect(new NpzSource(`${dir}/libritts`, { plugin: libritts }));
+    assertEquals(records.map((r) => [r.key, isFailure(r)]), [
+      [keys[0], false],
+      [keys[1], true],
+      [keys[2], false],
+    ]);
+    const failure = records[1] as SampleFailure;
+    assertMatch(failure.error.message, /123_456_789\.npz: 7 bytes is too short for a zip archive/);
+    await writeCache(`${dir}/lj`, ["LJ001-0002", "LJ001-0001"]);
+    const lj = await collect(new NpzSource(`${dir}/lj`, { plugin: ljspeech, readAhead: 1 }));
+    assertEquals(lj.map((r) => r.key), ["LJ001-0001", "LJ001-0002"]);
+    assert(lj.every((r) => !isFailure(r)));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
