@@ -521,3 +521,25 @@ print(ok, f.attrs["origin"], f["spk"].attrs["n"], f["spk"].attrs["added"], f["sp
     await h5dumpClean(file);
   },
 });
+
+Deno.test("Hdf5FileWriter.checkpoint rewrites only groups changed since the last checkpoint", () => {
+  const w = Hdf5FileWriter.create(`${tmp}/incremental.h5`);
+  try {
+    for (let i = 0; i < 100; i++) w.writeDataset(`spk/${i}/x`, smallSpec(i));
+    w.checkpoint();
+    const first = w.size;
+    w.checkpoint();
+    w.createGroup("spk/7");
+    assertEquals(w.size, first);
+    const before = w.size;
+    w.writeDataset("spk/100/x", smallSpec(100));
+    const data = w.size - before;
+    w.checkpoint();
+    // Rewritten: the new sample group, spk (101 children: ~6.5 KB) and root, ~7.6 KB in all;
+    // any old sample group rewritten as well would add over 900 bytes.
+    const meta = w.size - before - data;
+    assert(meta < 8192, `checkpoint wrote ${meta} bytes of group metadata`);
+  } finally {
+    w.abort();
+  }
+});

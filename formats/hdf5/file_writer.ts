@@ -104,8 +104,10 @@ export class Hdf5FileWriter {
   /** Ensures the group exists (intermediate groups created once, shared by siblings). */
   createGroup(path: string, attributes?: Record<string, AttributeValue>): void {
     this.#open();
-    const group = this.#tree.group(path, splitPath(path), false);
-    if (attributes) {
+    const names = splitPath(path);
+    const group = this.#tree.group(path, names, false);
+    if (attributes && Object.keys(attributes).length > 0) {
+      this.#tree.touch(names);
       for (const [k, v] of Object.entries(attributes)) attributeMessage(k, v); // validate now
       Object.assign(group.attributes, attributes);
       // A new value replaces an attribute of the same name read by resume().

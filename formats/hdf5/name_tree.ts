@@ -72,25 +72,35 @@ export class NameTree {
   }
 
   /**
-   * The group at `names` (creating missing ones), marking it and its ancestors dirty. A
+   * The group at `names`, creating missing ones (which marks the chain above them dirty). A
    * dataset in the way is a KeyError naming `path`.
    */
   group(path: string, names: readonly string[], implicit: boolean): GroupNode {
     let node = this.root;
-    node.dirty = true;
     for (let i = 0; i < names.length; i++) {
       let next = node.children.get(names[i]);
       if (next === undefined) {
         next = new GroupNode(implicit || i < names.length - 1);
         node.children.set(names[i], next);
+        this.touch(names.slice(0, i));
       } else if (typeof next === "number") {
         throw new KeyError(path, `${JSON.stringify(names.slice(0, i + 1).join("/"))} is a dataset`);
       }
       node = next;
-      node.dirty = true;
     }
     if (!implicit) node.implicit = false;
     return node;
+  }
+
+  /** Marks the groups from the root down to `names` as changed. */
+  touch(names: readonly string[]): void {
+    let node: GroupNode | number | undefined = this.root;
+    this.root.dirty = true;
+    for (const name of names) {
+      node = typeof node === "object" ? node.children.get(name) : undefined;
+      if (typeof node !== "object") return;
+      node.dirty = true;
+    }
   }
 
   /** Adds a dataset whose object header is at `header`; refuses an existing path. */
@@ -100,6 +110,7 @@ export class NameTree {
     const name = names[names.length - 1];
     if (parent.children.has(name)) throw new KeyError(path, "already exists");
     parent.children.set(name, header);
+    this.touch(names.slice(0, -1));
   }
 
   /** Throws KeyError when `path` is invalid or already exists (checked before writing data). */
