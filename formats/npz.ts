@@ -55,6 +55,11 @@ export interface EncodeNpzOptions {
  * See {@linkcode decodeNpz} for an example.
  */
 export function encodeNpz(arrays: Record<string, Tensor>, options: EncodeNpzOptions): Uint8Array {
+  if (typeof options?.compress !== "boolean") {
+    throw new TypeError(
+      `encodeNpz: options.compress must be true or false, got ${JSON.stringify(options?.compress)}`,
+    );
+  }
   const members: ZipMember[] = Object.entries(arrays).map(([name, tensor]) => ({
     name: name + SUFFIX,
     parts: [encodeNpy(tensor)],

@@ -38,6 +38,8 @@ const FLAG_UTF8 = 0x0800; // 4.4.4 bit 11
 const VERSION_DEFAULT = 20;
 const VERSION_ZIP64 = 45;
 const MIN_CHUNK = 64; // zlib's smallest chunkSize
+const MAX_CHUNK = 1 << 28; // bigger members are inflated in pieces and joined
+const MAX_DEFLATE_RATIO = 1032;
 
 /** One member of an archive, located by its central directory record. */
 export interface ZipEntry {
@@ -49,7 +51,9 @@ export interface ZipEntry {
   flags: number;
   /** CRC-32 of the uncompressed bytes. */
   crc32: number;
+  /** Bytes the member occupies in the archive. */
   compressedSize: number;
+  /** Bytes once inflated. */
   size: number;
   /** Offset of the member's local header. */
   headerOffset: number;
@@ -223,13 +227,20 @@ export function readZipEntry(bytes: Uint8Array, entry: ZipEntry, file: string): 
     }
     data = raw;
   } else if (entry.method === DEFLATED) {
+    // Deflate expands at most ~1032:1; a larger recorded size is corruption, not a buffer to
+    // allocate.
+    if (entry.size > entry.compressedSize * MAX_DEFLATE_RATIO + MIN_CHUNK) {
+      throw fail(
+        `recorded size ${entry.size} is impossible for ${entry.compressedSize} deflated bytes`,
+      );
+    }
     try {
       // One output chunk of the recorded size: no joining copy, and an aligned buffer. The
       // bound turns a corrupt stream that would inflate past that size into an error.
       data = entry.size === 0 ? new Uint8Array(0) : asBytes(
         inflateRawSync(raw, {
           maxOutputLength: entry.size,
-          chunkSize: Math.max(MIN_CHUNK, entry.size),
+          chunkSize: Math.min(Math.max(MIN_CHUNK, entry.size), MAX_CHUNK),
         }),
       );
     } catch (e) {

@@ -221,6 +221,19 @@ Deno.test("encodeNpz round-trips every dtype, stored and deflated", () => {
   }
 });
 
+Deno.test("encodeNpz rejects missing options and bad tensors with the value received", () => {
+  const a = ramp("uint8", [2]);
+  assertThrows(
+    () => encodeNpz({ a }, {} as never),
+    /options\.compress must be true or false, got undefined/,
+  );
+  assertThrows(() => encodeNpz({ a }, { compress: true, level: 11 }), /level must be .*got 11/);
+  assertThrows(
+    () => encodeNpz({ a: { ...a, shape: [3] } }, { compress: false }),
+    /needs 3 elements, data has 2/,
+  );
+});
+
 Deno.test("decodeNpz keeps odd array names as plain keys and rejects duplicates", () => {
   const a = ramp("uint8", [2]);
   const back = decodeNpz(
