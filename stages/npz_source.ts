@@ -66,9 +66,9 @@ export class NpzSource extends ReadableStream<Sample | SampleFailure> {
       } catch (e) {
         // Samples already listed still go out; the stream errors after them.
         listed = true;
-        listError = new CacheError(npzDir, `cannot list NPZ files: ${errorMessage(e)}`, {
-          cause: e,
-        });
+        listError = e instanceof CacheError
+          ? e
+          : new CacheError(npzDir, `cannot list NPZ files: ${errorMessage(e)}`, { cause: e });
       }
     };
     super({
