@@ -173,7 +173,7 @@ function checkInteger(name: string, value: unknown, min: number, max: number): v
 
 function rawBytes(sample: Sample): number {
   let n = 0;
-  for (const t of Object.values(sample.tensors)) n += t.data.byteLength;
+  for (const t of Object.values(sample.tensors ?? {})) n += t?.data?.byteLength ?? 0;
   return n;
 }
 
@@ -203,6 +203,15 @@ class SampleEncoder {
 
   /** The encoded sample, or a failure naming the dataset at fault; never throws. */
   encode(sample: Sample): EncodedSample | SampleFailure | Promise<EncodedSample | SampleFailure> {
+    try {
+      return this.#encode(sample);
+    } catch (error) {
+      // A malformed record (no tensors object, say) fails alone instead of killing the run.
+      return failure(sample, undefined, `not a sample: ${(error as Error).message}`, error);
+    }
+  }
+
+  #encode(sample: Sample): EncodedSample | SampleFailure | Promise<EncodedSample | SampleFailure> {
     const datasets: Record<string, DatasetSpec> = {};
     const inputDTypes: Record<string, DType> = {};
     let inputBytes = 0;
@@ -335,7 +344,7 @@ function ownsBuffer(bytes: Uint8Array): boolean {
 
 function failure(
   sample: Sample,
-  dataset: string,
+  dataset: string | undefined,
   reason: string,
   cause: unknown,
 ): SampleFailure {

@@ -246,6 +246,16 @@ Deno.test("DeflateStream turns an inconsistent tensor into a failure naming key 
   assert(!isFailure(out[1]));
 });
 
+Deno.test("DeflateStream turns a record without tensors into a failure and goes on", async () => {
+  const out = await run([
+    { key: "no-tensors" } as Sample,
+    { key: "next", tensors: { y: { dtype: "int8", shape: [2], data: new Int8Array(2) } } },
+  ], { workers: 1 });
+  assert(isFailure(out[0]));
+  assertMatch((out[0] as SampleFailure).error.message, /"no-tensors".*not a sample/);
+  assert(!isFailure(out[1]));
+});
+
 /** Counts the workers created and terminated while `fn` runs; optionally swaps their module. */
 async function withWorkers(
   fn: (count: { created: number; terminated: number }) => Promise<void>,
