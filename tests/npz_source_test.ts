@@ -189,6 +189,29 @@ Deno.test("NpzSource errors with a CacheError naming a directory it cannot list"
   await Deno.remove(missing.slice(0, -5));
 });
 
+Deno.test("NpzSource delivers the samples listed before a listing error, then errors", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await writeCache(dir, ["a", "b"]);
+    const plugin: DatasetPlugin = {
+      ...npzTreePlugin(),
+      async *discoverNpz() {
+        yield { key: "a", path: `${dir}/a.npz` };
+        yield { key: "b", path: `${dir}/b.npz` };
+        throw new Deno.errors.PermissionDenied("readdir sub");
+      },
+    };
+    const reader = new NpzSource(dir, { plugin, readAhead: 4 }).getReader();
+    assertEquals((await reader.read()).value?.key, "a");
+    assertEquals((await reader.read()).value?.key, "b");
+    const error = await reader.read().then(() => undefined, (e) => e);
+    assert(error instanceof CacheError, `expected a CacheError, got ${error}`);
+    assertMatch(error.message, /cannot list NPZ files: readdir sub/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("NpzSource rejects a bad readAhead or plugin with the value received", () => {
   assertThrows(() => new NpzSource(".", { plugin: npzTreePlugin(), readAhead: 0 }), RangeError);
   assertThrows(
