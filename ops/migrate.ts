@@ -32,10 +32,14 @@ export async function migrate(options: MigrateOptions): Promise<RunReport> {
     : options.plugin;
   const p = resolvePreprocessing(options.preprocessing);
   const done = p.overwrite_existing ? new Set<string>() : indexedKeys(options.processedDir);
+  let skipped = 0;
   const source = new NpzSource(options.npzDir, {
     plugin,
-    skip: (key) => done.has(key),
+    // Indexed keys are not even read; the sink would skip them anyway.
+    skip: (key) => done.has(key) && ++skipped > 0,
     readAhead: p.prefetch_size,
   });
-  return await pack(source, options.processedDir, { dataset: plugin.name, ...options });
+  const report = await pack(source, options.processedDir, { dataset: plugin.name, ...options });
+  report.skipped += skipped;
+  return report;
 }

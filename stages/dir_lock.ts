@@ -24,13 +24,24 @@ function hostname(): string {
   }
 }
 
+/**
+ * Whether a process exists: signal 0 (delivers nothing, checks existence; needs --allow-run),
+ * else `/proc/<pid>` (needs --allow-all). When neither can tell, assume it is alive: refusing
+ * is safer than two writers.
+ */
 function alive(pid: number): boolean {
+  try {
+    Deno.kill(pid, 0 as unknown as Deno.Signal);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    if (!(e instanceof Deno.errors.NotCapable)) return true;
+  }
   try {
     Deno.statSync(`/proc/${pid}`);
     return true;
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    return true;
+    return !(e instanceof Deno.errors.NotFound);
   }
 }
 
