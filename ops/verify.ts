@@ -135,8 +135,8 @@ export async function verifyCache(dir: string, options: VerifyOptions = {}): Pro
     }
     report.shards++;
     try {
-      const tree = leavesByGroup(h5);
-      for (const [group, leaves] of tree.groups) {
+      const tree = h5.leaves();
+      for (const [group, leaves] of tree) {
         if (indexed.has(group)) continue;
         // Unindexed: only its kind matters (an empty leaf group is an intermediate, not a sample).
         if (!leaves.some((leaf) => h5.kind(`${group}/${leaf}`) === "dataset")) continue;
@@ -161,7 +161,7 @@ export async function verifyCache(dir: string, options: VerifyOptions = {}): Pro
         }
       }
       for (const [group, key] of indexed) {
-        const leaves = tree.groups.get(group);
+        const leaves = tree.get(group);
         let datasets = 0;
         for (const name of leaves ?? []) {
           const path = `${group}/${name}`;
@@ -185,7 +185,7 @@ export async function verifyCache(dir: string, options: VerifyOptions = {}): Pro
           report.samples++;
           report.datasets += datasets;
         } else {
-          const exists = leaves !== undefined || tree.paths.has(group);
+          const exists = leaves !== undefined || h5.kind(group) === "group";
           problem({
             kind: exists ? "empty_group" : "missing_group",
             file,
@@ -204,31 +204,6 @@ export async function verifyCache(dir: string, options: VerifyOptions = {}): Pro
     }
   }
   return report;
-}
-
-interface ShardTree {
-  /** Every object path in the shard. */
-  paths: Set<string>;
-  /** Group path -> names of its members that have no members themselves (datasets, mostly). */
-  groups: Map<string, string[]>;
-}
-
-// One HDF5 walk of the whole shard. Asking each object's kind would cost a lookup per object;
-// a leaf is a dataset unless reading it says otherwise.
-function leavesByGroup(h5: H5File): ShardTree {
-  const paths = new Set(h5.walk("/").map((p) => `/${p}`));
-  const parentOf = (p: string) => p.slice(0, p.lastIndexOf("/")) || "/";
-  const parents = new Set<string>();
-  for (const p of paths) parents.add(parentOf(p));
-  const groups = new Map<string, string[]>();
-  for (const p of paths) {
-    if (parents.has(p)) continue;
-    const parent = parentOf(p);
-    let list = groups.get(parent);
-    if (!list) groups.set(parent, list = []);
-    list.push(p.slice(parent === "/" ? 1 : parent.length + 1));
-  }
-  return { paths, groups };
 }
 
 interface Sinks {
