@@ -1,0 +1,258 @@
+/**
+ * A summary of a cache for people: shards, samples, datasets (dtypes, shape ranges, sizes) and
+ * anything odd. Reads metadata only, never chunk data.
+ *
+ * @module
+ */
+import { errorMessage } from "../errors.ts";
+import { DTYPES, elementCount } from "../formats/dtype.ts";
+import { type H5DatasetInfo, H5File } from "../formats/h5wasm/h5_file.ts";
+import { loadH5wasm } from "../formats/h5wasm/module.ts";
+import { INDEX_FILE, shardFileName, shardNumber } from "../formats/shard_index.ts";
+import { absoluteDir, readCacheIndex } from "./cache_reader.ts";
+
+/** One shard file. */
+export interface InspectShard {
+  /** File name, e.g. `features_00001.h5`. */
+  name: string;
+  fileIdx: number;
+  /** Index entries pointing at this shard. */
+  samples: number;
+  /** Groups holding datasets found in the file (indexed or not). */
+  groups: number;
+  /** Size on disk; 0 when the file is missing. */
+  bytes: number;
+  /** Uncompressed bytes of the indexed samples' datasets. */
+  rawBytes: number;
+  /** `rawBytes / bytes` (file bytes include HDF5 metadata); absent when not computable. */
+  compressionRatio?: number;
+  /** False when the file is missing or cannot be opened. */
+  readable: boolean;
+}
+
+/** One dataset name across all samples. */
+export interface InspectDataset {
+  /** Samples holding it, per stored dtype (`{"float16": 5}`). */
+  dtypes: Record<string, number>;
+  count: number;
+  /** Ranks seen (more than one is odd). */
+  ranks: number[];
+  /** Smallest and largest extent per axis, over the samples of the highest rank. */
+  shapeMin: number[];
+  shapeMax: number[];
+  /** Uncompressed bytes over all samples. */
+  rawBytes: number;
+  /** Chunk shapes seen, up to a few (h5py picks one per shape). */
+  chunkShapes: number[][];
+  /** Filter pipelines seen, e.g. `"deflate(4)"` or `"shuffle+deflate(4)"`, `"none"`. */
+  filters: string[];
+}
+
+/** What {@linkcode inspectCache} returns: plain JSON-serializable data. */
+export interface InspectReport {
+  dir: string;
+  useFloat16: boolean;
+  samplesPerFile: number;
+  currentFileIdx: number;
+  currentFileCount: number;
+  /** Index entries. */
+  totalSamples: number;
+  shards: InspectShard[];
+  /** Sum of shard file sizes. */
+  bytesOnDisk: number;
+  /** Uncompressed bytes of every indexed dataset. */
+  rawBytes: number;
+  /** `rawBytes / bytesOnDisk`, absent when nothing is on disk. */
+  compressionRatio?: number;
+  datasets: Record<string, InspectDataset>;
+  /** Anything unusual: unreferenced or missing shards, empty shards, unindexed groups, ... */
+  oddities: string[];
+}
+
+const MAX_CHUNK_SHAPES = 4;
+
+/**
+ * Summarizes the cache in `dir` from its index and HDF5 metadata. Throws only when the index
+ * is missing or invalid; unreadable shards become oddities.
+ *
+ * @example
+ * ```ts ignore
+ * console.log(JSON.stringify(await inspectCache("processed/ljspeech"), null, 2));
+ * ```
+ */
+export async function inspectCache(dir: string): Promise<InspectReport> {
+  const index = await readCacheIndex(dir);
+  const module = await loadH5wasm();
+  const abs = absoluteDir(dir);
+  const oddities: string[] = [];
+  const byShard = new Map<number, string[]>(); // file_idx -> group paths
+  const entries = Object.values(index.sample_index);
+  for (const e of entries) {
+    let list = byShard.get(e.file_idx);
+    if (!list) byShard.set(e.file_idx, list = []);
+    list.push(`/${e.group_name}`);
+  }
+  const onDisk = new Map<number, number>();
+  for await (const f of Deno.readDir(abs)) {
+    const n = f.isFile ? shardNumber(f.name) : undefined;
+    if (n !== undefined) onDisk.set(n, (await Deno.stat(`${abs}/${f.name}`)).size);
+  }
+  const counted = byShard.get(index.current_file_idx)?.length ?? 0;
+  if (counted !== index.current_file_count) {
+    oddities.push(
+      `${INDEX_FILE}: current_file_count is ${index.current_file_count} but ${counted} entries ` +
+        `point at shard ${index.current_file_idx}`,
+    );
+  }
+
+  const datasets: Record<string, InspectDataset> = {};
+  const shards: InspectShard[] = [];
+  const numbers = [...new Set([...byShard.keys(), ...onDisk.keys()])].sort((a, b) => a - b);
+  for (const n of numbers) {
+    const name = shardFileName(n);
+    const groups = byShard.get(n) ?? [];
+    const shard: InspectShard = {
+      name,
+      fileIdx: n,
+      samples: groups.length,
+      groups: 0,
+      bytes: onDisk.get(n) ?? 0,
+      rawBytes: 0,
+      readable: false,
+    };
+    shards.push(shard);
+    if (!onDisk.has(n)) {
+      oddities.push(`${name} is missing; ${groups.length} index entries point at it`);
+      continue;
+    }
+    if (!byShard.has(n)) oddities.push(`${name} is not referenced by ${INDEX_FILE}`);
+    if (n > index.current_file_idx && byShard.has(n)) {
+      oddities.push(`${name} is referenced but beyond current_file_idx ${index.current_file_idx}`);
+    }
+    let h5: H5File;
+    try {
+      h5 = H5File.openWith(module, `${abs}/${name}`);
+    } catch (e) {
+      oddities.push(errorMessage(e));
+      continue;
+    }
+    try {
+      shard.readable = true;
+      const leaves = h5.leaves();
+      shard.groups = leaves.size;
+      if (leaves.size === 0) oddities.push(`${name} holds no sample groups`);
+      const indexed = new Set(groups);
+      const unindexed = [...leaves.keys()].filter((g) => !indexed.has(g)).length;
+      if (unindexed) oddities.push(`${name}: ${unindexed} groups are not indexed to this shard`);
+      const seen = new Set<string>();
+      for (const group of groups) {
+        for (const leaf of leaves.get(group) ?? []) {
+          shard.rawBytes += describe(h5, `${group}/${leaf}`, leaf, seen, datasets, oddities);
+        }
+      }
+    } catch (e) {
+      oddities.push(errorMessage(e));
+    } finally {
+      h5.close();
+    }
+    if (shard.bytes > 0 && shard.rawBytes > 0) {
+      shard.compressionRatio = shard.rawBytes / shard.bytes;
+    }
+  }
+
+  for (const [name, d] of Object.entries(datasets)) {
+    if (d.ranks.length > 1) oddities.push(`dataset ${name} has ranks ${d.ranks.join(", ")}`);
+    const types = Object.keys(d.dtypes);
+    if (types.length > 1) oddities.push(`dataset ${name} is stored as ${types.join(" and ")}`);
+    const wide = types.filter((t) => t === "float32" || t === "float64");
+    if (index.use_float16 && wide.length) {
+      oddities.push(`use_float16 is true but dataset ${name} is stored as ${wide.join(", ")}`);
+    }
+    if (!index.use_float16 && types.includes("float16")) {
+      oddities.push(`use_float16 is false but dataset ${name} is stored as float16`);
+    }
+  }
+  const bytesOnDisk = shards.reduce((a, s) => a + s.bytes, 0);
+  const rawBytes = shards.reduce((a, s) => a + s.rawBytes, 0);
+  const report: InspectReport = {
+    dir,
+    useFloat16: index.use_float16,
+    samplesPerFile: index.samples_per_file,
+    currentFileIdx: index.current_file_idx,
+    currentFileCount: index.current_file_count,
+    totalSamples: entries.length,
+    shards,
+    bytesOnDisk,
+    rawBytes,
+    datasets,
+    oddities,
+  };
+  if (bytesOnDisk > 0 && rawBytes > 0) report.compressionRatio = rawBytes / bytesOnDisk;
+  return report;
+}
+
+/** Adds one dataset to the summary; returns its raw bytes (0 when it is not a dataset). */
+function describe(
+  h5: H5File,
+  path: string,
+  name: string,
+  seen: Set<string>,
+  datasets: Record<string, InspectDataset>,
+  oddities: string[],
+): number {
+  let d = datasets[name];
+  let info: Omit<H5DatasetInfo, "filters"> & { filters?: H5DatasetInfo["filters"] };
+  try {
+    // Filters cost one more HDF5 call: ask for them once per dataset name and shard.
+    info = seen.has(name) ? h5.describe(path) : h5.datasetInfo(path);
+    seen.add(name);
+  } catch (e) {
+    if (h5.kind(path) === "dataset") oddities.push(errorMessage(e));
+    return 0;
+  }
+  if (!d) {
+    d = datasets[name] = {
+      dtypes: {},
+      count: 0,
+      ranks: [],
+      shapeMin: [],
+      shapeMax: [],
+      rawBytes: 0,
+      chunkShapes: [],
+      filters: [],
+    };
+  }
+  if (info.filters) {
+    const pipeline = info.filters.length
+      ? info.filters.map((f) =>
+        f.name === "deflate" ? `deflate(${f.cd_values[0]})` : f.name || `filter ${f.id}`
+      ).join("+")
+      : "none";
+    if (!d.filters.includes(pipeline)) d.filters.push(pipeline);
+  }
+  const { dtype, shape, chunkShape } = info;
+  d.count++;
+  d.dtypes[dtype] = (d.dtypes[dtype] ?? 0) + 1;
+  if (!d.ranks.includes(shape.length)) d.ranks.push(shape.length);
+  const top = Math.max(...d.ranks);
+  if (shape.length === top) {
+    if (d.shapeMin.length !== top) {
+      d.shapeMin = shape.slice();
+      d.shapeMax = shape.slice();
+    } else {
+      shape.forEach((v, i) => {
+        d.shapeMin[i] = Math.min(d.shapeMin[i], v);
+        d.shapeMax[i] = Math.max(d.shapeMax[i], v);
+      });
+    }
+  }
+  if (
+    chunkShape && d.chunkShapes.length < MAX_CHUNK_SHAPES &&
+    !d.chunkShapes.some((c) => c.join() === chunkShape.join())
+  ) {
+    d.chunkShapes.push(chunkShape);
+  }
+  const raw = elementCount(shape) * DTYPES[dtype].size;
+  d.rawBytes += raw;
+  return raw;
+}
