@@ -153,6 +153,18 @@ Deno.test("DeflateStream honours chunkBytes and splits a tensor given as a view"
   assertStrictEquals(view.length, 30 * 64);
 });
 
+Deno.test("DeflateStream moves a tensor's own buffer to the worker instead of copying it", async () => {
+  const small = tensor("float16", [10, 64], rng(12));
+  const big = tensor("float16", [600, 1024], rng(13));
+  const [out] = await run([{ key: "t", tensors: { small, big } }], { workers: 2 });
+  assert(!isFailure(out));
+  assertStrictEquals(small.data.byteLength, 0); // transferred: detached here
+  assertStrictEquals(big.data.byteLength, 600 * 1024 * 2); // several tasks: copied per part
+  const kept = tensor("float16", [10, 64], rng(12));
+  await run([{ key: "t", tensors: { kept } }], { workers: 0 });
+  assertStrictEquals(kept.data.byteLength, 10 * 64 * 2);
+});
+
 Deno.test("DeflateStream encodes one tensor given under two names (its buffer moves once)", async () => {
   const t = tensor("float16", [40, 64], rng(6));
   const original = bytesOf(t.data).slice();
