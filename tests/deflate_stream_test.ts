@@ -7,6 +7,7 @@ import {
   assertThrows,
 } from "./helpers/assert.ts";
 import { inflateSync } from "../deps.ts";
+import { findH5pyPython, ignoreWithout, requireTool, runPython } from "./helpers/interop.ts";
 import { SampleError } from "../errors.ts";
 import { chooseChunkShape, shuffleBytes, splitChunks } from "../formats/chunks.ts";
 import { allocate, bytesOf, type DType, DTYPES, elementCount } from "../formats/dtype.ts";
@@ -448,4 +449,87 @@ Deno.test("DeflateStream rejects bad options quoting the value", () => {
     () => new DeflateStream({ shuffle: 1 as unknown as boolean }),
     (e: unknown) => e instanceof TypeError && /shuffle.*1/.test(e.message),
   );
+});
+
+const python = await findH5pyPython();
+
+// h5py stores our compressed chunks as they are (write_direct_chunk), then reads the datasets
+// back through HDF5's own filter pipeline: the independent check of chunk layout and filters.
+const H5PY_READBACK = `
+import sys, json, base64, numpy as np, h5py
+m = json.load(open(sys.argv[1]))
+with h5py.File(sys.argv[2], "w") as f:
+    for i, d in enumerate(m):
+        kw = {}
+        if d["level"] > 0: kw.update(compression="gzip", compression_opts=d["level"])
+        if d["shuffle"]: kw["shuffle"] = True
+        ds = f.create_dataset(f"d{i}", shape=tuple(d["shape"]), dtype=np.dtype(d["dtype"]).newbyteorder("<"), chunks=tuple(d["chunkShape"]), **kw)
+        grid = [-(-s // c) for s, c in zip(d["shape"], d["chunkShape"])]
+        for k, c in enumerate(d["chunks"]):
+            idx = np.unravel_index(k, grid)
+            ds.id.write_direct_chunk(tuple(int(j) * c for j, c in zip(idx, d["chunkShape"])), base64.b64decode(c))
+bad = []
+with h5py.File(sys.argv[2], "r") as f:
+    for i, d in enumerate(m):
+        if f[f"d{i}"][...].tobytes() != base64.b64decode(d["original"]): bad.append(i)
+print(json.dumps({"checked": len(m), "bad": bad}))
+`;
+
+function base64(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(s);
+}
+
+Deno.test({
+  name: "DeflateStream chunks read back through h5py's filter pipeline (write_direct_chunk)",
+  ignore: ignoreWithout(python, "python3 with h5py"),
+  async fn() {
+    const py = requireTool(python, "python3 with h5py");
+    const random = rng(21);
+    const shapes: [DType, number[]][] = [
+      ["float16", [203, 1024]],
+      ["float16", [1, 97, 80]],
+      ["float32", [33, 7, 5]],
+      ["int64", [3, 11]],
+      ["uint16", [1000]],
+      ["int8", [1, 1, 40]],
+    ];
+    const manifest: unknown[] = [];
+    for (const [level, shuffle] of [[4, false], [4, true], [0, false], [9, true]] as const) {
+      const tensors: Record<string, Tensor> = {};
+      const originals: Uint8Array[] = [];
+      shapes.forEach(([dtype, shape], i) => {
+        tensors[`t${i}`] = tensor(dtype, shape, random);
+        originals.push(bytesOf(tensors[`t${i}`].data).slice());
+      });
+      const [out] = await run([{ key: "h5", tensors }], { level, shuffle, workers: 2 });
+      assert(!isFailure(out));
+      shapes.forEach(([dtype, shape], i) => {
+        const layout = (out as EncodedSample).datasets[`t${i}`].layout;
+        assert(layout.kind === "chunked");
+        manifest.push({
+          dtype,
+          shape,
+          level,
+          shuffle,
+          chunkShape: layout.chunkShape,
+          chunks: layout.chunks.map(base64),
+          original: base64(originals[i]),
+        });
+      });
+    }
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.writeTextFile(`${dir}/m.json`, JSON.stringify(manifest));
+      const result = JSON.parse(
+        await runPython(py, H5PY_READBACK, [`${dir}/m.json`, `${dir}/x.h5`]),
+      );
+      assertEquals(result, { checked: manifest.length, bad: [] });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });
