@@ -11,7 +11,8 @@
 import { FormatError } from "../errors.ts";
 import { decodeNpy, encodeNpy } from "./npy.ts";
 import type { Tensor } from "./tensor.ts";
-import { listZip, readZipEntry, writeZip, type ZipMember } from "./zip.ts";
+import { listZip, readZipEntry } from "./zip_reader.ts";
+import { writeZip, type ZipMember } from "./zip_writer.ts";
 
 const SUFFIX = ".npy";
 
