@@ -40,7 +40,11 @@ class BlockReader {
     this.#limit = limit;
   }
 
-  read(address: number, length: number, what: string): DataView {
+  /**
+   * `length` bytes at `address`. `cached` false reads them directly: for objects scattered
+   * through the file (dataset headers), whole pages would be mostly wasted.
+   */
+  read(address: number, length: number, what: string, cached = true): DataView {
     if (address === UNDEF || address < 0 || address + length > this.#limit) {
       throw new FormatError(
         this.#name,
@@ -48,6 +52,7 @@ class BlockReader {
       );
     }
     const page = Math.floor(address / PAGE);
+    if (!cached) return new DataView(this.#readAt(address, length).buffer);
     if (Math.floor((address + length - 1) / PAGE) === page || length === 0) {
       const bytes = this.#page(page);
       return new DataView(bytes.buffer, address - page * PAGE, length);
@@ -151,8 +156,17 @@ export function readHierarchy(file: Deno.FsFile, name: string): { eof: number; t
   const reader = new BlockReader(file, name, eof);
   const rootHeader = u64(sb, 56 + 8);
 
-  const parseHeader = (address: number): ParsedHeader => {
-    const prefix = reader.read(address, OBJECT_HEADER_PREFIX_SIZE, "object header");
+  // A dataset header is ~200-300 bytes: read that much at once when not going through pages.
+  const FIRST_READ = 512;
+  const parseHeader = (address: number, cached = true): ParsedHeader => {
+    const prefix = cached
+      ? reader.read(address, OBJECT_HEADER_PREFIX_SIZE, "object header")
+      : reader.read(
+        address,
+        Math.max(OBJECT_HEADER_PREFIX_SIZE, Math.min(FIRST_READ, eof - address)),
+        "object header",
+        false,
+      );
     if (prefix.getUint8(0) !== 1) {
       throw new FormatError(
         name,
@@ -170,7 +184,11 @@ export function readHierarchy(file: Deno.FsFile, name: string): { eof: number; t
     let seen = 0;
     for (let b = 0; b < blocks.length && seen < count; b++) {
       const [start, size] = blocks[b];
-      const block = reader.read(start, size, "object header messages");
+      const inPrefix = !cached && b === 0 &&
+        OBJECT_HEADER_PREFIX_SIZE + size <= prefix.byteLength;
+      const block = inPrefix
+        ? new DataView(prefix.buffer, prefix.byteOffset + OBJECT_HEADER_PREFIX_SIZE, size)
+        : reader.read(start, size, "object header messages", cached);
       let at = 0;
       while (at + MESSAGE_HEADER_SIZE <= size && seen < count) {
         const type = block.getUint16(at, true);
@@ -215,7 +233,7 @@ export function readHierarchy(file: Deno.FsFile, name: string): { eof: number; t
       return decoder.decode(new Uint8Array(names.buffer, names.byteOffset + offset, end - offset));
     };
     // Collect the links first, then descend: the reads of this group stay together.
-    const links: [string, number][] = [];
+    const links: [string, number, boolean][] = [];
     const walk = (address: number, depth: number) => {
       if (depth > 64) throw new FormatError(name, `group B-tree at ${address} is too deep`);
       const head = reader.read(address, 24, "group B-tree node");
@@ -242,13 +260,14 @@ export function readHierarchy(file: Deno.FsFile, name: string): { eof: number; t
           links.push([
             nameAt(u64(entries, i * SYMBOL_ENTRY_SIZE)),
             u64(entries, i * SYMBOL_ENTRY_SIZE + 8),
+            entries.getUint32(i * SYMBOL_ENTRY_SIZE + 16, true) === 1, // cache type 1: a group
           ]);
         }
       }
     };
     walk(stab.btree, 0);
-    for (const [childName, header] of links) {
-      const parsed = parseHeader(header);
+    for (const [childName, header, isGroup] of links) {
+      const parsed = parseHeader(header, isGroup);
       if (!parsed.stab) {
         node.children.set(childName, header);
         continue;
