@@ -16,6 +16,7 @@ const PREFIX_V2 = 12; // magic, major, minor, u32 header length
 const ALIGN = 64; // numpy's ARRAY_ALIGN
 const GROWTH_AXIS_MAX_DIGITS = 21; // numpy pads the header so the shape can grow in place
 const V1_MAX_HEADER = 0xffff;
+const EXCERPT = 120; // header characters quoted in an error
 
 // The descr we write for each dtype (what numpy writes for the same array).
 const DESCR: Record<DType, string> = {
@@ -145,7 +146,7 @@ type PyValue = string | number | boolean | null | PyValue[];
 function parseHeader(text: string, fail: Fail): Header {
   let i = 0;
   const garbled = (what: string) =>
-    fail(`garbled NPY header (${what} at character ${i}): ${JSON.stringify(text.trim())}`);
+    fail(`garbled NPY header (${what} at character ${i}): ${excerpt(text)}`);
   const ws = () => {
     while (i < text.length && " \t\r\n".includes(text[i])) i++;
   };
@@ -201,17 +202,23 @@ function parseHeader(text: string, fail: Fail): Header {
   if (Array.isArray(descr)) {
     throw fail(`structured dtype ${JSON.stringify(descr)} is not supported (${SUPPORTED})`);
   }
-  if (typeof descr !== "string") throw fail(`NPY header has no descr string: ${text.trim()}`);
+  if (typeof descr !== "string") throw fail(`NPY header has no descr string: ${excerpt(text)}`);
   if (typeof fortranOrder !== "boolean") {
-    throw fail(`NPY header has no boolean fortran_order: ${text.trim()}`);
+    throw fail(`NPY header has no boolean fortran_order: ${excerpt(text)}`);
   }
   if (
     !Array.isArray(shape) ||
     !shape.every((d): d is number => typeof d === "number" && Number.isSafeInteger(d) && d >= 0)
   ) {
-    throw fail(`NPY header has no valid shape tuple: ${text.trim()}`);
+    throw fail(`NPY header has no valid shape tuple: ${excerpt(text)}`);
   }
   return { descr, fortranOrder, shape };
+}
+
+// The header as quoted in a message: a garbled one may be kilobytes of noise.
+function excerpt(text: string): string {
+  const t = text.trim();
+  return JSON.stringify(t.length > EXCERPT ? t.slice(0, EXCERPT) + "..." : t);
 }
 
 function parseDescr(descr: string, fail: Fail): DType {

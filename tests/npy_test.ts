@@ -307,6 +307,7 @@ Deno.test("decodeNpy names a truncated or garbled file", () => {
   assertFormatError(npyWith("{'descr': '<f4', 'fortran_order': False, 'shape': (-1,)}"), /shape/);
   assertFormatError(npyWith("[1, 2]"), /garbled NPY header \(expected \{/);
   assertFormatError(npyWith("{'descr: '<f4'}"), /garbled/);
+  assertFormatError(npyWith("{" + "x".repeat(5000)), /garbled NPY header .*"\{x{119}\.\.\."$/);
 });
 
 Deno.test("decodeNpy accepts Python 2 long shapes, version 2 headers and normalizes bool", () => {
