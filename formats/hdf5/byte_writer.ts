@@ -42,18 +42,21 @@ export class ByteWriter {
     return this;
   }
 
+  /** One byte. */
   u8(v: number): this {
     this.#view.setUint8(this.#offset, v);
     this.#offset += 1;
     return this;
   }
 
+  /** Two bytes, little-endian. */
   u16(v: number): this {
     this.#view.setUint16(this.#offset, v, true);
     this.#offset += 2;
     return this;
   }
 
+  /** Four bytes, little-endian. */
   u32(v: number): this {
     this.#view.setUint32(this.#offset, v, true);
     this.#offset += 4;

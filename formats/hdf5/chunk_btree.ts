@@ -9,9 +9,13 @@ import { type EncodedBtree, encodeV1Btree } from "./v1_btree.ts";
 
 /** Where each chunk went: file address and filtered size, in row-major chunk order. */
 export interface ChunkIndexInput {
+  /** Dataset dims. */
   shape: readonly number[];
+  /** Chunk dims, in elements. */
   chunkShape: readonly number[];
+  /** File address of each chunk. */
   addresses: readonly number[];
+  /** Filtered byte count of each chunk. */
   sizes: readonly number[];
 }
 

@@ -6,7 +6,7 @@
  */
 
 /** Undefined address (all ones); also the "unlimited" max dimension. Encoded by {@linkcode ByteWriter.u64}. */
-export const UNDEF = -1;
+export const UNDEF: number = -1;
 
 /** Size of Offsets and Size of Lengths in the superblock. */
 export const OFFSET_SIZE = 8;
@@ -27,7 +27,7 @@ export const CHUNK_K = 32;
 /** Symbol table entry. */
 export const SYMBOL_ENTRY_SIZE = 40;
 /** SNOD: 8-byte header then 2·leafK entries, always written full-size. */
-export const SNOD_SIZE = 8 + 2 * GROUP_LEAF_K * SYMBOL_ENTRY_SIZE;
+export const SNOD_SIZE: number = 8 + 2 * GROUP_LEAF_K * SYMBOL_ENTRY_SIZE;
 /** Local heap header; its data segment follows it. */
 export const LOCAL_HEAP_HEADER_SIZE = 32;
 /** Heap free-list "none" (H5HL_FREE_NULL); UNDEF there breaks every lookup. */
@@ -36,7 +36,7 @@ export const HEAP_FREE_NULL = 1;
 /** v1 B-tree node header: signature, type, level, entries used, two siblings. */
 export const BTREE_HEADER_SIZE = 24;
 /** Group B-tree node, always full-size: 2K children and 2K+1 keys of 8 bytes. */
-export const GROUP_BTREE_NODE_SIZE = BTREE_HEADER_SIZE + 2 * GROUP_INTERNAL_K * 8 +
+export const GROUP_BTREE_NODE_SIZE: number = BTREE_HEADER_SIZE + 2 * GROUP_INTERNAL_K * 8 +
   (2 * GROUP_INTERNAL_K + 1) * 8;
 
 /** Chunk B-tree key: size (4), filter mask (4), rank+1 offsets of 8. */

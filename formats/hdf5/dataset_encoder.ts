@@ -115,7 +115,9 @@ export function encodeContiguousHeader(spec: DatasetSpec, address: number): Uint
 
 /** A chunked dataset's chunk B-tree and object header, laid out from `base`. */
 export interface EncodedChunkedMetadata {
+  /** The B-tree nodes then the object header. */
   bytes: Uint8Array;
+  /** Address of the object header. */
   header: number;
 }
 

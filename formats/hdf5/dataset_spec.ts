@@ -13,6 +13,7 @@ export type FilterSpec =
 
 /** Chunked storage: chunks already filtered, in row-major order of chunk index. */
 export interface ChunkedLayout {
+  /** Discriminant. */
   kind: "chunked";
   /** Chunk extent per axis, in elements (clamped to the shape, except for 0-length axes). */
   chunkShape: number[];
@@ -24,17 +25,27 @@ export interface ChunkedLayout {
 
 /** Contiguous storage: the raw element bytes (used for scalars). */
 export interface ContiguousLayout {
+  /** Discriminant. */
   kind: "contiguous";
+  /** C-order element bytes, little-endian. */
   bytes: Uint8Array;
 }
 
-/** A scalar or string attribute value. */
+/**
+ * A scalar or string attribute value. Stored as: integral number -> int64, other number ->
+ * float64, bigint -> int64 (uint64 above its range), boolean -> numpy bool, string -> fixed-length
+ * UTF-8 string (h5py reads it as `bytes`). Attribute names must be ASCII.
+ */
 export type AttributeValue = number | bigint | string | boolean;
 
 /** One dataset to write. */
 export interface DatasetSpec {
+  /** Element type. */
   dtype: DType;
+  /** Extent per axis, slowest first; `[]` for a scalar. Chunked datasets get an unlimited axis 0. */
   shape: number[];
+  /** How the elements are stored. Scalars must be contiguous. */
   layout: ChunkedLayout | ContiguousLayout;
+  /** Scalar attributes of the dataset. */
   attributes?: Record<string, AttributeValue>;
 }

@@ -27,11 +27,19 @@ const encoder = new TextEncoder();
  * chunk indexes) that h5py, h5dump and h5wasm read. The file is valid as of its last
  * {@linkcode Hdf5FileWriter.checkpoint}.
  *
- * @example
- * ```ts ignore
- * const w = Hdf5FileWriter.create("features_00001.h5");
- * w.writeDataset("LJ001-0001/hidden_states", spec);
+ * @example Write one sample group and close
+ * ```ts
+ * import { Hdf5FileWriter } from "./file_writer.ts";
+ *
+ * const path = Deno.makeTempFileSync({ suffix: ".h5" });
+ * const w = Hdf5FileWriter.create(path);
+ * w.writeDataset("LJ001-0001/speaker", {
+ *   dtype: "int32",
+ *   shape: [],
+ *   layout: { kind: "contiguous", bytes: new Uint8Array(new Int32Array([7]).buffer) },
+ * });
  * w.close();
+ * if (!Hdf5FileWriter.resume(path).has("LJ001-0001/speaker")) throw new Error("lost");
  * ```
  */
 export class Hdf5FileWriter {

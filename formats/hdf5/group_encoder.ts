@@ -14,16 +14,23 @@ import { encodeV1Btree } from "./v1_btree.ts";
 
 /** One child of a group, named by its UTF-8 bytes. */
 export interface GroupChild {
+  /** UTF-8 bytes of the link name. */
   name: Uint8Array;
+  /** The child's object header. */
   header: number;
+  /** For a subgroup: its B-tree and heap (cached in the parent's entry). */
   group?: { btree: number; heap: number };
 }
 
 /** A group's encoded metadata and the addresses its parent needs. */
 export interface EncodedGroup {
+  /** Heap, SNODs, B-tree nodes and object header, back to back. */
   bytes: Uint8Array;
+  /** Address of the object header. */
   header: number;
+  /** Address of the B-tree root. */
   btree: number;
+  /** Address of the local heap (its header). */
   heap: number;
 }
 

@@ -9,6 +9,7 @@ import { HEAP_FREE_NULL, LOCAL_HEAP_HEADER_SIZE } from "./constants.ts";
 
 /** A heap's bytes and where each name landed. */
 export interface EncodedHeap {
+  /** Header and data segment. */
   bytes: Uint8Array;
   /** Offset of name i in the data segment. */
   offsets: number[];

@@ -14,10 +14,12 @@ import type { HeaderMessage } from "./object_header.ts";
 export class GroupNode {
   /** Children by name. */
   readonly children: Map<string, GroupNode | number> = new Map();
-  /** Addresses of the metadata last written for this group (UNDEF before its first write). */
-  header = UNDEF;
-  btree = UNDEF;
-  heap = UNDEF;
+  /** Object header of the metadata last written for this group (UNDEF before its first write). */
+  header: number = UNDEF;
+  /** Root of its group B-tree, as last written. */
+  btree: number = UNDEF;
+  /** Its local heap, as last written. */
+  heap: number = UNDEF;
   /** Changed since its metadata was last written. */
   dirty = true;
   /** Created only as an ancestor of something else (removed when it empties on unlink). */
@@ -27,6 +29,7 @@ export class GroupNode {
   /** Header messages kept verbatim from a resumed file (attributes written by other tools). */
   kept: HeaderMessage[] = [];
 
+  /** A new, empty group (dirty until its first checkpoint). */
   constructor(implicit: boolean) {
     this.implicit = implicit;
   }

@@ -8,8 +8,11 @@ import { MESSAGE_HEADER_SIZE, OBJECT_HEADER_PREFIX_SIZE, pad8 } from "./constant
 
 /** One header message: its type id, flags and unpadded data. */
 export interface HeaderMessage {
+  /** Message type id (see `MessageType` in constants.ts). */
   type: number;
+  /** Message flags (bit 0: constant). */
   flags: number;
+  /** Message data, unpadded. */
   data: Uint8Array;
 }
 

@@ -18,8 +18,11 @@ import { type SymbolEntry, writeSymbolEntry } from "./symbol_table_node.ts";
 export interface SuperblockInput {
   /** End of File Address: must equal the file length. */
   eof: number;
+  /** Root group object header. */
   rootHeader: number;
+  /** Root group B-tree. */
   rootBtree: number;
+  /** Root group local heap. */
   rootHeap: number;
 }
 

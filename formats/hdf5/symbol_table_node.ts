@@ -9,7 +9,9 @@ import { GROUP_LEAF_K, SNOD_SIZE, SYMBOL_ENTRY_SIZE } from "./constants.ts";
 
 /** One link of a group: the name's heap offset and the child's object header. */
 export interface SymbolEntry {
+  /** Offset of the name in the parent's local heap data segment. */
   nameOffset: number;
+  /** The child's object header. */
   header: number;
   /** For a subgroup: its B-tree and heap, cached in the scratch-pad (cache type 1). */
   group?: { btree: number; heap: number };

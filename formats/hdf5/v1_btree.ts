@@ -33,7 +33,9 @@ export interface V1BtreeOptions {
 
 /** The encoded nodes and the root's address. */
 export interface EncodedBtree {
+  /** Every node, leaves first. */
   bytes: Uint8Array;
+  /** Address of the root node (the last one). */
   root: number;
 }
 
