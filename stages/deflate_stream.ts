@@ -43,11 +43,6 @@ interface Task {
   transfer: ArrayBuffer[];
 }
 
-interface Entry {
-  bytes: number;
-  result?: EncodedSample | SampleFailure;
-}
-
 /**
  * Turns each sample into an {@linkcode EncodedSample}: per tensor, chunks of about `chunkBytes`
  * (full rows along the time axis), each optionally shuffled, then zlib-deflated, in parallel on
@@ -103,63 +98,102 @@ export class DeflateStream
       })
       : undefined;
     const encoder = new SampleEncoder(level, shuffle, chunkBytes, pool);
-    const pending: Entry[] = [];
-    let inFlight = 0;
-    let wake: (() => void) | undefined;
-    let open = true;
-    let controller!: TransformStreamDefaultController<EncodedSample | SampleFailure>;
-
+    let queue!: OrderedQueue;
     const stop = () => {
-      open = false;
+      queue.close();
       pool?.terminate();
-      wake?.();
     };
-    // Passes on finished records from the head of the queue, so order is kept.
-    const drain = () => {
-      while (pending.length > 0 && pending[0].result) {
-        const entry = pending.shift()!;
-        inFlight -= entry.bytes;
-        if (open) controller.enqueue(entry.result!);
-      }
-      const w = wake;
-      wake = undefined;
-      w?.();
-    };
-    const progress = () => new Promise<void>((resolve) => wake = resolve);
-
     super({
-      start(c) {
-        controller = c;
+      start(controller) {
+        queue = new OrderedQueue(maxInFlightBytes, (r) => controller.enqueue(r));
       },
       async transform(record) {
         const bytes = "error" in record ? 0 : rawBytes(record);
-        while (open && inFlight > 0 && inFlight + bytes > maxInFlightBytes) await progress();
-        if (!open) return;
-        const entry: Entry = { bytes };
-        pending.push(entry);
-        inFlight += bytes;
-        const result = "error" in record ? record : encoder.encode(record);
-        if (result instanceof Promise) {
-          result.then((r) => {
-            entry.result = r;
-            drain();
-          });
-        } else {
-          entry.result = result;
-          drain();
-        }
+        if (!(await queue.admit(bytes))) return;
+        queue.push(bytes, "error" in record ? record : encoder.encode(record));
       },
       async flush() {
         try {
-          while (open && pending.length > 0) await progress();
+          await queue.empty();
         } finally {
           stop();
         }
       },
-      cancel() {
-        stop();
-      },
+      cancel: stop,
     });
+  }
+}
+
+/**
+ * Records in flight, in arrival order: finished ones leave from the head only, and admission
+ * waits while the raw bytes taken in but not passed on exceed the bound.
+ */
+class OrderedQueue {
+  readonly #max: number;
+  readonly #emit: (record: EncodedSample | SampleFailure) => void;
+  #entries: { bytes: number; result?: EncodedSample | SampleFailure }[] = [];
+  #bytes = 0;
+  #open = true;
+  #wake?: () => void;
+
+  constructor(max: number, emit: (record: EncodedSample | SampleFailure) => void) {
+    this.#max = max;
+    this.#emit = emit;
+  }
+
+  /** Waits for room for `bytes` (always admits into an empty queue); false once closed. */
+  async admit(bytes: number): Promise<boolean> {
+    while (this.#open && this.#bytes > 0 && this.#bytes + bytes > this.#max) await this.#progress();
+    return this.#open;
+  }
+
+  /** Queues a record of `bytes` raw bytes, finished or still encoding. */
+  push(
+    bytes: number,
+    result: EncodedSample | SampleFailure | Promise<EncodedSample | SampleFailure>,
+  ): void {
+    const entry: { bytes: number; result?: EncodedSample | SampleFailure } = { bytes };
+    this.#entries.push(entry);
+    this.#bytes += bytes;
+    if (result instanceof Promise) {
+      result.then((r) => {
+        entry.result = r;
+        this.#drain();
+      });
+    } else {
+      entry.result = result;
+      this.#drain();
+    }
+  }
+
+  /** Resolves once every queued record has been passed on (or the queue closed). */
+  async empty(): Promise<void> {
+    while (this.#open && this.#entries.length > 0) await this.#progress();
+  }
+
+  /** Stops passing records on and releases any waiter. */
+  close(): void {
+    this.#open = false;
+    this.#wakeUp();
+  }
+
+  #drain(): void {
+    while (this.#entries.length > 0 && this.#entries[0].result) {
+      const entry = this.#entries.shift()!;
+      this.#bytes -= entry.bytes;
+      if (this.#open) this.#emit(entry.result!);
+    }
+    this.#wakeUp();
+  }
+
+  #progress(): Promise<void> {
+    return new Promise((resolve) => this.#wake = resolve);
+  }
+
+  #wakeUp(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
   }
 }
 
