@@ -543,3 +543,69 @@ Deno.test("Hdf5FileWriter.checkpoint rewrites only groups changed since the last
     w.abort();
   }
 });
+
+const CHILD = (writerUrl: string, file: string) => `
+import { Hdf5FileWriter } from ${JSON.stringify(writerUrl)};
+const w = Hdf5FileWriter.create(${JSON.stringify(file)});
+const big = new Uint8Array(1 << 18);
+for (let i = 0; ; i++) {
+  const bytes = new Uint8Array(new Int32Array([i, i + 1, i + 2]).buffer);
+  w.writeDataset("s/" + i + "/x", { dtype: "int32", shape: [3], layout: { kind: "contiguous", bytes } });
+  w.writeDataset("s/" + i + "/pad", { dtype: "uint8", shape: [big.length], layout: { kind: "contiguous", bytes: big } });
+  if (i % 20 === 19) {
+    w.checkpoint();
+    console.log(i + 1);
+  }
+}
+`;
+
+Deno.test({
+  name:
+    "Hdf5FileWriter survives kill -9 mid-write: h5py reads the last checkpoint, resume continues",
+  ignore: NO_PY,
+  fn: async () => {
+    const file = `${tmp}/killed.h5`;
+    const script = `${tmp}/child.ts`;
+    await Deno.writeTextFile(
+      script,
+      CHILD(new URL("../formats/hdf5/file_writer.ts", import.meta.url).href, file),
+    );
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", script],
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    while (!text.includes("\n60\n") && !text.startsWith("60\n")) {
+      const { value, done } = await lines.read();
+      if (done) break;
+      text += value;
+    }
+    child.kill("SIGKILL");
+    await child.status;
+    await lines.cancel();
+    const done = Math.max(...text.trim().split("\n").map(Number));
+    assert(done >= 60, text);
+    const python = requireTool(PYTHON, "h5py");
+    const check = String.raw`
+import h5py, sys
+f = h5py.File(sys.argv[1], "r")
+n = len(f["s"])
+ok = all(f[f"s/{i}/x"][()].tolist() == [i, i + 1, i + 2] for i in range(n))
+print(n, ok)
+`;
+    const [n, ok] = (await runPython(python, check, [file])).trim().split(" ");
+    assertEquals(ok, "True");
+    assert(
+      Number(n) >= done && Number(n) % 20 === 0,
+      `h5py sees ${n} samples, ${done} checkpointed`,
+    );
+
+    const r = Hdf5FileWriter.resume(file);
+    assertEquals(r.sampleGroups().length, Number(n));
+    r.writeDataset(`s/${n}/x`, smallSpec(Number(n)));
+    r.close();
+    assertEquals((await runPython(python, check, [file])).trim(), `${Number(n) + 1} True`);
+  },
+});
