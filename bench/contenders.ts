@@ -29,7 +29,8 @@ export interface Paths {
   runs: string;
 }
 
-const DENO_RUN = [
+/** `deno run` with the permissions `deno task bench` has. */
+export const DENO_RUN = [
   "run",
   "--allow-read",
   "--allow-write",

@@ -6,6 +6,7 @@
 import { parseBenchArgs, SIZES, USAGE } from "./args.ts";
 import {
   type Contender,
+  DENO_RUN,
   migrateContenders,
   type Paths,
   type PlanFile,
@@ -21,7 +22,8 @@ import {
   syncDisk,
   warmRead,
 } from "./proc.ts";
-import { type Measurement, renderReport, summarize } from "./report.ts";
+import { type Measurement, type ProfileRun, renderReport, summarize } from "./report.ts";
+import { summarizeProfiles } from "./cpu_profile.ts";
 
 const BENCH = new URL(".", import.meta.url).pathname.replace(/\/$/, "");
 const ROOT = BENCH.replace(/\/bench$/, "");
@@ -31,7 +33,9 @@ async function measure(c: Contender, rep: number): Promise<Measurement> {
   if (c.outDir) await removeDir(c.outDir);
   await warmRead(c.warm);
   const r = await runChild(c.cmd, c.args, ROOT);
+  const t0 = performance.now();
   await syncDisk();
+  const syncSeconds = (performance.now() - t0) / 1000;
   const outputBytes = c.outDir ? await dirBytes(c.outDir) : undefined;
   const error = r.error ?? c.check(r.json);
   const m: Measurement = {
@@ -41,6 +45,7 @@ async function measure(c: Contender, rep: number): Promise<Measurement> {
     error,
     seconds: Number(r.json.seconds),
     wallSeconds: r.wallSeconds,
+    syncSeconds,
     peakRssKiB: r.maxRssKiB ??
       (typeof r.json.peak_rss_kib === "number" ? r.json.peak_rss_kib : undefined),
     inputBytes: c.inputBytes,
@@ -51,6 +56,31 @@ async function measure(c: Contender, rep: number): Promise<Measurement> {
   const what = m.ok ? `${m.seconds.toFixed(2)} s` : `FAILED: ${error}`;
   console.error(`  rep ${rep} ${c.id}: ${what}`);
   return m;
+}
+
+/** One untimed h5shard migrate (full cache, 2 workers) under --cpu-prof, summarised. */
+async function profileMigrate(paths: Paths, dir: string): Promise<ProfileRun> {
+  await removeDir(dir);
+  const outDir = `${paths.runs}/profiled`;
+  await removeDir(outDir);
+  await warmRead(paths.npz);
+  console.error("  profiling one h5shard migrate (2 workers) with --cpu-prof");
+  const args = [
+    ...DENO_RUN,
+    "--cpu-prof",
+    `--cpu-prof-dir=${dir}`,
+    `${BENCH}/run_migrate.ts`,
+    "--npz-dir",
+    paths.npz,
+    "--out-dir",
+    outDir,
+    "--workers",
+    "2",
+  ];
+  const r = await runChild(paths.deno, args, ROOT);
+  await syncDisk();
+  if (!r.ok) return { dir, seconds: NaN, threads: [], error: r.error };
+  return { dir, seconds: Number(r.json.seconds), threads: await summarizeProfiles(dir, ROOT) };
 }
 
 async function runAll(contenders: Contender[], reps: number, into: Measurement[]) {
@@ -133,6 +163,9 @@ async function main(argv: string[]): Promise<number> {
   const read = readContenders(paths, plans, h5shardFilesMissing);
   await runAll(read, opts.reps, measurements);
 
+  let profile: ProfileRun | undefined;
+  if (opts.profile) profile = await profileMigrate(paths, `${OUT}/profile/${opts.size}`);
+
   const npzBytes = await dirBytes(paths.npz);
   const summary = summarize({
     size: opts.size,
@@ -161,6 +194,7 @@ async function main(argv: string[]): Promise<number> {
     },
     contenders: [...migrate, ...read],
     measurements,
+    profile,
   });
   console.log(renderReport(summary));
   await Deno.writeTextFile(`${OUT}/results.json`, JSON.stringify(summary, null, 2) + "\n");

@@ -1,5 +1,6 @@
 /** Medians per contender, the targets, and the printed report. */
 import type { Contender } from "./contenders.ts";
+import type { ProfileSummary } from "./cpu_profile.ts";
 import { fixed, median, table } from "./stats.ts";
 
 /** One run of one contender. */
@@ -12,6 +13,8 @@ export interface Measurement {
   seconds: number;
   /** Whole child process, start to exit. */
   wallSeconds: number;
+  /** The `sync` after the run: write-back the child left to the OS (h5shard fsyncs itself). */
+  syncSeconds: number;
   peakRssKiB?: number;
   inputBytes?: number;
   outputBytes?: number;
@@ -29,6 +32,7 @@ export interface Stats {
   errors: string[];
   seconds?: number;
   wallSeconds?: number;
+  syncSeconds?: number;
   peakRssKiB?: number;
   maxPeakRssKiB?: number;
   inputBytes?: number;
@@ -48,6 +52,15 @@ export interface Target {
   limit: string;
   result: "PASS" | "MISS" | "n/a";
   note?: string;
+}
+
+/** The optional --cpu-prof run of one h5shard migrate. */
+export interface ProfileRun {
+  /** Where the .cpuprofile files are (open them in Chrome DevTools for the full picture). */
+  dir: string;
+  seconds: number;
+  threads: ProfileSummary[];
+  error?: string;
 }
 
 export interface Context {
@@ -76,6 +89,7 @@ export interface Context {
   };
   contenders: Contender[];
   measurements: Measurement[];
+  profile?: ProfileRun;
 }
 
 export interface Summary extends Omit<Context, "contenders"> {
@@ -108,6 +122,7 @@ function statsOf(c: Contender, runs: Measurement[]): Stats {
     errors: runs.filter((m) => !m.ok).map((m) => `rep ${m.rep}: ${m.error}`),
     seconds,
     wallSeconds: med((m) => m.wallSeconds),
+    syncSeconds: med((m) => m.syncSeconds),
     peakRssKiB: med((m) => m.peakRssKiB),
     maxPeakRssKiB: rss.length ? Math.max(...rss) : undefined,
     inputBytes: c.inputBytes,
@@ -254,7 +269,8 @@ export function renderReport(s: Summary): string {
       ` deno ${m.deno}; ${m.python} (${m.pythonVersions})`,
     "method: one process per run; contenders alternate in each repetition in the order listed;",
     "  before each run its input is read once (page cache warm for every contender), after it",
-    "  `sync` flushes its writes; medians of the reps; seconds are in-process (start-up and imports",
+    '  `sync` flushes its writes ("sync s": write-back the writer left behind; h5shard fsyncs',
+    "  inside its own time, h5py does not); medians of the reps; seconds are in-process (start-up and imports",
     "  excluded; process wall time is in results.json); MB = 10^6 bytes, MiB = 2^20;",
     `  peak RSS: ${m.peakRss}.`,
     "",
@@ -267,6 +283,7 @@ export function renderReport(s: Summary): string {
     "vs h5py",
     "s",
     "wall s",
+    "sync s",
     "output MB",
     "out/NPZ",
     "RSS MiB",
@@ -287,6 +304,7 @@ export function renderReport(s: Summary): string {
         : "-",
       fixed(x.seconds, 2),
       fixed(x.wallSeconds, 2),
+      fixed(x.syncSeconds, 2),
       mb(x.outputBytes),
       fixed(x.outputBytes && x.outputBytes / d.npzBytes, 3),
       mib(x.peakRssKiB),
@@ -383,7 +401,31 @@ export function renderReport(s: Summary): string {
   }
   lines.push(table(tRows, ""));
 
+  if (s.profile) lines.push("", ...renderProfile(s.profile));
+
   const errors = Object.values(st).flatMap((x) => x.errors.map((e) => `${x.id} ${e}`));
   if (errors.length) lines.push("", "failed runs:", ...errors.map((e) => `  ${e}`));
   return lines.join("\n");
+}
+
+function renderProfile(p: ProfileRun): string[] {
+  if (p.error) return [`profile: the profiled migrate failed: ${p.error}`];
+  const lines = [
+    `where the time goes: one h5shard migrate, 2 workers, full cache, under --cpu-prof ` +
+    `(${p.seconds.toFixed(2)} s; profiles in ${p.dir})`,
+  ];
+  for (const t of p.threads) {
+    lines.push(
+      `  ${t.thread}: busy ${(t.busyMs / 1000).toFixed(2)} s, idle ${
+        (t.idleMs / 1000).toFixed(2)
+      } s`,
+    );
+    lines.push(
+      table(
+        t.topFunctions.slice(0, 6).map((f) => [f.name, `${(f.ms / 1000).toFixed(2)} s`]),
+        "    ",
+      ),
+    );
+  }
+  return lines;
 }
