@@ -11,6 +11,7 @@ import { Hdf5FileWriter } from "../formats/hdf5/file_writer.ts";
 import type { DatasetSpec } from "../formats/hdf5/dataset_spec.ts";
 import { shuffleBytes, splitChunks } from "../formats/chunks.ts";
 import { deflateSync } from "../deps.ts";
+import h5wasm from "h5wasm/node";
 
 const PYTHON = await findH5pyPython();
 const H5DUMP = await findH5dump();
@@ -129,6 +130,27 @@ Deno.test({
       assertEquals(res.bad, []);
       assertEquals(res.top, 40 + 5000);
       assert(res.ms_per_lookup < 5, `h5py lookups take ${res.ms_per_lookup} ms each`);
+
+      // h5wasm (HDF5 2.0): list every object, then raw float16 reads of the sampled keys.
+      // deno-lint-ignore no-explicit-any
+      const m: any = await h5wasm.ready;
+      const fid = m.open(file, m.H5F_ACC_RDONLY, false, -1, -1);
+      try {
+        const names: string[] = m.get_names(fid, "/", true);
+        assertEquals(names.filter((n) => n.endsWith("/hidden_states")).length, SAMPLES);
+        const ptr = m._malloc(MAX_T * D * 2);
+        try {
+          for (const i of pick.slice(0, 500)) {
+            const t = 1 + (i % MAX_T);
+            m.get_dataset_data(fid, `/${key(i)}/hidden_states`, null, null, null, BigInt(ptr));
+            assertEquals(await sha256(m.HEAPU8.slice(ptr, ptr + t * D * 2)), hashes[t - 1], key(i));
+          }
+        } finally {
+          m._free(ptr);
+        }
+      } finally {
+        m.close_file(fid);
+      }
 
       const dump = await new Deno.Command(requireTool(H5DUMP, "h5dump"), {
         args: ["-H", file],
