@@ -609,3 +609,43 @@ print(n, ok)
     assertEquals((await runPython(python, check, [file])).trim(), `${Number(n) + 1} True`);
   },
 });
+
+const OUTSIDE_PROFILE = String.raw`
+import h5py, sys
+import numpy as np
+d = sys.argv[1]
+with h5py.File(d + "/soft.h5", "w") as f:
+    f["a/d"] = np.arange(3)
+    f["a/s"] = h5py.SoftLink("/a/d")
+with h5py.File(d + "/latest.h5", "w", libver="latest") as f:
+    f["a/d"] = np.arange(3)
+with h5py.File(d + "/newstyle.h5", "w") as f:
+    f["a/d"] = np.arange(3)
+with h5py.File(d + "/newstyle.h5", "a") as f:
+    f["a/a\u00f1adido"] = np.arange(3)
+`;
+
+Deno.test({
+  name:
+    "Hdf5FileWriter.resume refuses soft links, libver 'latest' and new-style groups with FormatError",
+  ignore: NO_PY,
+  fn: async () => {
+    const dir = `${tmp}/outside`;
+    await Deno.mkdir(dir);
+    await runPython(requireTool(PYTHON, "h5py"), OUTSIDE_PROFILE, [dir]);
+    const cases: [string, RegExp][] = [
+      ["soft.h5", /"s" is a soft link/],
+      ["latest.h5", /superblock version [23]/],
+      ["newstyle.h5", /new-style group/],
+    ];
+    for (const [name, why] of cases) {
+      const path = `${dir}/${name}`;
+      const before = await Deno.readFile(path);
+      assertThrows(
+        () => Hdf5FileWriter.resume(path),
+        (e: unknown) => e instanceof FormatError && e.message.includes(path) && why.test(e.message),
+      );
+      assertEquals(await Deno.readFile(path), before, `${name} must be left untouched`);
+    }
+  },
+});

@@ -180,8 +180,9 @@ export class Hdf5FileWriter {
     this.#sink.sync();
   }
 
-  /** checkpoint() and close the handle. */
+  /** checkpoint() and close the handle. A second call does nothing. */
   close(): void {
+    if (this.#closed) return;
     this.checkpoint();
     this.#closed = true;
     this.#sink.close();

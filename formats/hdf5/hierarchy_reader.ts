@@ -257,11 +257,16 @@ export function readHierarchy(file: Deno.FsFile, name: string): { eof: number; t
         const n = snod.getUint16(6, true);
         const entries = reader.read(child + 8, n * SYMBOL_ENTRY_SIZE, "symbol table node");
         for (let i = 0; i < n; i++) {
-          links.push([
-            nameAt(u64(entries, i * SYMBOL_ENTRY_SIZE)),
-            u64(entries, i * SYMBOL_ENTRY_SIZE + 8),
-            entries.getUint32(i * SYMBOL_ENTRY_SIZE + 16, true) === 1, // cache type 1: a group
-          ]);
+          const at = i * SYMBOL_ENTRY_SIZE;
+          const linkName = nameAt(u64(entries, at));
+          const cacheType = entries.getUint32(at + 16, true);
+          if (cacheType === 2) {
+            throw new FormatError(
+              name,
+              `${JSON.stringify(linkName)} is a soft link: not supported (only hard links)`,
+            );
+          }
+          links.push([linkName, u64(entries, at + 8), cacheType === 1]); // 1: a group
         }
       }
     };
