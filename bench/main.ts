@@ -160,6 +160,15 @@ async function main(argv: string[]): Promise<number> {
   const h5shardFilesMissing = lastH5shard?.ok ? undefined : "no h5shard files (its migrate failed)";
   const lastH5py = measurements.filter((m) => m.id === "migrate:h5py").at(-1);
   if (!lastH5py?.ok) throw new Error(`the h5py writer failed: ${lastH5py?.error}`);
+  let contentCheck: Record<string, unknown> | undefined;
+  if (!h5shardFilesMissing) {
+    const r = await runChild(paths.python, [
+      `${BENCH}/h5py_compare.py`,
+      `${paths.runs}/h5py`,
+      `${paths.runs}/h5shard-w2`,
+    ], ROOT);
+    contentCheck = r.ok ? r.json : { error: r.error };
+  }
   const read = readContenders(paths, plans, h5shardFilesMissing);
   await runAll(read, opts.reps, measurements);
 
@@ -194,6 +203,7 @@ async function main(argv: string[]): Promise<number> {
     },
     contenders: [...migrate, ...read],
     measurements,
+    contentCheck,
     profile,
   });
   console.log(renderReport(summary));

@@ -89,6 +89,8 @@ export interface Context {
   };
   contenders: Contender[];
   measurements: Measurement[];
+  /** bench/h5py_compare.py of the h5py writer's cache against h5shard's (2 workers). */
+  contentCheck?: Record<string, unknown>;
   profile?: ProfileRun;
 }
 
@@ -311,6 +313,7 @@ export function renderReport(s: Summary): string {
     ]);
   }
   lines.push(table(migRows, ""));
+  lines.push(...renderContentCheck(s.contentCheck));
   const phases = h5pyMig.child;
   if (phases.load_seconds !== undefined) {
     lines.push(
@@ -426,6 +429,23 @@ function renderProfile(p: ProfileRun): string[] {
         "    ",
       ),
     );
+  }
+  return lines;
+}
+
+function renderContentCheck(c: Record<string, unknown> | undefined): string[] {
+  if (!c) return [];
+  if (c.error) return [`  content check failed to run: ${c.error}`];
+  const lines = [
+    c.mismatches === 0 && c.extra_in_b === 0
+      ? `  content: h5shard's cache holds the same ${c.samples} samples as h5py's, bit for bit`
+      : `  content: ${c.mismatches} MISMATCHES against h5py's cache, e.g. ` +
+        JSON.stringify(c.first_mismatches),
+  ];
+  const layout = (c.layout ?? {}) as Record<string, unknown>;
+  for (const [name, v] of Object.entries(layout)) {
+    if (!Array.isArray(v)) continue;
+    lines.push(`  chunks of ${name}: h5py ${v[0]}, h5shard ${v[1]} (sample ${layout.key})`);
   }
   return lines;
 }
