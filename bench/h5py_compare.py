@@ -45,7 +45,8 @@ def main():
         for name in ga:
             a, b = ga[name], gb[name]
             if a.dtype != b.dtype or a.shape != b.shape:
-                mismatches.append("%s/%s: %s%s vs %s%s" % (key, name, a.dtype, a.shape, b.dtype, b.shape))
+                mismatches.append(
+                    "%s/%s: %s%s vs %s%s" % (key, name, a.dtype, a.shape, b.dtype, b.shape))
             elif not np.array_equal(a[()].view(np.uint8), b[()].view(np.uint8)):
                 mismatches.append("%s/%s: values differ" % (key, name))
             if not chunks:
