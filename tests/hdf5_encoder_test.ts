@@ -264,6 +264,10 @@ Deno.test("validateDatasetSpec refuses wrong chunk counts, zero chunk dims, over
     /shuffle then deflate/,
   );
   assertThrows(
+    () => validateDatasetSpec("d", base({ chunks: [32, 32, 16].map((n) => new Uint8Array(n)) })),
+    /chunk 2 is 16 bytes; a full chunk is 32/,
+  );
+  assertThrows(
     () =>
       validateDatasetSpec("s", {
         dtype: "float32",

@@ -76,9 +76,16 @@ export function validateDatasetSpec(what: string, spec: DatasetSpec): void {
       } needs ${want}`,
     );
   }
-  for (const c of chunks) {
-    if (c.length === 0 || c.length > MAX_U32) fail(what, `a chunk of ${c.length} bytes`);
-  }
+  // Without deflate a chunk keeps its size: every one, edge chunks too, must be full-size.
+  const full = filters.some((f) => f.id === "deflate") ? 0 : elementCount(chunkShape) * size;
+  chunks.forEach((c, i) => {
+    if (c.length === 0 || c.length > MAX_U32 || (full > 0 && c.length !== full)) {
+      fail(
+        what,
+        `chunk ${i} is ${c.length} bytes` + (full > 0 ? `; a full chunk is ${full} bytes` : ""),
+      );
+    }
+  });
   const ids = filters.map((f) => f.id).join(",");
   if (!["", "deflate", "shuffle", "shuffle,deflate"].includes(ids)) {
     fail(what, `filters [${ids}]: expected deflate, shuffle, or shuffle then deflate`);
