@@ -84,11 +84,6 @@ export class WorkerPool<T, R> {
     this.#name = name;
   }
 
-  /** Workers currently running (they start lazily and stop on terminate). */
-  get running(): number {
-    return this.#slots.length;
-  }
-
   /** Runs one task; `transfer` lists buffers moved (not copied) to the worker. */
   run(payload: T, transfer: Transferable[] = []): Promise<R> {
     if (this.#terminated) return Promise.reject(new Error(`${this.#name} pool is terminated`));
