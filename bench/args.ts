@@ -26,7 +26,8 @@ repetition, and prints medians with PASS/MISS against the targets.
 
   --size S     small (seconds), default (~600 MB float32, under 10 minutes), large (~2.4 GB)
   --reps N     repetitions of every measurement (default 3); medians are reported
-  --profile    also run one h5shard migrate under --cpu-prof and print its hottest functions
+  --profile    also run one h5shard migrate and one read run under --cpu-prof (untimed) and
+               print their hottest functions per thread
   --help       this text
 
 Needs a python3 that imports h5py and numpy (Debian: apt-get install python3-h5py); it tries

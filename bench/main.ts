@@ -58,29 +58,56 @@ async function measure(c: Contender, rep: number): Promise<Measurement> {
   return m;
 }
 
-/** One untimed h5shard migrate (full cache, 2 workers) under --cpu-prof, summarised. */
-async function profileMigrate(paths: Paths, dir: string): Promise<ProfileRun> {
+/** Runs `args` (a bench script and its arguments) untimed under --cpu-prof, summarised. */
+async function profiled(
+  what: string,
+  paths: Paths,
+  dir: string,
+  warm: string,
+  args: string[],
+): Promise<ProfileRun> {
   await removeDir(dir);
-  const outDir = `${paths.runs}/profiled`;
-  await removeDir(outDir);
-  await warmRead(paths.npz);
-  console.error("  profiling one h5shard migrate (2 workers) with --cpu-prof");
-  const args = [
-    ...DENO_RUN,
-    "--cpu-prof",
-    `--cpu-prof-dir=${dir}`,
-    `${BENCH}/run_migrate.ts`,
-    "--npz-dir",
-    paths.npz,
-    "--out-dir",
-    outDir,
-    "--workers",
-    "2",
-  ];
-  const r = await runChild(paths.deno, args, ROOT);
+  await warmRead(warm);
+  console.error(`  profiling ${what} with --cpu-prof`);
+  const r = await runChild(
+    paths.deno,
+    [...DENO_RUN, "--cpu-prof", `--cpu-prof-dir=${dir}`, ...args],
+    ROOT,
+  );
   await syncDisk();
-  if (!r.ok) return { dir, seconds: NaN, threads: [], error: r.error };
-  return { dir, seconds: Number(r.json.seconds), threads: await summarizeProfiles(dir, ROOT) };
+  if (!r.ok) return { what, dir, seconds: NaN, threads: [], error: r.error };
+  const threads = await summarizeProfiles(dir, ROOT);
+  return { what, dir, seconds: Number(r.json.seconds), threads };
+}
+
+/** Where h5shard's time goes: one migrate (full cache, 2 workers) and one whole-sample read run. */
+async function profileH5shard(paths: Paths, plans: PlanFile[], dir: string) {
+  const out = `${paths.runs}/profiled`;
+  await removeDir(out);
+  const migrate = await profiled(
+    "one h5shard migrate, full cache, 2 workers",
+    paths,
+    `${dir}/migrate`,
+    paths.npz,
+    [
+      `${BENCH}/run_migrate.ts`,
+      "--npz-dir",
+      paths.npz,
+      "--out-dir",
+      out,
+      "--workers",
+      "2",
+    ],
+  );
+  const whole = plans.find((p) => p.mode === "whole")!;
+  const read = await profiled(
+    `h5shard reader, ${whole.plan.reads.length} whole samples from h5shard's files`,
+    paths,
+    `${dir}/read`,
+    `${paths.runs}/h5shard-w2`,
+    [`${BENCH}/run_reader.ts`, `${paths.runs}/h5shard-w2`, whole.path, "whole"],
+  );
+  return [migrate, read];
 }
 
 async function runAll(contenders: Contender[], reps: number, into: Measurement[]) {
@@ -172,8 +199,9 @@ async function main(argv: string[]): Promise<number> {
   const read = readContenders(paths, plans, h5shardFilesMissing);
   await runAll(read, opts.reps, measurements);
 
-  let profile: ProfileRun | undefined;
-  if (opts.profile) profile = await profileMigrate(paths, `${OUT}/profile/${opts.size}`);
+  const profiles = opts.profile && !h5shardFilesMissing
+    ? await profileH5shard(paths, plans, `${OUT}/profile/${opts.size}`)
+    : undefined;
 
   const npzBytes = await dirBytes(paths.npz);
   const summary = summarize({
@@ -204,7 +232,7 @@ async function main(argv: string[]): Promise<number> {
     contenders: [...migrate, ...read],
     measurements,
     contentCheck,
-    profile,
+    profiles,
   });
   console.log(renderReport(summary));
   await Deno.writeTextFile(`${OUT}/results.json`, JSON.stringify(summary, null, 2) + "\n");

@@ -54,8 +54,9 @@ export interface Target {
   note?: string;
 }
 
-/** The optional --cpu-prof run of one h5shard migrate. */
+/** An optional --cpu-prof run. */
 export interface ProfileRun {
+  what: string;
   /** Where the .cpuprofile files are (open them in Chrome DevTools for the full picture). */
   dir: string;
   seconds: number;
@@ -91,7 +92,7 @@ export interface Context {
   measurements: Measurement[];
   /** bench/h5py_compare.py of the h5py writer's cache against h5shard's (2 workers). */
   contentCheck?: Record<string, unknown>;
-  profile?: ProfileRun;
+  profiles?: ProfileRun[];
 }
 
 export interface Summary extends Omit<Context, "contenders"> {
@@ -404,7 +405,7 @@ export function renderReport(s: Summary): string {
   }
   lines.push(table(tRows, ""));
 
-  if (s.profile) lines.push("", ...renderProfile(s.profile));
+  for (const p of s.profiles ?? []) lines.push("", ...renderProfile(p));
 
   const errors = Object.values(st).flatMap((x) => x.errors.map((e) => `${x.id} ${e}`));
   if (errors.length) lines.push("", "failed runs:", ...errors.map((e) => `  ${e}`));
@@ -412,40 +413,22 @@ export function renderReport(s: Summary): string {
 }
 
 function renderProfile(p: ProfileRun): string[] {
-  if (p.error) return [`profile: the profiled migrate failed: ${p.error}`];
+  if (p.error) return [`profile of ${p.what} failed: ${p.error}`];
   const lines = [
-    `where the time goes: one h5shard migrate, 2 workers, full cache, under --cpu-prof ` +
-    `(${p.seconds.toFixed(2)} s; profiles in ${p.dir})`,
+    `where the time goes: ${p.what}, under --cpu-prof (${p.seconds.toFixed(2)} s; self time per ` +
+    `function; profiles in ${p.dir})`,
   ];
   for (const t of p.threads) {
     lines.push(
       `  ${t.thread}: busy ${(t.busyMs / 1000).toFixed(2)} s, idle ${
         (t.idleMs / 1000).toFixed(2)
-      } s`,
+      } s;` +
+        ` by file: ${
+          t.topFiles.slice(0, 4).map((f) => `${f.file} ${(f.ms / 1000).toFixed(2)} s`).join(", ")
+        }`,
     );
-    lines.push(
-      table(
-        t.topFunctions.slice(0, 6).map((f) => [f.name, `${(f.ms / 1000).toFixed(2)} s`]),
-        "    ",
-      ),
-    );
-  }
-  return lines;
-}
-
-function renderContentCheck(c: Record<string, unknown> | undefined): string[] {
-  if (!c) return [];
-  if (c.error) return [`  content check failed to run: ${c.error}`];
-  const lines = [
-    c.mismatches === 0 && c.extra_in_b === 0
-      ? `  content: h5shard's cache holds the same ${c.samples} samples as h5py's, bit for bit`
-      : `  content: ${c.mismatches} MISMATCHES against h5py's cache, e.g. ` +
-        JSON.stringify(c.first_mismatches),
-  ];
-  const layout = (c.layout ?? {}) as Record<string, unknown>;
-  for (const [name, v] of Object.entries(layout)) {
-    if (!Array.isArray(v)) continue;
-    lines.push(`  chunks of ${name}: h5py ${v[0]}, h5shard ${v[1]} (sample ${layout.key})`);
+    const rows = t.topFunctions.slice(0, 6).map((f) => [f.name, `${(f.ms / 1000).toFixed(2)} s`]);
+    lines.push(table(rows, "    "));
   }
   return lines;
 }
