@@ -432,3 +432,19 @@ function renderProfile(p: ProfileRun): string[] {
   }
   return lines;
 }
+function renderContentCheck(c: Record<string, unknown> | undefined): string[] {
+  if (!c) return [];
+  if (c.error) return [`  content check failed to run: ${c.error}`];
+  const lines = [
+    c.mismatches === 0 && c.extra_in_b === 0
+      ? `  content: h5shard's cache holds the same ${c.samples} samples as h5py's, bit for bit`
+      : `  content: ${c.mismatches} MISMATCHES against h5py's cache, e.g. ` +
+        JSON.stringify(c.first_mismatches),
+  ];
+  const layout = (c.layout ?? {}) as Record<string, unknown>;
+  for (const [name, v] of Object.entries(layout)) {
+    if (!Array.isArray(v)) continue;
+    lines.push(`  chunks of ${name}: h5py ${v[0]}, h5shard ${v[1]} (sample ${layout.key})`);
+  }
+  return lines;
+}
