@@ -46,6 +46,7 @@ async function measure(c: Contender, rep: number): Promise<Measurement> {
     seconds: Number(r.json.seconds),
     wallSeconds: r.wallSeconds,
     syncSeconds,
+    cpuSeconds: r.cpuSeconds,
     peakRssKiB: r.maxRssKiB ??
       (typeof r.json.peak_rss_kib === "number" ? r.json.peak_rss_kib : undefined),
     inputBytes: c.inputBytes,

@@ -7,6 +7,8 @@ export interface ChildResult {
   wallSeconds: number;
   /** Peak RSS of the child as GNU time saw it (KiB), when GNU time is installed. */
   maxRssKiB?: number;
+  /** User + system CPU seconds of the child (all its threads), from GNU time. */
+  cpuSeconds?: number;
   error?: string;
 }
 
@@ -21,7 +23,9 @@ export const haveGnuTime = await Deno.stat(GNU_TIME).then((s) => s.isFile, () =>
  */
 export async function runChild(cmd: string, args: string[], cwd: string): Promise<ChildResult> {
   const rssFile = haveGnuTime ? await Deno.makeTempFile({ prefix: "bench_rss_" }) : undefined;
-  const [bin, argv] = rssFile ? [GNU_TIME, ["-f", "%M", "-o", rssFile, cmd, ...args]] : [cmd, args];
+  const [bin, argv] = rssFile
+    ? [GNU_TIME, ["-f", "%M %U %S", "-o", rssFile, cmd, ...args]]
+    : [cmd, args];
   const t0 = performance.now();
   let out: Deno.CommandOutput;
   try {
@@ -32,25 +36,27 @@ export async function runChild(cmd: string, args: string[], cwd: string): Promis
   }
   const wallSeconds = (performance.now() - t0) / 1000;
   let maxRssKiB: number | undefined;
+  let cpuSeconds: number | undefined;
   if (rssFile) {
     const text = await Deno.readTextFile(rssFile);
     await Deno.remove(rssFile);
-    // On failure GNU time writes "Command exited with non-zero status N" before the number.
-    const n = Number(text.trim().split("\n").at(-1));
-    if (Number.isFinite(n) && n > 0) maxRssKiB = n;
+    // On failure GNU time writes "Command exited with non-zero status N" before the numbers.
+    const [rss, user, sys] = (text.trim().split("\n").at(-1) ?? "").split(" ").map(Number);
+    if (rss > 0) maxRssKiB = rss;
+    if (Number.isFinite(user + sys)) cpuSeconds = user + sys;
   }
   const stdout = new TextDecoder().decode(out.stdout).trim();
   const stderr = new TextDecoder().decode(out.stderr).trim();
   const last = stdout.split("\n").at(-1) ?? "";
   if (out.success) {
     try {
-      return { ok: true, json: JSON.parse(last), wallSeconds, maxRssKiB };
+      return { ok: true, json: JSON.parse(last), wallSeconds, maxRssKiB, cpuSeconds };
     } catch {
       // falls through: a run that does not end with its JSON line is a failed run
     }
   }
   const tail = (stderr || stdout).split("\n").slice(-6).join("\n");
-  return { ok: false, json: {}, wallSeconds, maxRssKiB, error: `exit ${out.code}: ${tail}` };
+  return { ok: false, json: {}, wallSeconds, error: `exit ${out.code}: ${tail}` };
 }
 
 /** Every regular file below `dir`, recursively. */

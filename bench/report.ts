@@ -15,6 +15,8 @@ export interface Measurement {
   wallSeconds: number;
   /** The `sync` after the run: write-back the child left to the OS (h5shard fsyncs itself). */
   syncSeconds: number;
+  /** User + system CPU seconds of the whole child process (GNU time). */
+  cpuSeconds?: number;
   peakRssKiB?: number;
   inputBytes?: number;
   outputBytes?: number;
@@ -33,6 +35,7 @@ export interface Stats {
   seconds?: number;
   wallSeconds?: number;
   syncSeconds?: number;
+  cpuSeconds?: number;
   peakRssKiB?: number;
   maxPeakRssKiB?: number;
   inputBytes?: number;
@@ -126,6 +129,7 @@ function statsOf(c: Contender, runs: Measurement[]): Stats {
     seconds,
     wallSeconds: med((m) => m.wallSeconds),
     syncSeconds: med((m) => m.syncSeconds),
+    cpuSeconds: med((m) => m.cpuSeconds),
     peakRssKiB: med((m) => m.peakRssKiB),
     maxPeakRssKiB: rss.length ? Math.max(...rss) : undefined,
     inputBytes: c.inputBytes,
@@ -271,10 +275,11 @@ export function renderReport(s: Summary): string {
     } at end;` +
       ` deno ${m.deno}; ${m.python} (${m.pythonVersions})`,
     "method: one process per run; contenders alternate in each repetition in the order listed;",
-    "  before each run its input is read once (page cache warm for every contender), after it",
-    '  `sync` flushes its writes ("sync s": write-back the writer left behind; h5shard fsyncs',
-    "  inside its own time, h5py does not); medians of the reps; seconds are in-process (start-up and imports",
-    "  excluded; process wall time is in results.json); MB = 10^6 bytes, MiB = 2^20;",
+    "  before each run its input is read once (page cache warm for every contender); after it",
+    '  `sync` flushes its writes ("sync s": write-back the writer left to the OS; h5shard fsyncs',
+    "  inside its own time, h5py does not); medians of the reps; s = seconds in-process (start-up",
+    "  and imports excluded), wall s = the whole process; CPU s = user + system seconds of the",
+    "  process, all threads; MB = 10^6 bytes (MB/s: of float32 input), MiB = 2^20;",
     `  peak RSS: ${m.peakRss}.`,
     "",
   );
@@ -286,6 +291,7 @@ export function renderReport(s: Summary): string {
     "vs h5py",
     "s",
     "wall s",
+    "CPU s",
     "sync s",
     "output MB",
     "out/NPZ",
@@ -307,6 +313,7 @@ export function renderReport(s: Summary): string {
         : "-",
       fixed(x.seconds, 2),
       fixed(x.wallSeconds, 2),
+      fixed(x.cpuSeconds, 2),
       fixed(x.syncSeconds, 2),
       mb(x.outputBytes),
       fixed(x.outputBytes && x.outputBytes / d.npzBytes, 3),
