@@ -48,6 +48,9 @@ function samplesCheck(manifest: Manifest, workers?: number) {
       return `wrote ${json.samples} samples, expected ${manifest.samples.length}`;
     }
     if (json.failed !== undefined && json.failed !== 0) return `${json.failed} samples failed`;
+    if (json.input_bytes !== manifest.input_bytes) {
+      return `read ${json.input_bytes} bytes of input, expected ${manifest.input_bytes}`;
+    }
     return undefined;
   };
 }
