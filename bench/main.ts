@@ -235,9 +235,11 @@ async function main(argv: string[]): Promise<number> {
     contentCheck,
     profiles,
   });
-  console.log(renderReport(summary));
+  const report = renderReport(summary);
+  console.log(report);
   await Deno.writeTextFile(`${OUT}/results.json`, JSON.stringify(summary, null, 2) + "\n");
-  console.log(`\nwrote ${OUT}/results.json`);
+  await Deno.writeTextFile(`${OUT}/report.txt`, report + "\n");
+  console.log(`\nwrote ${OUT}/results.json and ${OUT}/report.txt`);
   return 0;
 }
 
