@@ -18,6 +18,7 @@ import {
 } from "./cli/command.ts";
 import { demoCommand } from "./cli/demo.ts";
 import { getCommand } from "./cli/get.ts";
+import { inspectCommand } from "./cli/inspect.ts";
 import { migrateCommand } from "./cli/migrate.ts";
 import { pluginsCommand } from "./cli/plugins.ts";
 import { reshardCommand } from "./cli/reshard.ts";
@@ -27,6 +28,7 @@ import { verifyCommand } from "./cli/verify.ts";
 export const COMMANDS: readonly Command[] = [
   demoCommand,
   migrateCommand,
+  inspectCommand,
   verifyCommand,
   getCommand,
   reshardCommand,

@@ -50,6 +50,11 @@ export class ProgressBar {
     this.#plainEvery = (options.plainEvery ?? 5) * 1000;
   }
 
+  /** Sets the total once it is known. */
+  set total(total: number | undefined) {
+    this.#total = total;
+  }
+
   /** Sets the count done (and an optional note such as "3 failed"). */
   update(done: number, extra = ""): void {
     this.#done = done;

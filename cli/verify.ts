@@ -21,7 +21,10 @@ export async function runVerify(
   const bar = new ProgressBar("verify", undefined);
   const report = await verifyCache(dir, {
     expected,
-    onProgress: (done) => bar.update(done),
+    onProgress: (done, total) => {
+      bar.total = total;
+      bar.update(done);
+    },
   });
   bar.finish();
   return report;

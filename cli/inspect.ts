@@ -1,0 +1,63 @@
+/**
+ * `h5shard inspect`: what a cache holds.
+ *
+ * @module
+ */
+import { inspectCache, type InspectReport } from "../ops/inspect.ts";
+import { type Command, type CommandContext, formatBytes } from "./command.ts";
+
+function range(min: number[], max: number[]): string {
+  return `(${min.map((m, i) => (m === max[i] ? `${m}` : `${m}..${max[i]}`)).join(", ")})`;
+}
+
+/** Prints an inspect report as a few readable lines. */
+export function printInspectReport(ctx: CommandContext, r: InspectReport): void {
+  const ratio = r.compressionRatio ? `, ${r.compressionRatio.toFixed(2)}x compression` : "";
+  ctx.out(
+    `${r.dir}: ${r.totalSamples} samples in ${r.shards.length} shard(s) of up to ${r.samplesPerFile}, ` +
+      `float16 ${r.useFloat16 ? "on" : "off"}`,
+  );
+  ctx.out(`  on disk ${formatBytes(r.bytesOnDisk)}, raw ${formatBytes(r.rawBytes)}${ratio}`);
+  ctx.out("  shards:");
+  for (const s of r.shards) {
+    ctx.out(
+      `    ${s.name}  ${String(s.samples).padStart(6)} samples  ${
+        formatBytes(s.bytes).padStart(9)
+      }` + (s.readable ? "" : "  UNREADABLE"),
+    );
+  }
+  ctx.out("  datasets:");
+  for (const [name, d] of Object.entries(r.datasets)) {
+    const dtypes = Object.entries(d.dtypes).map(([t, n]) => `${t} x${n}`).join(", ");
+    ctx.out(
+      `    ${name}: ${dtypes}; shape ${range(d.shapeMin, d.shapeMax)}; chunks ${
+        d.chunkShapes.map((c) => `(${c.join(", ")})`).join(" ")
+      }; ${d.filters.join(" ")}; raw ${formatBytes(d.rawBytes)}`,
+    );
+  }
+  for (const o of r.oddities) ctx.err(`odd: ${o}`);
+}
+
+export const inspectCommand: Command = {
+  name: "inspect",
+  summary: "Show shards, samples, datasets (dtypes, shape ranges), sizes and compression",
+  args: "<processed_dir>",
+  description:
+    "Summarizes a cache from its index and the shards' HDF5 metadata, without decompressing\n" +
+    "data: per shard its samples and size; per dataset name its dtypes, the range of each axis,\n" +
+    "chunk shapes and filters; the compression ratio; and anything odd (shards the index does not\n" +
+    "reference, missing shards, unindexed groups). Use verify to check the data itself.",
+  options: { json: { type: "boolean", help: "print the report as JSON on stdout" } },
+  minArgs: 1,
+  maxArgs: 1,
+  examples: [
+    "h5shard inspect data/processed_maskgct/ljspeech",
+    "h5shard inspect cache --json > report.json",
+  ],
+  async run(ctx) {
+    const report = await inspectCache(ctx.args[0]);
+    if (ctx.values.json) ctx.out(JSON.stringify(report, null, 2));
+    else printInspectReport(ctx, report);
+    return 0;
+  },
+};
