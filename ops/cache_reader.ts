@@ -9,10 +9,11 @@
  *
  * @module
  */
-import { CacheError, FormatError, KeyError } from "../errors.ts";
-import { timeAxis } from "../formats/chunks.ts";
-import { H5File } from "../formats/h5wasm/h5_file.ts";
-import { type H5Module, loadH5wasm } from "../formats/h5wasm/module.ts";
+import { CacheError, KeyError } from "../errors.ts";
+import { viewAs } from "../formats/dtype.ts";
+import { loadH5wasm } from "../formats/h5wasm/module.ts";
+import { fromWire, type ReadReply, type ReadRequest } from "../formats/h5wasm/wire.ts";
+import { checkFrames, H5FileCache, readSample } from "../formats/h5wasm/sample_reader.ts";
 import {
   INDEX_FILE,
   type IndexEntry,
@@ -31,6 +32,12 @@ export interface OpenCacheOptions {
   plugin?: DatasetPlugin;
   /** The corpus root the plugin resolves wav paths against. */
   dataRoot?: string;
+  /**
+   * Read on this many Web Workers (each with its own h5wasm and shard handles) instead of the
+   * calling thread. Pays off when several gets are in flight (a prefetching loader); a lone
+   * awaited get only adds a message round trip. Default 0.
+   */
+  workers?: number;
 }
 
 /** Options of {@linkcode CacheReader.get}. */
@@ -102,38 +109,41 @@ export async function openCache(dir: string, options: OpenCacheOptions = {}): Pr
   if (!Number.isSafeInteger(maxOpenFiles) || maxOpenFiles < 1) {
     throw new RangeError(`maxOpenFiles must be an integer >= 1, got ${maxOpenFiles}`);
   }
+  const workers = options.workers ?? 0;
+  if (!Number.isSafeInteger(workers) || workers < 0) {
+    throw new RangeError(`workers must be an integer >= 0, got ${workers}`);
+  }
   const index = await readCacheIndex(dir);
-  const module = await loadH5wasm();
-  return new ShardCacheReader(dir, index, module, maxOpenFiles, options);
+  const files = workers ? undefined : new H5FileCache(await loadH5wasm(), maxOpenFiles);
+  const pool = workers ? new ReadPool(workers, maxOpenFiles) : undefined;
+  return new ShardCacheReader(dir, index, options, files, pool);
 }
 
 class ShardCacheReader implements CacheReader {
   readonly dir: string;
   readonly index: ShardIndex;
   #abs: string;
-  #module: H5Module;
-  #max: number;
   #plugin?: DatasetPlugin;
   #dataRoot?: string;
   #keys: string[] | undefined;
-  /** Open shards by number; Map order is recency (last = most recent). */
-  #open = new Map<number, H5File>();
+  #files?: H5FileCache;
+  #pool?: ReadPool;
   #closed = false;
 
   constructor(
     dir: string,
     index: ShardIndex,
-    module: H5Module,
-    max: number,
     options: OpenCacheOptions,
+    files?: H5FileCache,
+    pool?: ReadPool,
   ) {
     this.dir = dir;
     this.index = index;
     this.#abs = absoluteDir(dir);
-    this.#module = module;
-    this.#max = max;
     this.#plugin = options.plugin;
     this.#dataRoot = options.dataRoot;
+    this.#files = files;
+    this.#pool = pool;
   }
 
   keys(): string[] {
@@ -146,103 +156,24 @@ class ShardCacheReader implements CacheReader {
   }
 
   #entry(key: string): IndexEntry {
+    if (this.#closed) throw new CacheError(this.dir, "cache reader is closed");
     if (!this.has(key)) throw new KeyError(key, `not in ${INDEX_FILE} of ${this.dir}`);
     return this.index.sample_index[key];
   }
 
-  #shard(fileIdx: number): H5File {
-    if (this.#closed) throw new CacheError(this.dir, "cache reader is closed");
-    const hit = this.#open.get(fileIdx);
-    if (hit) {
-      this.#open.delete(fileIdx);
-      this.#open.set(fileIdx, hit);
-      return hit;
-    }
-    const path = `${this.#abs}/${shardFileName(fileIdx)}`;
-    const file = H5File.openWith(this.#module, path);
-    this.#open.set(fileIdx, file);
-    if (this.#open.size > this.#max) {
-      const [oldest, handle] = this.#open.entries().next().value!;
-      this.#open.delete(oldest);
-      handle.close();
-    }
-    return file;
-  }
-
   get(key: string, options: GetOptions = {}): Promise<Record<string, Tensor>> {
     try {
-      return Promise.resolve(this.#read(key, options));
+      const entry = this.#entry(key);
+      if (options.frames) checkFrames(options.frames);
+      const label = shardFileName(entry.file_idx);
+      const path = `${this.#abs}/${label}`;
+      if (this.#pool) return this.#pool.read(path, label, key, entry.group_name, options);
+      // Synchronous underneath: h5wasm calls block anyway, and an await per dataset would
+      // cost more than small reads.
+      const file = this.#files!.get(path);
+      return Promise.resolve(readSample(file, key, entry.group_name, label, options));
     } catch (e) {
       return Promise.reject(e);
-    }
-  }
-
-  // Synchronous underneath: h5wasm calls block anyway, and skipping an await per dataset is
-  // measurable at hundreds of samples per second.
-  #read(key: string, options: GetOptions): Record<string, Tensor> {
-    const entry = this.#entry(key);
-    const frames = options.frames;
-    if (frames) checkFrames(frames);
-    const file = this.#shard(entry.file_idx);
-    const group = `/${entry.group_name}`;
-    const names = options.datasets ?? this.#datasetNames(file, key, group);
-    const out: Record<string, Tensor> = {};
-    for (const name of names) {
-      const path = `${group}/${name}`;
-      let info;
-      try {
-        info = file.describe(path);
-      } catch (e) {
-        const kind = e instanceof FormatError ? file.kind(path) : "dataset";
-        // Listing names without their kinds is cheaper; a sub-group (a nested key) is skipped here.
-        if (kind === "group" && !options.datasets) continue;
-        if (kind !== "dataset") {
-          throw new KeyError(
-            key,
-            `no dataset ${JSON.stringify(name)} in ${shardFileName(entry.file_idx)}:${group}`,
-            { cause: e },
-          );
-        }
-        throw e;
-      }
-      const axis = timeAxis(info.shape);
-      if (frames && axis >= 0) {
-        const [start, end] = frames;
-        const t = info.shape[axis];
-        if (end > t) {
-          throw new RangeError(
-            `key ${JSON.stringify(key)} dataset ${
-              JSON.stringify(name)
-            }: frames [${start}, ${end}] ` +
-              `out of range for ${t} frames (axis ${axis} of shape ${JSON.stringify(info.shape)})`,
-          );
-        }
-        const begin = info.shape.map(() => 0);
-        begin[axis] = start;
-        const count = info.shape.slice();
-        count[axis] = end - start;
-        out[name] = file.readAs(path, info.dtype, info.shape, { start: begin, count });
-      } else {
-        out[name] = file.readAs(path, info.dtype, info.shape);
-      }
-    }
-    return out;
-  }
-
-  #datasetNames(file: H5File, key: string, group: string): string[] {
-    try {
-      return file.names(group);
-    } catch (e) {
-      if (file.kind(group) === undefined) {
-        throw new CacheError(
-          this.dir,
-          `index entry ${
-            JSON.stringify(key)
-          } points at ${group} in ${file.path}, which has no such group`,
-          { cause: e },
-        );
-      }
-      throw e;
     }
   }
 
@@ -263,19 +194,109 @@ class ShardCacheReader implements CacheReader {
 
   close(): void {
     this.#closed = true;
-    for (const file of this.#open.values()) file.close();
-    this.#open.clear();
+    this.#files?.clear();
+    this.#pool?.terminate();
   }
 }
 
-function checkFrames(frames: [number, number]): void {
-  const [start, end] = frames;
-  if (
-    frames.length !== 2 || !Number.isSafeInteger(start) || !Number.isSafeInteger(end) ||
-    start < 0 || end < start
-  ) {
-    throw new RangeError(
-      `frames must be [start, end] with 0 <= start <= end, got ${JSON.stringify(frames)}`,
-    );
+interface Pending {
+  resolve(value: Record<string, Tensor>): void;
+  reject(error: Error): void;
+}
+
+interface PoolWorker {
+  worker: Worker;
+  pending: Map<number, Pending>;
+}
+
+/** Read workers; each get goes to the worker with the fewest reads in flight. */
+class ReadPool {
+  #size: number;
+  #maxOpenFiles: number;
+  #workers: PoolWorker[] = [];
+  #nextId = 0;
+  #terminated = false;
+
+  constructor(size: number, maxOpenFiles: number) {
+    this.#size = size;
+    // The budget is per reader: split it so all workers together keep it.
+    this.#maxOpenFiles = Math.max(1, Math.floor(maxOpenFiles / size));
+  }
+
+  read(
+    path: string,
+    label: string,
+    key: string,
+    group: string,
+    options: GetOptions,
+  ): Promise<Record<string, Tensor>> {
+    if (this.#terminated) return Promise.reject(new Error("cache reader workers are closed"));
+    const w = this.#pick();
+    const id = this.#nextId++;
+    const request: ReadRequest = {
+      id,
+      maxOpenFiles: this.#maxOpenFiles,
+      path,
+      label,
+      key,
+      group,
+      options: { datasets: options.datasets, frames: options.frames },
+    };
+    return new Promise((resolve, reject) => {
+      w.pending.set(id, { resolve, reject });
+      w.worker.postMessage(request);
+    });
+  }
+
+  #pick(): PoolWorker {
+    let best: PoolWorker | undefined;
+    for (const w of this.#workers) if (!best || w.pending.size < best.pending.size) best = w;
+    if (best && (best.pending.size === 0 || this.#workers.length >= this.#size)) return best;
+    return this.#spawn();
+  }
+
+  #spawn(): PoolWorker {
+    const url = new URL("../formats/h5wasm/read_worker.ts", import.meta.url);
+    const worker = new Worker(url, { type: "module", name: "h5shard cache reader" });
+    const w: PoolWorker = { worker, pending: new Map() };
+    worker.onmessage = (event: MessageEvent<ReadReply>) => {
+      const reply = event.data;
+      const p = w.pending.get(reply.id);
+      if (!p) return;
+      w.pending.delete(reply.id);
+      if ("error" in reply) {
+        p.reject(fromWire(reply.error));
+        return;
+      }
+      const out: Record<string, Tensor> = {};
+      for (const t of reply.tensors) {
+        out[t.name] = {
+          dtype: t.dtype,
+          shape: t.shape,
+          data: viewAs(t.dtype, new Uint8Array(t.buffer)),
+        };
+      }
+      p.resolve(out);
+    };
+    worker.onerror = (event: ErrorEvent) => {
+      // Left alone, a worker's uncaught error would end the process; fail its reads instead.
+      event.preventDefault();
+      worker.terminate();
+      this.#workers = this.#workers.filter((x) => x !== w);
+      const error = new Error(`cache reader worker died: ${event.message}`);
+      for (const p of w.pending.values()) p.reject(error);
+    };
+    this.#workers.push(w);
+    return w;
+  }
+
+  terminate(): void {
+    this.#terminated = true;
+    const error = new Error("cache reader closed before the read finished");
+    for (const w of this.#workers) {
+      w.worker.terminate();
+      for (const p of w.pending.values()) p.reject(error);
+    }
+    this.#workers = [];
   }
 }

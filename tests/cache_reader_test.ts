@@ -376,3 +376,45 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "openCache with workers reads the same bytes and keeps error classes",
+  ignore,
+  async fn() {
+    const { dir, expected } = await threeShards();
+    const cache = await openCache(dir, { workers: 2, maxOpenFiles: 2 });
+    try {
+      const keys = [...expected.keys()];
+      // Many reads in flight at once, spread over both workers.
+      const order = [...keys, ...keys.slice().reverse(), ...keys];
+      const results = await Promise.all(order.map((k) => cache.get(k)));
+      results.forEach((got, i) => {
+        for (const [name, e] of Object.entries(expected.get(order[i])!)) {
+          assertSameTensor(got[name], e.stored, `${order[i]}/${name} (worker)`);
+        }
+      });
+      const sliced = await cache.get(keys[1], { frames: [2, 7], datasets: ["hidden_states"] });
+      assert(
+        sameBytes(
+          sliced.hidden_states.data,
+          sliceAxis(expected.get(keys[1])!.hidden_states.stored, 0, 2, 7),
+        ),
+      );
+      await assertRejects(
+        cache.get(keys[0], { datasets: ["pitch"] }),
+        (e: Error) => e instanceof KeyError && e.key === keys[0] && /"pitch"/.test(e.message),
+      );
+      await assertRejects(
+        cache.get(keys[0], { frames: [0, 999] }),
+        (e: Error) => e instanceof RangeError && /\[0, 999\]/.test(e.message),
+      );
+      await assertRejects(cache.get("nope"), KeyError);
+      const pending = cache.get(keys[4]);
+      cache.close();
+      await assertRejects(pending, /closed/);
+    } finally {
+      cache.close();
+    }
+    await assertRejects(openCache(dir, { workers: -1 }), /workers.*got -1/);
+  },
+});
