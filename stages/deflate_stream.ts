@@ -9,7 +9,7 @@ import { chooseChunkShape, chunkGrid, DEFAULT_CHUNK_BYTES, timeAxis } from "../f
 import { bytesOf, type DType, DTYPES, elementCount } from "../formats/dtype.ts";
 import type { DatasetSpec, FilterSpec } from "../formats/hdf5/dataset_spec.ts";
 import { checkTensor, type Tensor } from "../formats/tensor.ts";
-import { type ChunkTask, encodeChunks } from "./deflate_worker.ts";
+import { type ChunkTask, encodeChunks, type PackedChunks, unpackChunks } from "./deflate_worker.ts";
 import type { EncodedSample, Sample, SampleFailure } from "./record.ts";
 import { WorkerPool } from "./worker_pool.ts";
 
@@ -53,6 +53,7 @@ interface Task {
  * Tensor buffers that a tensor's data owns whole are transferred to the workers, so the data
  * of a sample given to this stage must not be used afterwards (it may be detached).
  * The writable side waits while more than `maxInFlightBytes` of raw input are in flight.
+ * Output chunks are views that may share one buffer with neighbouring chunks of their dataset.
  *
  * @example
  * ```ts
@@ -92,7 +93,7 @@ export class DeflateStream
 
     // Shuffle-free level 0 is a copy: cheaper here than a round trip to a worker.
     const pool = workers > 0 && (level > 0 || shuffle)
-      ? new WorkerPool<ChunkTask, Uint8Array[]>(new URL("./deflate_worker.ts", import.meta.url), {
+      ? new WorkerPool<ChunkTask, PackedChunks>(new URL("./deflate_worker.ts", import.meta.url), {
         size: workers,
         name: "deflate worker",
       })
@@ -216,14 +217,14 @@ class SampleEncoder {
   readonly #level: number;
   readonly #shuffle: boolean;
   readonly #chunkBytes: number;
-  readonly #pool?: WorkerPool<ChunkTask, Uint8Array[]>;
+  readonly #pool?: WorkerPool<ChunkTask, PackedChunks>;
   readonly #filters: FilterSpec[];
 
   constructor(
     level: number,
     shuffle: boolean,
     chunkBytes: number,
-    pool?: WorkerPool<ChunkTask, Uint8Array[]>,
+    pool?: WorkerPool<ChunkTask, PackedChunks>,
   ) {
     this.#level = level;
     this.#shuffle = shuffle;
@@ -297,7 +298,7 @@ class SampleEncoder {
       work.map(({ name, chunks, tasks }) =>
         Promise.all(tasks.map(({ task, transfer }) => pool.run(task, transfer))).then(
           (parts) => {
-            for (const part of parts) chunks.push(...part);
+            for (const part of parts) chunks.push(...unpackChunks(part));
           },
           (error) => {
             failed ??= failure(sample, name, `deflate failed: ${(error as Error).message}`, error);

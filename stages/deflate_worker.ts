@@ -24,7 +24,7 @@ export interface ChunkTask {
 
 /**
  * Cuts `task.bytes` into full-size chunks, shuffles and deflates each (zlib stream, as HDF5's
- * filter 1 stores it). Every returned chunk owns its whole buffer, so it can be transferred.
+ * filter 1 stores it). Chunks may be views into zlib's output buffers.
  *
  * @example
  * ```ts
@@ -33,6 +33,8 @@ export interface ChunkTask {
  * };
  * const chunks = encodeChunks(task);
  * if (chunks.length !== 2 || chunks[1].length !== 6) throw new Error("two full-size chunks");
+ * const packed: PackedChunks = packChunks(chunks);
+ * if (unpackChunks(packed)[1].length !== 6 || packed.ends.length !== 2) throw new Error("packed");
  * ```
  */
 export function encodeChunks(task: ChunkTask): Uint8Array[] {
@@ -40,21 +42,53 @@ export function encodeChunks(task: ChunkTask): Uint8Array[] {
   const out: Uint8Array[] = [];
   for (const raw of splitChunks(bytes, shape, chunkShape, elementSize)) {
     const filtered = shuffle ? shuffleBytes(raw, elementSize) : raw;
-    out.push(level > 0 ? owned(deflateSync(filtered, { level })) : filtered);
+    if (level === 0) {
+      out.push(filtered);
+      continue;
+    }
+    // A plain Uint8Array view: node Buffers have their own slice() and equality semantics.
+    const z = deflateSync(filtered, { level });
+    out.push(new Uint8Array(z.buffer, z.byteOffset, z.byteLength));
   }
   return out;
 }
 
-// zlib may hand back a view into a larger (or pooled) buffer: copy those.
-function owned(bytes: Uint8Array): Uint8Array {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
-    ? new Uint8Array(bytes.buffer)
-    : new Uint8Array(bytes);
+/** Chunks laid end to end in one buffer, so one transfer moves them all. */
+export interface PackedChunks {
+  bytes: Uint8Array;
+  /** End offset of each chunk in `bytes`. */
+  ends: number[];
+}
+
+/** Lays `chunks` end to end in one new buffer (many small transfers cost more than a copy). */
+export function packChunks(chunks: Uint8Array[]): PackedChunks {
+  let total = 0;
+  for (const c of chunks) total += c.byteLength;
+  const bytes = new Uint8Array(total);
+  const ends: number[] = [];
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.byteLength;
+    ends.push(at);
+  }
+  return { bytes, ends };
+}
+
+/** The chunks of a {@linkcode PackedChunks}, as views into its buffer. */
+export function unpackChunks(packed: PackedChunks): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let at = 0;
+  for (const end of packed.ends) {
+    out.push(packed.bytes.subarray(at, end));
+    at = end;
+  }
+  return out;
 }
 
 if ("WorkerGlobalScope" in globalThis) {
-  serveTasks<ChunkTask, Uint8Array[]>((task) => {
-    const chunks = encodeChunks(task);
-    return { value: chunks, transfer: chunks.map((c) => c.buffer as ArrayBuffer) };
+  serveTasks<ChunkTask, PackedChunks>((task) => {
+    const packed = packChunks(encodeChunks(task));
+    return { value: packed, transfer: [packed.bytes.buffer as ArrayBuffer] };
   });
 }
