@@ -1,7 +1,18 @@
+import { deflateSync } from "../deps.ts";
 import { CacheError, FormatError, KeyError } from "../errors.ts";
+import { chooseChunkShape, shuffleBytes, splitChunks } from "../formats/chunks.ts";
 import { bytesOf, type TypedArray } from "../formats/dtype.ts";
+import { Hdf5FileWriter } from "../formats/hdf5/file_writer.ts";
+import {
+  emptyIndex,
+  serializeIndex,
+  shardFileName,
+  type ShardIndex,
+} from "../formats/shard_index.ts";
 import type { Tensor } from "../formats/tensor.ts";
 import { openCache } from "../ops/cache_reader.ts";
+import { inspectCache } from "../ops/inspect.ts";
+import { verifyCache } from "../ops/verify.ts";
 import type { DatasetPlugin } from "../plugins/plugin.ts";
 import { assert, assertEquals, assertMatch, assertRejects } from "./helpers/assert.ts";
 import {
@@ -417,4 +428,80 @@ Deno.test({
     }
     await assertRejects(openCache(dir, { workers: -1 }), /workers.*got -1/);
   },
+});
+
+Deno.test("openCache, verify and inspect read a cache written by Hdf5FileWriter", async () => {
+  const dir = `${scratch}/ours`;
+  await Deno.mkdir(dir, { recursive: true });
+  let seed = 5;
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5;
+  const samples: { key: string; tensors: Record<string, Tensor> }[] = [];
+  for (const [i, key] of ["LJ001-0001", "a/b/c_1", "a/b/c_2"].entries()) {
+    const t = 20 + 17 * i;
+    const h = new Float16Array(t * 1024).map(() => rand() * 8);
+    const m = new Float16Array(t * 80).map(() => rand());
+    samples.push({
+      key,
+      tensors: {
+        hidden_states: { dtype: "float16", shape: [t, 1024], data: h },
+        mel_spectrogram: { dtype: "float16", shape: [1, t, 80], data: m },
+        speaker: { dtype: "int32", shape: [], data: new Int32Array([i + 7]) },
+      },
+    });
+  }
+  const index: ShardIndex = emptyIndex(2, true);
+  for (const [i, s] of samples.entries()) {
+    const fileIdx = Math.floor(i / 2) + 1;
+    const path = `${dir}/${shardFileName(fileIdx)}`;
+    const w = i % 2 === 0 ? Hdf5FileWriter.create(path) : Hdf5FileWriter.resume(path);
+    for (const [name, t] of Object.entries(s.tensors)) {
+      const bytes = bytesOf(t.data);
+      const size = t.data.BYTES_PER_ELEMENT;
+      const chunkShape = chooseChunkShape(t.shape, size);
+      w.writeDataset(`${s.key}/${name}`, {
+        dtype: t.dtype,
+        shape: t.shape,
+        layout: chunkShape
+          ? {
+            kind: "chunked",
+            chunkShape,
+            filters: [{ id: "shuffle" }, { id: "deflate", level: 4 }],
+            chunks: [...splitChunks(bytes, t.shape, chunkShape, size)].map((c) =>
+              new Uint8Array(deflateSync(shuffleBytes(c, size), { level: 4 }))
+            ),
+          }
+          : { kind: "contiguous", bytes },
+      });
+    }
+    w.close();
+    index.sample_index[s.key] = { file_idx: fileIdx, group_name: s.key };
+    index.current_file_idx = fileIdx;
+    index.current_file_count = i % 2 + 1;
+  }
+  await Deno.writeTextFile(`${dir}/hdf5_index.json`, serializeIndex(index));
+
+  const cache = await openCache(dir);
+  try {
+    for (const s of samples) {
+      const got = await cache.get(s.key);
+      for (const [name, t] of Object.entries(s.tensors)) {
+        assertSameTensor(got[name], t, `${s.key}/${name}`);
+      }
+      const t = s.tensors.hidden_states.shape[0];
+      const part = await cache.get(s.key, { frames: [t - 9, t] });
+      assert(sameBytes(part.hidden_states.data, sliceAxis(s.tensors.hidden_states, 0, t - 9, t)));
+      assert(
+        sameBytes(part.mel_spectrogram.data, sliceAxis(s.tensors.mel_spectrogram, 1, t - 9, t)),
+      );
+      assertEquals(part.speaker.shape, []);
+    }
+  } finally {
+    cache.close();
+  }
+  const report = await verifyCache(dir, { expected: ReadableStream.from(samples) });
+  assertEquals([report.problems, report.warnings], [[], []]);
+  assertEquals([report.shards, report.samples, report.datasets], [2, 3, 9]);
+  const summary = await inspectCache(dir);
+  assertEquals(summary.oddities, []);
+  assertEquals(summary.datasets.hidden_states.filters, ["shuffle+deflate(4)"]);
 });
