@@ -505,3 +505,32 @@ Deno.test("openCache, verify and inspect read a cache written by Hdf5FileWriter"
   assertEquals(summary.oddities, []);
   assertEquals(summary.datasets.hidden_states.filters, ["shuffle+deflate(4)"]);
 });
+
+Deno.test({
+  name: "openCache reads keys with UTF-8, spaces and dots that h5py wrote",
+  ignore,
+  async fn() {
+    const keys = ["ünïcødé/日本語/utt 1", "emoji😀.v2", "train-clean-100/1034/11/x.y"];
+    const { dir, expected } = await buildH5pyCache(
+      requireTool(python, "python3 with h5py"),
+      `${scratch}/utf8`,
+      keys.map((key) => ({
+        key,
+        datasets: { hidden_states: { dtype: "float32", shape: [3, 16] } },
+      })),
+      { samplesPerFile: 2 },
+    );
+    const cache = await openCache(dir);
+    try {
+      assertEquals(cache.keys(), keys);
+      for (const key of keys) {
+        const got = await cache.get(key);
+        assertSameTensor(got.hidden_states, expected.get(key)!.hidden_states.stored, key);
+      }
+    } finally {
+      cache.close();
+    }
+    const report = await verifyCache(dir);
+    assertEquals([report.problems, report.samples], [[], 3]);
+  },
+});
