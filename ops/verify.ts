@@ -12,7 +12,7 @@ import { loadH5wasm } from "../formats/h5wasm/module.ts";
 import { INDEX_FILE, shardFileName, shardNumber } from "../formats/shard_index.ts";
 import type { Tensor } from "../formats/tensor.ts";
 import type { Sample, SampleFailure } from "../stages/record.ts";
-import { absoluteDir, readCacheIndex } from "./cache_reader.ts";
+import { absoluteDir, openCache, readCacheIndex } from "./cache_reader.ts";
 
 /** One thing wrong (or odd) in a cache. */
 export interface VerifyProblem {
@@ -44,6 +44,8 @@ export interface VerifyOptions {
   expected?: AsyncIterable<Sample | SampleFailure> | ReadableStream<Sample | SampleFailure>;
   /** Called after each indexed sample is checked. */
   onProgress?: (done: number, total: number) => void;
+  /** Decompress on this many Web Workers (structure checks stay on this thread). Default 0. */
+  workers?: number;
 }
 
 /**
@@ -105,103 +107,120 @@ export async function verifyCache(dir: string, options: VerifyOptions = {}): Pro
     ? await compareExpected(abs, index.sample_index, options.expected, problem, warn)
     : new Set<string>();
 
+  const workers = options.workers ?? 0;
+  const reader = workers ? await openCache(dir, { workers }) : undefined;
   const total = entries.length;
   let done = 0;
   const shardOf = (group: string) => {
     for (const [n, groups] of byShard) if (groups.has(group)) return n;
     return undefined;
   };
-  for (const n of [...new Set([...byShard.keys(), ...present])].sort((a, b) => a - b)) {
-    const file = shardFileName(n);
-    const indexed = byShard.get(n) ?? new Map<string, string>();
-    if (!present.has(n)) {
-      problem({
-        kind: "missing_shard",
-        file,
-        message: `${file} is missing; ${indexed.size} indexed samples point at it`,
-      });
-      done += indexed.size;
-      options.onProgress?.(done, total);
-      continue;
-    }
-    let h5: H5File;
-    try {
-      h5 = H5File.openWith(module, `${abs}/${file}`);
-    } catch (e) {
-      problem({ kind: "unreadable_shard", file, message: errorMessage(e) });
-      done += indexed.size;
-      options.onProgress?.(done, total);
-      continue;
-    }
-    report.shards++;
-    try {
-      const tree = h5.leaves();
-      for (const [group, leaves] of tree) {
-        if (indexed.has(group)) continue;
-        // Unindexed: only its kind matters (an empty leaf group is an intermediate, not a sample).
-        if (!leaves.some((leaf) => h5.kind(`${group}/${leaf}`) === "dataset")) continue;
-        const key = group.slice(1);
-        const other = shardOf(group);
-        if (other !== undefined) {
-          warn({
-            kind: "superseded_copy",
-            file,
-            key,
-            message: `${file}:${group} is a superseded copy; the index points at ${
-              shardFileName(other)
-            }`,
-          });
-        } else {
-          problem({
-            kind: "unindexed_group",
-            file,
-            key,
-            message: `${file}:${group} holds datasets but is not in ${INDEX_FILE}`,
-          });
-        }
+  try {
+    for (const n of [...new Set([...byShard.keys(), ...present])].sort((a, b) => a - b)) {
+      const file = shardFileName(n);
+      const indexed = byShard.get(n) ?? new Map<string, string>();
+      if (!present.has(n)) {
+        problem({
+          kind: "missing_shard",
+          file,
+          message: `${file} is missing; ${indexed.size} indexed samples point at it`,
+        });
+        done += indexed.size;
+        options.onProgress?.(done, total);
+        continue;
       }
-      for (const [group, key] of indexed) {
-        const leaves = tree.get(group);
-        let datasets = 0;
-        for (const name of leaves ?? []) {
-          const path = `${group}/${name}`;
-          try {
-            // Decompressing whole is the only way to know every chunk inflates.
-            if (!checked.has(key)) h5.read(path);
-            datasets++;
-          } catch (e) {
-            if (h5.kind(path) === "group") continue;
-            datasets++;
-            problem({
-              kind: "unreadable_dataset",
+      let h5: H5File;
+      try {
+        h5 = H5File.openWith(module, `${abs}/${file}`);
+      } catch (e) {
+        problem({ kind: "unreadable_shard", file, message: errorMessage(e) });
+        done += indexed.size;
+        options.onProgress?.(done, total);
+        continue;
+      }
+      report.shards++;
+      try {
+        const tree = h5.leaves();
+        for (const [group, leaves] of tree) {
+          if (indexed.has(group)) continue;
+          // Unindexed: only its kind matters (an empty leaf group is an intermediate).
+          if (!leaves.some((leaf) => h5.kind(`${group}/${leaf}`) === "dataset")) continue;
+          const key = group.slice(1);
+          const other = shardOf(group);
+          if (other !== undefined) {
+            warn({
+              kind: "superseded_copy",
               file,
               key,
-              dataset: name,
-              message: errorMessage(e),
+              message: `${file}:${group} is a superseded copy; the index points at ${
+                shardFileName(other)
+              }`,
+            });
+          } else {
+            problem({
+              kind: "unindexed_group",
+              file,
+              key,
+              message: `${file}:${group} holds datasets but is not in ${INDEX_FILE}`,
             });
           }
         }
-        if (datasets > 0) {
-          report.samples++;
-          report.datasets += datasets;
-        } else {
-          const exists = leaves !== undefined || h5.kind(group) === "group";
-          problem({
-            kind: exists ? "empty_group" : "missing_group",
-            file,
-            key,
-            message: exists
-              ? `${file}:${group} (indexed as ${JSON.stringify(key)}) holds no datasets`
-              : `${file} has no group ${group} for indexed key ${JSON.stringify(key)}`,
-          });
-        }
-        options.onProgress?.(++done, total);
+        const check = async (group: string, key: string) => {
+          const leaves = tree.get(group) ?? [];
+          // Decompressing whole is the only way to know every chunk inflates. On workers: one
+          // get per sample, and only a sample that fails is gone through dataset by dataset.
+          let workerRead = checked.has(key);
+          if (reader && !workerRead && leaves.length) {
+            workerRead = await reader.get(key, { datasets: leaves }).then(() => true, () => false);
+          }
+          let datasets = 0;
+          for (const name of leaves) {
+            const path = `${group}/${name}`;
+            try {
+              if (!workerRead) h5.read(path);
+              datasets++;
+            } catch (e) {
+              if (h5.kind(path) === "group") continue;
+              datasets++;
+              problem({
+                kind: "unreadable_dataset",
+                file,
+                key,
+                dataset: name,
+                message: errorMessage(e),
+              });
+            }
+          }
+          if (datasets > 0) {
+            report.samples++;
+            report.datasets += datasets;
+          } else {
+            const exists = tree.has(group) || h5.kind(group) === "group";
+            problem({
+              kind: exists ? "empty_group" : "missing_group",
+              file,
+              key,
+              message: exists
+                ? `${file}:${group} (indexed as ${JSON.stringify(key)}) holds no datasets`
+                : `${file} has no group ${group} for indexed key ${JSON.stringify(key)}`,
+            });
+          }
+          options.onProgress?.(++done, total);
+        };
+        const queue = indexed.entries();
+        const lane = async () => {
+          for (const [group, key] of queue) await check(group, key);
+        };
+        // A few samples in flight per worker keep each busy while replies travel.
+        await Promise.all(Array.from({ length: reader ? 2 * workers : 1 }, lane));
+      } catch (e) {
+        problem({ kind: "unreadable_shard", file, message: errorMessage(e) });
+      } finally {
+        h5.close();
       }
-    } catch (e) {
-      problem({ kind: "unreadable_shard", file, message: errorMessage(e) });
-    } finally {
-      h5.close();
     }
+  } finally {
+    reader?.close();
   }
   return report;
 }

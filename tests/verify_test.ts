@@ -163,6 +163,12 @@ print(info.byte_offset, info.size)`,
     assertMatch(p.message, /hidden_states/);
     // Every other dataset was still read.
     assertEquals(report.samples, 5);
+    // Decompressing on workers finds the same problem, attributed to the same dataset.
+    const onWorkers = await verifyCache(dir, { workers: 2 });
+    assertEquals(onWorkers.problems.map((q) => [q.kind, q.file, q.key, q.dataset]), [
+      ["unreadable_dataset", "features_00001.h5", key, "hidden_states"],
+    ]);
+    assertEquals([onWorkers.samples, onWorkers.datasets], [report.samples, report.datasets]);
   },
 });
 
