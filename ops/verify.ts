@@ -370,7 +370,7 @@ const CASTS: Partial<Record<DType, (a: TypedArray) => TypedArray>> = {
 };
 
 /** Why `got` (as stored) differs from `want` (the source), or "" when equal. */
-export function mismatch(got: Tensor, want: Tensor): string {
+function mismatch(got: Tensor, want: Tensor): string {
   if (JSON.stringify(got.shape) !== JSON.stringify(want.shape)) {
     return `has shape ${JSON.stringify(got.shape)}, the source ${JSON.stringify(want.shape)}`;
   }
