@@ -15,13 +15,20 @@ export interface Hdf5SourceOptions {
   keys?: string[];
   /** Shard files kept open at once. Default 64. */
   maxOpenFiles?: number;
+  /**
+   * Read on this many Web Workers, with up to two samples per worker read ahead of the
+   * consumer (so memory stays bounded by that many samples). Default 0: read on this thread,
+   * one sample per pull.
+   */
+  workers?: number;
 }
 
 /**
  * A stream of the samples of a cache: key and tensors (float16 stays float16), with origin
  * `features_00001.h5:/key`. A sample that cannot be read (missing group, corrupt chunk, key not
  * in the index) becomes a {@linkcode SampleFailure} and the stream goes on. Pull-based: one
- * sample is read per pull, so memory stays bounded by the consumer's queue.
+ * sample is read per pull (with `workers`, up to two per worker ahead), in key order, so memory
+ * stays bounded whatever the cache size.
  *
  * @example
  * ```ts ignore
@@ -35,36 +42,46 @@ export class Hdf5Source extends ReadableStream<Sample | SampleFailure> {
     if (options.keys !== undefined && !Array.isArray(options.keys)) {
       throw new TypeError(`Hdf5Source: keys must be an array, got ${typeof options.keys}`);
     }
+    const workers = options.workers ?? 0;
+    const ahead = Math.max(1, 2 * workers);
     let cache: CacheReader | undefined;
     let keys: string[] = [];
     let next = 0;
+    // Reads started, oldest first; each settles to the record to enqueue.
+    const inFlight: Promise<Sample | SampleFailure>[] = [];
     const done = () => {
       cache?.close();
       cache = undefined;
     };
+    const read = (c: CacheReader, key: string): Promise<Sample | SampleFailure> => {
+      const entry = c.has(key) ? c.index.sample_index[key] : undefined;
+      const file = entry ? shardFileName(entry.file_idx) : undefined;
+      const origin = file ? `${file}:/${entry!.group_name}` : undefined;
+      return c.get(key).then(
+        (tensors): Sample => ({ key, tensors, origin }),
+        (e): SampleFailure => {
+          const reason = e instanceof Error ? e.message : String(e);
+          const error = new SampleError(key, reason, file, undefined, { cause: e });
+          return origin ? { key, origin, error } : { key, error };
+        },
+      );
+    };
     super({
       async start() {
-        cache = await openCache(dir, { maxOpenFiles: options.maxOpenFiles });
+        cache = await openCache(dir, { maxOpenFiles: options.maxOpenFiles, workers });
         keys = options.keys ? options.keys.slice() : cache.keys();
       },
       async pull(controller) {
-        if (!cache || next >= keys.length) {
+        while (cache && next < keys.length && inFlight.length < ahead) {
+          inFlight.push(read(cache, keys[next++]));
+        }
+        const record = inFlight.shift();
+        if (!record) {
           done();
           controller.close();
           return;
         }
-        const key = keys[next++];
-        const entry = cache.has(key) ? cache.index.sample_index[key] : undefined;
-        const file = entry ? shardFileName(entry.file_idx) : undefined;
-        const origin = file ? `${file}:/${entry!.group_name}` : undefined;
-        try {
-          const tensors = await cache.get(key);
-          controller.enqueue({ key, tensors, origin });
-        } catch (e) {
-          const reason = e instanceof Error ? e.message : String(e);
-          const error = new SampleError(key, reason, file, undefined, { cause: e });
-          controller.enqueue(origin ? { key, origin, error } : { key, error });
-        }
+        controller.enqueue(await record);
       },
       cancel() {
         done();

@@ -117,3 +117,26 @@ Deno.test({
     assertMatch(err.message, /nowhere/);
   },
 });
+
+Deno.test({
+  name: "Hdf5Source on workers yields the same records in the same order",
+  ignore,
+  async fn() {
+    const { dir } = await cache();
+    const keys = ["LJ001-0002", "missing", "LJ001-0001", "train-clean-100/124/457/124_457_001"];
+    const here = await collect(new Hdf5Source(dir, { keys }));
+    const there = await collect(new Hdf5Source(dir, { keys, workers: 2 }));
+    assertEquals(
+      there.map((r) => [r.key, r.origin, isFailure(r)]),
+      here.map((r) => [r.key, r.origin, isFailure(r)]),
+    );
+    for (const [i, r] of there.entries()) {
+      if (isFailure(r)) continue;
+      const mine = here[i] as Sample;
+      for (const [name, t] of Object.entries(r.tensors)) {
+        assertEquals([t.dtype, t.shape], [mine.tensors[name].dtype, mine.tensors[name].shape]);
+        assert(equalBytes(bytesOf(t.data), bytesOf(mine.tensors[name].data)), `${r.key}/${name}`);
+      }
+    }
+  },
+});
