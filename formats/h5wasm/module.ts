@@ -78,6 +78,16 @@ export function loadH5wasm(): Promise<H5Module> {
     const module = m as unknown as H5Module & { FS: { streams: RawStream[] } };
     captureStderr(module.FS.streams[2]);
     return module;
+  }, (e) => {
+    loading = undefined;
+    // Emscripten's start-up reads the environment: say which permission is missing and why.
+    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+      throw new Error(
+        `loading h5wasm (HDF5 reader) failed: ${e.message}; it needs --allow-read and --allow-env`,
+        { cause: e },
+      );
+    }
+    throw e;
   });
   return loading;
 }
