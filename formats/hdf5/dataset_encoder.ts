@@ -29,6 +29,7 @@ export function validateDatasetSpec(what: string, spec: DatasetSpec): void {
   }
   const size = DTYPES[spec.dtype].size;
   const { shape, layout } = spec;
+  for (const [k, v] of Object.entries(spec.attributes ?? {})) attributeMessage(k, v);
   if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
     fail(what, `shape ${JSON.stringify(shape)}: expected non-negative integers`);
   }

@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { FormatError } from "../../errors.ts";
 import { MessageType, SUPERBLOCK_SIZE, UNDEF } from "./constants.ts";
 import type { AttributeValue, DatasetSpec } from "./dataset_spec.ts";
 import {
@@ -113,10 +112,11 @@ export class Hdf5FileWriter {
   createGroup(path: string, attributes?: Record<string, AttributeValue>): void {
     this.#open();
     const names = splitPath(path);
+    // Encode once now so a bad attribute fails here, not at the next checkpoint.
+    for (const [k, v] of Object.entries(attributes ?? {})) attributeMessage(k, v);
     const group = this.#tree.group(path, names, false);
     if (attributes && Object.keys(attributes).length > 0) {
       this.#tree.touch(names);
-      for (const [k, v] of Object.entries(attributes)) attributeMessage(k, v); // validate now
       Object.assign(group.attributes, attributes);
       // A new value replaces an attribute of the same name read by resume().
       group.kept = group.kept.filter((m) =>
@@ -196,7 +196,7 @@ export class Hdf5FileWriter {
   }
 
   #open(): void {
-    if (this.#closed) throw new FormatError(this.path, "the HDF5 writer is closed");
+    if (this.#closed) throw new Error(`${this.path}: the HDF5 writer is closed`);
   }
 
   #writeGroup(group: GroupNode): void {
