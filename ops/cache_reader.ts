@@ -34,8 +34,9 @@ export interface OpenCacheOptions {
   dataRoot?: string;
   /**
    * Read on this many Web Workers (each with its own h5wasm and shard handles) instead of the
-   * calling thread. Pays off when several gets are in flight (a prefetching loader); a lone
-   * awaited get only adds a message round trip. Default 0.
+   * calling thread. Pays off when several gets of large samples are in flight (a prefetching
+   * loader); a lone awaited get, or samples of a few tens of KB, only add message round trips.
+   * Default 0.
    */
   workers?: number;
 }
