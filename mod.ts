@@ -32,7 +32,12 @@ export type * from "./formats/hdf5/dataset_spec.ts";
 export { Hdf5FileWriter } from "./formats/hdf5/file_writer.ts";
 export * from "./stages/record.ts";
 export { Float16Stream, type Float16StreamOptions } from "./stages/float16_stream.ts";
-export { DeflateStream, type DeflateStreamOptions } from "./stages/deflate_stream.ts";
+export {
+  DEFAULT_DEFLATE_LEVEL,
+  DEFAULT_MAX_IN_FLIGHT_BYTES,
+  DeflateStream,
+  type DeflateStreamOptions,
+} from "./stages/deflate_stream.ts";
 export * from "./stages/shard_sink.ts";
 export { DirLock, LOCK_FILE } from "./stages/dir_lock.ts";
 export { NpzSource, type NpzSourceOptions } from "./stages/npz_source.ts";
@@ -41,4 +46,13 @@ export * from "./plugins/mod.ts";
 export * from "./ops/pack.ts";
 export * from "./ops/migrate.ts";
 export * from "./ops/cache_reader.ts";
+export * from "./ops/verify.ts";
+export * from "./ops/inspect.ts";
+export {
+  type H5Child,
+  type H5DatasetInfo,
+  H5File,
+  type H5ObjectKind,
+  type H5ReadOptions,
+} from "./formats/h5wasm/h5_file.ts";
 export * from "./ops/example_cache.ts";

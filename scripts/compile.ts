@@ -16,6 +16,8 @@ const args = [
   "--allow-sys",
   "--include",
   "stages/deflate_worker.ts",
+  "--include",
+  "formats/h5wasm/read_worker.ts",
   "--output",
   "h5shard",
   "cli.ts",

@@ -19,6 +19,11 @@ async function h5shard(args: string[], cwd?: string) {
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
+/** `h5shard migrate <root>/npz <root>/h5 --dataset <dataset> ...extra`. */
+function migrateIn(root: string, dataset: string, ...extra: string[]) {
+  return h5shard(["migrate", `${root}/npz`, `${root}/h5`, "--dataset", dataset, ...extra]);
+}
+
 function allOk(result: Record<string, Record<string, string>>): string[] {
   const bad: string[] = [];
   for (const [key, datasets] of Object.entries(result)) {
@@ -83,15 +88,7 @@ Deno.test({
     const py = requireTool(python, "python3 with h5py");
     const root = await Deno.makeTempDir();
     await makeLjspeechNpz(py, `${root}/npz`);
-    const run = await h5shard([
-      "migrate",
-      `${root}/npz`,
-      `${root}/h5`,
-      "--dataset",
-      "ljspeech",
-      "--samples-per-hdf5",
-      "3",
-    ]);
+    const run = await migrateIn(root, "ljspeech", "--samples-per-hdf5", "3");
     assertEquals(run.code, 1, run.stderr);
     assertMatch(run.stderr, /LJ001-0007\.npz/);
     const log = JSON.parse(await Deno.readTextFile(`${root}/h5/error_log.json`));
@@ -103,15 +100,7 @@ Deno.test({
     const index = JSON.parse(await Deno.readTextFile(`${root}/h5/hdf5_index.json`));
     assertEquals([index.current_file_idx, index.current_file_count], [3, 1]);
     // Re-running resumes: nothing new, the truncated file fails again, nothing duplicated.
-    const again = await h5shard([
-      "migrate",
-      `${root}/npz`,
-      `${root}/h5`,
-      "--dataset",
-      "ljspeech",
-      "--samples-per-hdf5",
-      "3",
-    ]);
+    const again = await migrateIn(root, "ljspeech", "--samples-per-hdf5", "3");
     assertEquals(again.code, 1);
     assertMatch(again.stdout, /stored 0 samples \(7 already there, 1 failed\)/);
     await Deno.remove(root, { recursive: true });
@@ -125,15 +114,7 @@ Deno.test({
     const py = requireTool(python, "python3 with h5py");
     const root = await Deno.makeTempDir();
     await makeLibriTtsNpz(py, `${root}/npz`);
-    const run = await h5shard([
-      "migrate",
-      `${root}/npz`,
-      `${root}/h5`,
-      "--dataset",
-      "libritts",
-      "--use-float16",
-      "false",
-    ]);
+    const run = await migrateIn(root, "libritts", "--use-float16", "false");
     assertEquals(run.code, 0, run.stderr);
     const result = await compareWithNpz(py, `${root}/h5`, `${root}/npz`, false);
     assertEquals(Object.keys(result).length, 5);
@@ -152,10 +133,7 @@ Deno.test({
     const py = requireTool(python, "python3 with h5py");
     const root = await Deno.makeTempDir();
     await makeLibriTtsNpz(py, `${root}/npz`);
-    assertEquals(
-      (await h5shard(["migrate", `${root}/npz`, `${root}/h5`, "--dataset", "libritts"])).code,
-      0,
-    );
+    assertEquals((await migrateIn(root, "libritts")).code, 0);
     const key = "train-clean-100/19/198/19_198_000000_000003";
     const get = await h5shard([
       "get",
