@@ -15,34 +15,19 @@ import { inspectCache } from "../ops/inspect.ts";
 import { verifyCache } from "../ops/verify.ts";
 import type { DatasetPlugin } from "../plugins/plugin.ts";
 import { assert, assertEquals, assertMatch, assertRejects } from "./helpers/assert.ts";
-import {
-  buildH5pyCache,
-  type H5pyCache,
-  type H5pyCacheOptions,
-  standardSamples,
-} from "./helpers/h5py_cache.ts";
-import { findH5pyPython, ignoreWithout, requireTool } from "./helpers/interop.ts";
+import { type H5pyCacheOptions, h5pyFixtures, standardSamples } from "./helpers/h5py_cache.ts";
+import { findH5pyPython, ignoreWithout } from "./helpers/interop.ts";
 
 const python = await findH5pyPython();
 const ignore = ignoreWithout(python, "python3 with h5py");
 
-const scratch = Deno.makeTempDirSync({ prefix: "cache_reader_test_" });
-globalThis.addEventListener("unload", () => Deno.removeSync(scratch, { recursive: true }));
-
-const fixtures = new Map<string, Promise<H5pyCache>>();
-function fixture(name: string, options: H5pyCacheOptions): Promise<H5pyCache> {
-  let f = fixtures.get(name);
-  if (!f) {
-    const py = requireTool(python, "python3 with h5py");
-    f = buildH5pyCache(py, `${scratch}/${name}`, standardSamples(), options);
-    fixtures.set(name, f);
-  }
-  return f;
-}
+const { scratch, fixture } = h5pyFixtures("cache_reader_test_", python);
+const standard = (name: string, options: H5pyCacheOptions) =>
+  fixture(name, standardSamples(), options);
 /** 5 samples in 2 shards (3 + 2), floats stored as float16. */
-const twoShards = () => fixture("two", { samplesPerFile: 3 });
+const twoShards = () => standard("two", { samplesPerFile: 3 });
 /** The same samples in 3 shards (2 + 2 + 1), floats kept float32/float64. */
-const threeShards = () => fixture("three", { samplesPerFile: 2, useFloat16: false });
+const threeShards = () => standard("three", { samplesPerFile: 2, useFloat16: false });
 
 function sameBytes(a: TypedArray, b: TypedArray): boolean {
   const x = bytesOf(a);
@@ -511,9 +496,8 @@ Deno.test({
   ignore,
   async fn() {
     const keys = ["ünïcødé/日本語/utt 1", "emoji😀.v2", "train-clean-100/1034/11/x.y"];
-    const { dir, expected } = await buildH5pyCache(
-      requireTool(python, "python3 with h5py"),
-      `${scratch}/utf8`,
+    const { dir, expected } = await fixture(
+      "utf8",
       keys.map((key) => ({
         key,
         datasets: { hidden_states: { dtype: "float32", shape: [3, 16] } },

@@ -3,24 +3,15 @@ import { bytesOf } from "../formats/dtype.ts";
 import { Hdf5Source } from "../stages/hdf5_source.ts";
 import { isFailure, type Sample, type SampleFailure } from "../stages/record.ts";
 import { assert, assertEquals, assertMatch } from "./helpers/assert.ts";
-import { buildH5pyCache, type H5pyCache, standardSamples } from "./helpers/h5py_cache.ts";
-import { findH5pyPython, ignoreWithout, requireTool } from "./helpers/interop.ts";
+import { h5pyFixtures, standardSamples } from "./helpers/h5py_cache.ts";
+import { findH5pyPython, ignoreWithout } from "./helpers/interop.ts";
 
 const python = await findH5pyPython();
 const ignore = ignoreWithout(python, "python3 with h5py");
 
-const scratch = Deno.makeTempDirSync({ prefix: "hdf5_source_test_" });
-globalThis.addEventListener("unload", () => Deno.removeSync(scratch, { recursive: true }));
-
-let built: Promise<H5pyCache> | undefined;
+const { scratch, fixture } = h5pyFixtures("hdf5_source_test_", python);
 /** 5 samples in 2 shards (3 + 2), floats stored as float16. */
-const cache = () =>
-  built ??= buildH5pyCache(
-    requireTool(python, "python3 with h5py"),
-    `${scratch}/cache`,
-    standardSamples(),
-    { samplesPerFile: 3 },
-  );
+const cache = () => fixture("cache", standardSamples(), { samplesPerFile: 3 });
 
 async function collect(stream: ReadableStream<Sample | SampleFailure>) {
   const out: (Sample | SampleFailure)[] = [];

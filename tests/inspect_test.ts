@@ -1,24 +1,15 @@
 import { elementCount } from "../formats/dtype.ts";
 import { inspectCache } from "../ops/inspect.ts";
 import { assert, assertEquals, assertMatch, assertRejects } from "./helpers/assert.ts";
-import { buildH5pyCache, type H5pyCache, standardSamples } from "./helpers/h5py_cache.ts";
+import { h5pyFixtures, standardSamples } from "./helpers/h5py_cache.ts";
 import { findH5pyPython, ignoreWithout, requireTool, runPython } from "./helpers/interop.ts";
 
 const python = await findH5pyPython();
 const ignore = ignoreWithout(python, "python3 with h5py");
 
-const scratch = Deno.makeTempDirSync({ prefix: "inspect_test_" });
-globalThis.addEventListener("unload", () => Deno.removeSync(scratch, { recursive: true }));
-
-let built: Promise<H5pyCache> | undefined;
+const { scratch, fixture } = h5pyFixtures("inspect_test_", python);
 /** 5 samples in 2 shards (3 + 2), floats stored as float16. */
-const cache = () =>
-  built ??= buildH5pyCache(
-    requireTool(python, "python3 with h5py"),
-    `${scratch}/cache`,
-    standardSamples(),
-    { samplesPerFile: 3 },
-  );
+const cache = () => fixture("cache", standardSamples(), { samplesPerFile: 3 });
 
 Deno.test({
   name: "inspect summarizes a 2-shard h5py cache",

@@ -3,10 +3,9 @@ import { verifyCache, type VerifyProblem } from "../ops/verify.ts";
 import type { Sample, SampleFailure } from "../stages/record.ts";
 import { assertEquals, assertMatch, assertRejects } from "./helpers/assert.ts";
 import {
-  buildH5pyCache,
   type FixtureSample,
   type H5pyCache,
-  type H5pyCacheOptions,
+  h5pyFixtures,
   standardSamples,
 } from "./helpers/h5py_cache.ts";
 import { findH5pyPython, ignoreWithout, requireTool, runPython } from "./helpers/interop.ts";
@@ -14,22 +13,7 @@ import { findH5pyPython, ignoreWithout, requireTool, runPython } from "./helpers
 const python = await findH5pyPython();
 const ignore = ignoreWithout(python, "python3 with h5py");
 
-const scratch = Deno.makeTempDirSync({ prefix: "verify_test_" });
-globalThis.addEventListener("unload", () => Deno.removeSync(scratch, { recursive: true }));
-
-const fixtures = new Map<string, Promise<H5pyCache>>();
-function fixture(
-  name: string,
-  samples: FixtureSample[],
-  options: H5pyCacheOptions,
-): Promise<H5pyCache> {
-  let f = fixtures.get(name);
-  if (!f) {
-    const py = requireTool(python, "python3 with h5py");
-    fixtures.set(name, f = buildH5pyCache(py, `${scratch}/${name}`, samples, options));
-  }
-  return f;
-}
+const { scratch, fixture } = h5pyFixtures("verify_test_", python);
 /** 5 samples in 2 shards (3 + 2), floats stored as float16. */
 const clean = () => fixture("clean", standardSamples(), { samplesPerFile: 3 });
 

@@ -9,7 +9,7 @@
  */
 import { type DType, viewAs } from "../../formats/dtype.ts";
 import type { Tensor } from "../../formats/tensor.ts";
-import { runPython } from "./interop.ts";
+import { requireTool, runPython } from "./interop.ts";
 
 /** One dataset of a fixture sample; values are random (seeded) with a few specials for floats. */
 export interface FixtureDataset {
@@ -172,6 +172,35 @@ export async function buildH5pyCache(
   } finally {
     await Deno.remove(work, { recursive: true });
   }
+}
+
+/** Per-test-file h5py caches: each name is built once, in a scratch dir removed at exit. */
+export interface H5pyFixtures {
+  /** The test file's scratch dir (removed on `unload`), for its own copies and odd caches. */
+  scratch: string;
+  /**
+   * The cache `name` (in `${scratch}/${name}`), built with h5py on first use. Throws when
+   * `python` is missing: tests that call it are ignored outside CI and must fail in CI.
+   */
+  fixture(name: string, samples: FixtureSample[], options: H5pyCacheOptions): Promise<H5pyCache>;
+}
+
+/** Makes a scratch dir named after `prefix` and memoizes the h5py caches built in it. */
+export function h5pyFixtures(prefix: string, python: string | undefined): H5pyFixtures {
+  const scratch = Deno.makeTempDirSync({ prefix });
+  globalThis.addEventListener("unload", () => Deno.removeSync(scratch, { recursive: true }));
+  const built = new Map<string, Promise<H5pyCache>>();
+  return {
+    scratch,
+    fixture(name, samples, options) {
+      let cache = built.get(name);
+      if (!cache) {
+        const py = requireTool(python, "python3 with h5py");
+        built.set(name, cache = buildH5pyCache(py, `${scratch}/${name}`, samples, options));
+      }
+      return cache;
+    },
+  };
 }
 
 /**
