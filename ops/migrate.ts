@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { CacheError, errorMessage } from "../errors.ts";
 import type { DatasetPlugin } from "../plugins/plugin.ts";
 import { getPlugin } from "../plugins/registry.ts";
 import { NpzSource } from "../stages/npz_source.ts";
@@ -27,6 +28,13 @@ export interface MigrateOptions extends PackOptions {
 
 /** Migrates a legacy NPZ cache into an HDF5 cache and reports what happened. */
 export async function migrate(options: MigrateOptions): Promise<RunReport> {
+  // Checked first so a typo in the source path does not leave an empty processed_dir behind.
+  const info = await Deno.stat(options.npzDir).catch((e) => {
+    throw new CacheError(options.npzDir, `cannot read the NPZ cache: ${errorMessage(e)}`, {
+      cause: e,
+    });
+  });
+  if (!info.isDirectory) throw new CacheError(options.npzDir, "the NPZ cache is not a directory");
   const plugin = typeof options.plugin === "string"
     ? await getPlugin(options.plugin)
     : options.plugin;
