@@ -1,0 +1,46 @@
+/**
+ * Filter pipeline message, type 0x000B (spec §IV.A.2.l), versions 1 and 2. The native reader
+ * applies deflate (id 1) and shuffle (id 2); any other filter is unsupported.
+ *
+ * @module
+ */
+import { FilterId } from "../constants.ts";
+
+/** One filter of the pipeline, in write order. */
+export interface Filter {
+  id: number;
+  /** Client data values (deflate: level; shuffle: element size). */
+  cd: number[];
+}
+
+/** Version 2 stores a name only for filter ids at or above this. */
+const FIRST_NAMED_ID_V2 = 256;
+
+/** Parses a pipeline message, or returns a string saying why not. */
+export function parseFilterPipeline(v: DataView): Filter[] | string {
+  const version = v.getUint8(0);
+  const n = v.getUint8(1);
+  if (version !== 1 && version !== 2) return `filter pipeline version ${version}`;
+  let at = version === 1 ? 8 : 2;
+  const out: Filter[] = [];
+  for (let f = 0; f < n; f++) {
+    const id = v.getUint16(at, true);
+    let nameLength = 0;
+    at += 2;
+    if (version === 1 || id >= FIRST_NAMED_ID_V2) {
+      nameLength = v.getUint16(at, true);
+      at += 2;
+    }
+    at += 2; // flags: optional or not, both are applied when the chunk's mask says so
+    const ncd = v.getUint16(at, true);
+    at += 2 + nameLength;
+    const cd: number[] = [];
+    for (let i = 0; i < ncd; i++) cd.push(v.getUint32(at + 4 * i, true));
+    at += 4 * ncd + (version === 1 && ncd % 2 === 1 ? 4 : 0);
+    if (id !== FilterId.DEFLATE && id !== FilterId.SHUFFLE) {
+      return `filter ${id} (native reader: deflate and shuffle)`;
+    }
+    out.push({ id, cd });
+  }
+  return out;
+}

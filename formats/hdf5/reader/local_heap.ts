@@ -1,0 +1,37 @@
+/**
+ * Local heap (spec §III.D): a group's link names. The data segment is read whole once and
+ * names are compared in place as UTF-8 bytes (HDF5 orders them with strcmp).
+ *
+ * @module
+ */
+import { LOCAL_HEAP_HEADER_SIZE } from "../constants.ts";
+import { type PositionedReader, signature, u64, viewOf } from "./positioned_reader.ts";
+import { UnsupportedHdf5Error } from "./unsupported_error.ts";
+
+const decoder = new TextDecoder();
+
+/** The data segment of the local heap whose header is at `address`. */
+export function readLocalHeap(reader: PositionedReader, address: number): Uint8Array {
+  const head = viewOf(reader.read(address, LOCAL_HEAP_HEADER_SIZE, "local heap"));
+  if (signature(head, 0) !== "HEAP" || head.getUint8(4) !== 0) {
+    throw new UnsupportedHdf5Error(reader.name, `no version 0 local heap at ${address}`);
+  }
+  return reader.read(u64(head, 24), u64(head, 8), "local heap data");
+}
+
+/** strcmp of `name` against the NUL-terminated string at `offset` of `heap`. */
+export function compareName(name: Uint8Array, heap: Uint8Array, offset: number): number {
+  for (let i = 0;; i++) {
+    const a = i < name.length ? name[i] : 0;
+    const b = offset + i < heap.length ? heap[offset + i] : 0;
+    if (a !== b) return a - b;
+    if (a === 0) return 0;
+  }
+}
+
+/** The name at `offset` of `heap`. */
+export function nameAt(heap: Uint8Array, offset: number): string {
+  let end = offset;
+  while (end < heap.length && heap[end] !== 0) end++;
+  return decoder.decode(heap.subarray(offset, end));
+}

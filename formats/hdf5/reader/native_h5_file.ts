@@ -1,0 +1,330 @@
+/**
+ * A read-only HDF5 file of the "earliest" profile (ours, and h5py's default files) read in
+ * TypeScript: superblock 0/1, v1 object headers, old-style groups, contiguous or chunked
+ * datasets with deflate and shuffle. Lookups descend one path (never the whole tree); parsed
+ * metadata is cached in bounded LRUs. Anything outside the profile throws
+ * {@linkcode UnsupportedHdf5Error}, on which callers fall back to h5wasm.
+ *
+ * @module
+ */
+import { inflateSync } from "../../../deps.ts";
+import { FormatError } from "../../../errors.ts";
+import { unshuffleBytes } from "../../chunks.ts";
+import { allocate, type DType, DTYPES, elementCount, viewAs } from "../../dtype.ts";
+import type { Tensor } from "../../tensor.ts";
+import { FilterId, SUPERBLOCK_SIZE, UNDEF } from "../constants.ts";
+import { ChunkIndex } from "./chunk_index.ts";
+import { type DatasetHeader, type ObjectInfo, parseObject } from "./dataset_header.ts";
+import { GroupLookup, type SymbolTable } from "./group_lookup.ts";
+import { checkSlab, copyOverlap, overlappingChunks } from "./hyperslab.ts";
+import { Lru } from "./lru.ts";
+import { readObjectHeader } from "./object_header.ts";
+import { PositionedReader } from "./positioned_reader.ts";
+import { parseSuperblock } from "./superblock.ts";
+import { isUnsupported, UnsupportedHdf5Error } from "./unsupported_error.ts";
+
+/** What a link points at. */
+export type NativeObjectKind = "group" | "dataset" | "other";
+
+/** A hyperslab: `start` and `count` per axis (defaults: from 0, to the end). */
+export interface NativeReadOptions {
+  start?: number[];
+  count?: number[];
+}
+
+/** Resolved objects kept per file. */
+const MAX_OBJECTS = 4096;
+/** The chunk read buffer is kept up to this size between reads. */
+const KEEP_SCRATCH_BYTES = 4 << 20;
+
+const encoder = new TextEncoder();
+
+/** An HDF5 file open for native reads. Close it when done (it holds a file handle). */
+export class NativeH5File {
+  /** The file's path on disk. */
+  readonly path: string;
+  #reader: PositionedReader;
+  #groups: GroupLookup;
+  #chunks: ChunkIndex;
+  #root: SymbolTable;
+  #objects = new Lru<string, ObjectInfo | null>(MAX_OBJECTS);
+  #scratch = new Uint8Array(1 << 16);
+  #open = true;
+
+  private constructor(path: string, reader: PositionedReader, root: SymbolTable) {
+    this.path = path;
+    this.#reader = reader;
+    this.#root = root;
+    this.#groups = new GroupLookup(reader);
+    this.#chunks = new ChunkIndex(reader);
+  }
+
+  /**
+   * Opens `path`. Throws {@linkcode UnsupportedHdf5Error} for a file that is missing, not HDF5,
+   * or outside the native profile (superblock 2+, a new-style root group).
+   *
+   * @example
+   * ```ts ignore
+   * const file = NativeH5File.open("features_00001.h5");
+   * const t = file.read("LJ001-0001/hidden_states", { start: [0, 0], count: [50, 768] });
+   * file.close();
+   * ```
+   */
+  static open(path: string): NativeH5File {
+    let file: Deno.FsFile;
+    try {
+      file = Deno.openSync(path, { read: true });
+    } catch (e) {
+      throw new UnsupportedHdf5Error(path, `cannot open (${(e as Error).message})`, { cause: e });
+    }
+    try {
+      const size = file.statSync().size;
+      const reader = new PositionedReader(file, path, size);
+      const head = reader.read(0, Math.min(size, SUPERBLOCK_SIZE + 4), "superblock");
+      const sb = parseSuperblock(head, path);
+      if (sb.eof > size) {
+        throw new UnsupportedHdf5Error(path, `truncated: ${size} bytes, superblock says ${sb.eof}`);
+      }
+      reader.limit = sb.eof;
+      // The root entry's cached B-tree and heap go stale when HDF5 converts the root to a
+      // new-style group (h5py adding a UTF-8 name): only the header is authoritative.
+      const info = parseObject(readObjectHeader(reader, sb.rootHeader));
+      if (info.kind !== "group" || !info.stab) {
+        throw new UnsupportedHdf5Error(path, "root group is not an old-style group");
+      }
+      return new NativeH5File(path, reader, info.stab);
+    } catch (e) {
+      file.close();
+      if (isUnsupported(e)) throw e;
+      throw new UnsupportedHdf5Error(path, `cannot parse (${(e as Error).message})`, { cause: e });
+    }
+  }
+
+  /** True until {@linkcode close}. */
+  get isOpen(): boolean {
+    return this.#open;
+  }
+
+  #check(): void {
+    if (!this.#open) throw new FormatError(this.path, "file is closed");
+  }
+
+  /** The object at `path`, or null when nothing is linked there. */
+  #resolve(path: string): ObjectInfo | null {
+    this.#check();
+    const parts = path.split("/").filter((p) => p.length > 0);
+    const key = parts.join("/");
+    const hit = this.#objects.get(key);
+    if (hit !== undefined) return hit;
+    let info: ObjectInfo | null;
+    try {
+      info = this.#lookup(parts);
+    } catch (e) {
+      if (isUnsupported(e) || e instanceof FormatError) throw e;
+      // A field out of range, a view past its buffer: bytes we do not understand.
+      throw new UnsupportedHdf5Error(this.path, `cannot parse ${path} (${(e as Error).message})`, {
+        cause: e,
+      });
+    }
+    this.#objects.set(key, info);
+    return info;
+  }
+
+  #lookup(parts: string[]): ObjectInfo | null {
+    if (parts.length === 0) return { kind: "group", stab: this.#root };
+    const parentKey = parts.slice(0, -1).join("/");
+    const parent = this.#objects.get(parentKey) ?? this.#resolve(parentKey);
+    if (!parent || parent.kind !== "group") return null;
+    if (!parent.stab) {
+      throw new UnsupportedHdf5Error(this.path, `/${parentKey} is a new-style group`);
+    }
+    const entry = this.#groups.find(parent.stab, encoder.encode(parts[parts.length - 1]));
+    if (!entry) return null;
+    // Not the entry's cached symbol table: it goes stale when a group turns new-style.
+    return parseObject(readObjectHeader(this.#reader, entry.header));
+  }
+
+  /** What `path` is, or undefined when nothing is linked there. */
+  kind(path: string): NativeObjectKind | undefined {
+    return this.#resolve(path)?.kind;
+  }
+
+  /** The names of a group's members, in HDF5's (UTF-8 byte) order. */
+  names(groupPath = "/"): string[] {
+    const info = this.#resolve(groupPath);
+    if (!info || info.kind !== "group") {
+      throw new FormatError(this.path, `cannot list group ${abs(groupPath)}: no such group`);
+    }
+    if (!info.stab) throw new UnsupportedHdf5Error(this.path, `${abs(groupPath)} is new-style`);
+    return this.#groups.list(info.stab).map((e) => e.name);
+  }
+
+  #dataset(path: string): DatasetHeader {
+    const info = this.#resolve(path);
+    if (!info || info.kind !== "dataset") {
+      throw new FormatError(this.path, `no readable dataset at ${abs(path)}`);
+    }
+    if ("unsupported" in info) {
+      throw new UnsupportedHdf5Error(this.path, `dataset ${abs(path)}: ${info.unsupported}`);
+    }
+    return info.dataset;
+  }
+
+  /** Dtype, shape and chunk shape of the dataset at `path`. */
+  describe(path: string): { dtype: DType; shape: number[]; chunkShape?: number[] } {
+    const d = this.#dataset(path);
+    const out: { dtype: DType; shape: number[]; chunkShape?: number[] } = {
+      dtype: d.dtype,
+      shape: d.shape.slice(),
+    };
+    if (d.layout.kind === "chunked") out.chunkShape = d.layout.chunkShape.slice();
+    return out;
+  }
+
+  /** Reads the dataset at `path`, whole or the hyperslab `start`/`count`. */
+  read(path: string, options: NativeReadOptions = {}): Tensor {
+    const d = this.#dataset(path);
+    return this.readAs(path, d.dtype, d.shape, options);
+  }
+
+  /**
+   * {@linkcode read} with the dtype and shape the caller already has (the interface h5wasm's
+   * H5File offers). Only the chunks the hyperslab overlaps are read and inflated. A chunk that
+   * does not inflate (corrupt bytes fail zlib's Adler-32 check) throws FormatError naming the
+   * file and dataset; a hyperslab outside the dataset throws RangeError.
+   */
+  readAs(path: string, _dtype: DType, _shape: number[], options: NativeReadOptions = {}): Tensor {
+    const d = this.#dataset(path);
+    const { dtype, shape } = d;
+    const p = abs(path);
+    let start = shape.map(() => 0);
+    let count = shape;
+    if ((options.start || options.count) && shape.length > 0) {
+      start = options.start ?? start;
+      count = options.count ?? shape.map((n, i) => n - start[i]);
+      checkSlab(this.path, p, shape, start, count);
+    }
+    const es = DTYPES[dtype].size;
+    const bytes = elementCount(count) * es;
+    if (bytes === 0) return { dtype, shape: count.slice(), data: allocate(dtype, 0) };
+    const out = new Uint8Array(bytes);
+    if (d.layout.kind === "contiguous") {
+      this.#readContiguous(p, d, start, count, out);
+    } else {
+      this.#readChunked(p, d, start, count, out);
+    }
+    return { dtype, shape: count.slice(), data: viewAs(dtype, out) };
+  }
+
+  #noFill(p: string, d: DatasetHeader): void {
+    if (d.fillNonZero) {
+      throw new UnsupportedHdf5Error(this.path, `dataset ${p}: unwritten data with a fill value`);
+    }
+  }
+
+  #readContiguous(
+    p: string,
+    d: DatasetHeader,
+    start: number[],
+    count: number[],
+    out: Uint8Array,
+  ): void {
+    const layout = d.layout as { address: number; size: number };
+    const es = DTYPES[d.dtype].size;
+    if (layout.address === UNDEF || layout.size === 0) return this.#noFill(p, d);
+    const rank = d.shape.length;
+    let first = 0;
+    let last = 0;
+    let stride = es;
+    for (let i = rank - 1; i >= 0; i--) {
+      first += start[i] * stride;
+      last += (start[i] + count[i] - 1) * stride;
+      stride *= d.shape[i];
+    }
+    const end = last + es;
+    if (end > layout.size) {
+      throw new UnsupportedHdf5Error(this.path, `dataset ${p}: contiguous data is cut short`);
+    }
+    const span = this.#reader.read(layout.address + first, end - first, `data of ${p}`);
+    copyOverlap(span, d.shape.map(() => 0), d.shape, first, out, start, count, es);
+  }
+
+  #readChunked(
+    p: string,
+    d: DatasetHeader,
+    start: number[],
+    count: number[],
+    out: Uint8Array,
+  ): void {
+    const layout = d.layout as { btree: number; chunkShape: number[] };
+    const es = DTYPES[d.dtype].size;
+    const chunkBytes = elementCount(layout.chunkShape) * es;
+    const wanted = overlappingChunks(start, count, layout.chunkShape);
+    if (layout.btree === UNDEF) return this.#noFill(p, d);
+    const refs = this.#chunks.find(layout.btree, d.shape.length, wanted);
+    if (refs.length < wanted.length) this.#noFill(p, d);
+    for (const ref of refs) {
+      if (this.#scratch.length < ref.size) this.#scratch = new Uint8Array(ref.size * 2);
+      const raw = this.#reader.readInto(
+        ref.address,
+        this.#scratch.subarray(0, ref.size),
+        `chunk ${JSON.stringify(ref.offset)} of ${p}`,
+      );
+      const chunk = this.#decode(p, d, ref.offset, ref.address, ref.filterMask, raw);
+      if (chunk.length !== chunkBytes) {
+        throw new FormatError(
+          this.path,
+          `cannot read dataset ${p}: chunk at ${
+            JSON.stringify(ref.offset)
+          } (address ${ref.address}) ` +
+            `decodes to ${chunk.length} bytes, expected ${chunkBytes}`,
+        );
+      }
+      copyOverlap(chunk, ref.offset, layout.chunkShape, 0, out, start, count, es);
+    }
+    if (this.#scratch.length > KEEP_SCRATCH_BYTES) this.#scratch = new Uint8Array(1 << 16);
+  }
+
+  /** Undoes the pipeline, last filter first, skipping those the chunk's mask says were not applied. */
+  #decode(
+    p: string,
+    d: DatasetHeader,
+    offset: number[],
+    address: number,
+    mask: number,
+    raw: Uint8Array,
+  ): Uint8Array {
+    let bytes = raw;
+    for (let i = d.filters.length - 1; i >= 0; i--) {
+      if (mask & (1 << i)) continue;
+      const f = d.filters[i];
+      if (f.id === FilterId.DEFLATE) {
+        try {
+          bytes = inflateSync(bytes);
+        } catch (e) {
+          throw new FormatError(
+            this.path,
+            `cannot read dataset ${p}: chunk at ${JSON.stringify(offset)} (address ${address}, ` +
+              `${raw.length} bytes) does not inflate (${(e as Error).message})`,
+            { cause: e },
+          );
+        }
+      } else {
+        bytes = unshuffleBytes(bytes, f.cd[0] ?? DTYPES[d.dtype].size);
+      }
+    }
+    return bytes;
+  }
+
+  /** Closes the file; later calls throw. Closing twice is harmless. */
+  close(): void {
+    if (!this.#open) return;
+    this.#open = false;
+    this.#objects.clear();
+    this.#reader.close();
+  }
+}
+
+function abs(path: string): string {
+  return path.startsWith("/") ? path : `/${path}`;
+}

@@ -1,0 +1,73 @@
+/**
+ * Object header version 1 (spec §IV.A.1.a) with its continuation blocks (message 0x0010):
+ * the list of header messages of one object. Version 2 (`OHDR`) is unsupported.
+ *
+ * @module
+ */
+import { MESSAGE_HEADER_SIZE, MessageType, OBJECT_HEADER_PREFIX_SIZE } from "../constants.ts";
+import { type PositionedReader, u64, viewOf } from "./positioned_reader.ts";
+import { UnsupportedHdf5Error } from "./unsupported_error.ts";
+
+/** Bytes read at once for a header: h5py pads dataset headers to 256 + prefix. */
+const FIRST_READ = 512;
+/** Flags bit 1: the message is shared (stored elsewhere). */
+const FLAG_SHARED = 2;
+/** More continuation blocks than this is a loop, not a header. */
+const MAX_BLOCKS = 64;
+
+/** One header message: its type and a view of its data. */
+export interface RawMessage {
+  type: number;
+  flags: number;
+  data: DataView;
+}
+
+/** The messages of the object header at `address` (NIL and continuation messages left out). */
+export function readObjectHeader(reader: PositionedReader, address: number): RawMessage[] {
+  const fail = (why: string) =>
+    new UnsupportedHdf5Error(reader.name, `object header at ${address}: ${why}`);
+  const first = reader.read(
+    address,
+    Math.max(OBJECT_HEADER_PREFIX_SIZE, Math.min(FIRST_READ, reader.limit - address)),
+    "object header",
+  );
+  const prefix = viewOf(first);
+  if (first[0] !== 1) throw fail(`version ${first[0]} (native reader: 1)`);
+  const count = prefix.getUint16(2, true);
+  const blocks: [number, number][] = [[
+    address + OBJECT_HEADER_PREFIX_SIZE,
+    prefix.getUint32(8, true),
+  ]];
+  const out: RawMessage[] = [];
+  let seen = 0;
+  for (let b = 0; b < blocks.length && seen < count; b++) {
+    if (b > MAX_BLOCKS) throw fail("too many continuation blocks");
+    const [start, size] = blocks[b];
+    const block = b === 0 && OBJECT_HEADER_PREFIX_SIZE + size <= first.length
+      ? prefix
+      : viewOf(reader.read(start, size, "object header continuation"));
+    const base = block === prefix ? OBJECT_HEADER_PREFIX_SIZE : 0;
+    let at = 0;
+    while (at + MESSAGE_HEADER_SIZE <= size && seen < count) {
+      const type = block.getUint16(base + at, true);
+      const msgSize = block.getUint16(base + at + 2, true);
+      const flags = block.getUint8(base + at + 4);
+      const data = at + MESSAGE_HEADER_SIZE;
+      if (data + msgSize > size) throw fail("a message overruns its block");
+      seen++;
+      if (type === MessageType.CONTINUATION) {
+        const c = new DataView(block.buffer, block.byteOffset + base + data, msgSize);
+        blocks.push([u64(c, 0), u64(c, 8)]);
+      } else if (type !== MessageType.NIL) {
+        if (flags & FLAG_SHARED) throw fail(`message type ${type} is shared`);
+        out.push({
+          type,
+          flags,
+          data: new DataView(block.buffer, block.byteOffset + base + data, msgSize),
+        });
+      }
+      at = data + msgSize;
+    }
+  }
+  return out;
+}

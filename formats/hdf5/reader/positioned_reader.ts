@@ -1,0 +1,85 @@
+/**
+ * Positioned reads from an open file (seek + read), bounded by the file's end-of-file address,
+ * plus little-endian field helpers shared by the structure parsers.
+ *
+ * @module
+ */
+import { UNDEF } from "../constants.ts";
+import { UnsupportedHdf5Error } from "./unsupported_error.ts";
+
+/** A u64 address or length at `at`; UNDEF for all ones. Above 2^53 is refused. */
+export function u64(v: DataView, at: number): number {
+  const lo = v.getUint32(at, true);
+  const hi = v.getUint32(at + 4, true);
+  if (lo === 0xffffffff && hi === 0xffffffff) return UNDEF;
+  if (hi >= 0x200000) throw new RangeError(`64-bit value at ${at} is beyond 2^53`);
+  return hi * 0x100000000 + lo;
+}
+
+/** The 4 ASCII bytes at `at` (a structure signature such as `TREE`). */
+export function signature(v: DataView, at: number): string {
+  return String.fromCharCode(
+    v.getUint8(at),
+    v.getUint8(at + 1),
+    v.getUint8(at + 2),
+    v.getUint8(at + 3),
+  );
+}
+
+/** A DataView over all of `bytes`. */
+export function viewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Reads byte ranges of one file; `name` labels errors. */
+export class PositionedReader {
+  /** The file's path, for messages. */
+  readonly name: string;
+  /** Reads must end at or before this address (the superblock's EOF, or the file size). */
+  limit: number;
+  #file: Deno.FsFile;
+  #position = -1;
+
+  constructor(file: Deno.FsFile, name: string, limit: number) {
+    this.#file = file;
+    this.name = name;
+    this.limit = limit;
+  }
+
+  /** `length` fresh bytes at `address`; `what` names the structure in errors. */
+  read(address: number, length: number, what: string): Uint8Array {
+    return this.readInto(address, new Uint8Array(length), what);
+  }
+
+  /** Fills `into` from `address` and returns it. */
+  readInto(address: number, into: Uint8Array, what: string): Uint8Array {
+    const length = into.length;
+    if (address === UNDEF || address < 0 || address + length > this.limit) {
+      throw new UnsupportedHdf5Error(
+        this.name,
+        `${what} at address ${address} (+${length}) lies outside the file (EOF ${this.limit})`,
+      );
+    }
+    if (this.#position !== address) this.#file.seekSync(address, Deno.SeekMode.Start);
+    let done = 0;
+    try {
+      while (done < length) {
+        const n = this.#file.readSync(into.subarray(done));
+        if (n === null || n === 0) {
+          throw new UnsupportedHdf5Error(this.name, `unexpected end of file at ${address + done}`);
+        }
+        done += n;
+      }
+    } catch (e) {
+      this.#position = -1;
+      throw e;
+    }
+    this.#position = address + length;
+    return into;
+  }
+
+  /** Closes the file. */
+  close(): void {
+    this.#file.close();
+  }
+}

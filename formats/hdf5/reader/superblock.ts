@@ -1,0 +1,46 @@
+/**
+ * Superblock versions 0 and 1 (spec §II.A): where the root group is and where the file ends.
+ * Anything else (version 2+, a user block, 4-byte offsets, a base address) is unsupported.
+ *
+ * @module
+ */
+import { HDF5_SIGNATURE, OFFSET_SIZE, SUPERBLOCK_SIZE, UNDEF } from "../constants.ts";
+import { u64, viewOf } from "./positioned_reader.ts";
+import { UnsupportedHdf5Error } from "./unsupported_error.ts";
+
+/** Version 1 inserts "Indexed Storage Internal Node K" (2) and 2 reserved bytes. */
+const V1_EXTRA = 4;
+/** Offset of the root symbol table entry in version 0. */
+const ROOT_ENTRY_V0 = 56;
+
+/** What a reader needs from the superblock. */
+export interface Superblock {
+  /** End of File Address. */
+  eof: number;
+  /** The root group's object header (its cached symbol table is not trusted: it can be stale). */
+  rootHeader: number;
+}
+
+/** Parses the superblock from the first `SUPERBLOCK_SIZE + 4` bytes of `name`. */
+export function parseSuperblock(bytes: Uint8Array, name: string): Superblock {
+  const fail = (why: string) => new UnsupportedHdf5Error(name, why);
+  if (bytes.length < SUPERBLOCK_SIZE) throw fail(`${bytes.length} bytes is too short for HDF5`);
+  for (let i = 0; i < HDF5_SIGNATURE.length; i++) {
+    if (bytes[i] !== HDF5_SIGNATURE[i]) throw fail("no HDF5 signature at offset 0");
+  }
+  const v = viewOf(bytes);
+  const version = bytes[8];
+  if (version > 1) throw fail(`superblock version ${version} (native reader: 0 or 1)`);
+  if (bytes[13] !== OFFSET_SIZE || bytes[14] !== OFFSET_SIZE) {
+    throw fail(`offset/length sizes ${bytes[13]}/${bytes[14]} (native reader: 8/8)`);
+  }
+  const extra = version === 1 ? V1_EXTRA : 0;
+  if (bytes.length < SUPERBLOCK_SIZE + extra) throw fail("superblock is cut short");
+  const at = 24 + extra;
+  if (u64(v, at) !== 0) throw fail(`base address ${u64(v, at)} (native reader: 0)`);
+  const eof = u64(v, at + 16);
+  const entry = ROOT_ENTRY_V0 + extra;
+  const rootHeader = u64(v, entry + 8);
+  if (eof === UNDEF || rootHeader === UNDEF) throw fail("superblock has no root group");
+  return { eof, rootHeader };
+}
