@@ -34,6 +34,8 @@ export interface NativeReadOptions {
 
 /** Resolved objects kept per file. */
 const MAX_OBJECTS = 4096;
+/** Room past a chunk's size in zlib's output block, so it sees the stream end in one pass. */
+const INFLATE_SLACK = 64;
 /** The chunk read buffer is kept up to this size between reads. */
 const KEEP_SCRATCH_BYTES = 4 << 20;
 
@@ -270,7 +272,7 @@ export class NativeH5File {
         this.#scratch.subarray(0, ref.size),
         `chunk ${JSON.stringify(ref.offset)} of ${p}`,
       );
-      const chunk = this.#decode(p, d, ref.offset, ref.address, ref.filterMask, raw);
+      const chunk = this.#decode(p, d, ref.offset, ref.address, ref.filterMask, raw, chunkBytes);
       if (chunk.length !== chunkBytes) {
         throw new FormatError(
           this.path,
@@ -293,6 +295,7 @@ export class NativeH5File {
     address: number,
     mask: number,
     raw: Uint8Array,
+    expected: number,
   ): Uint8Array {
     let bytes = raw;
     for (let i = d.filters.length - 1; i >= 0; i--) {
@@ -300,7 +303,10 @@ export class NativeH5File {
       const f = d.filters[i];
       if (f.id === FilterId.DEFLATE) {
         try {
-          bytes = inflateSync(bytes);
+          // One output block when the chunk inflates to its expected size; then a plain
+          // Uint8Array view (a Buffer's subarray costs several times more in the copy loop).
+          const z = inflateSync(bytes, { chunkSize: expected + INFLATE_SLACK });
+          bytes = new Uint8Array(z.buffer, z.byteOffset, z.byteLength);
         } catch (e) {
           throw new FormatError(
             this.path,
