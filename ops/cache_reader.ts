@@ -3,9 +3,11 @@
  * as training code does it: the index says which shard holds a key, a bounded LRU keeps shard
  * handles open, and a frame range reads only the hyperslab it needs.
  *
- * Reads go through h5wasm, so caches written by h5py (any chunking, any HDF5 filter h5wasm
- * has) read as well as ours. Each Web Worker that opens a cache gets its own h5wasm instance and
- * handles, so several workers can read one cache at once.
+ * Shards of the "earliest" HDF5 profile (ours, and h5py's default files) are read by the native
+ * TypeScript reader (formats/hdf5/reader); anything else (libver 'latest', other filters,
+ * big-endian data) goes through h5wasm, so caches written by h5py read as well as ours. Each Web
+ * Worker that opens a cache gets its own handles (and h5wasm instance), so several workers can
+ * read one cache at once.
  *
  * @module
  */
@@ -33,7 +35,7 @@ export interface OpenCacheOptions {
   /** The corpus root the plugin resolves wav paths against. */
   dataRoot?: string;
   /**
-   * Read on this many Web Workers (each with its own h5wasm and shard handles) instead of the
+   * Read on this many Web Workers (each with its own shard handles) instead of the
    * calling thread. Pays off when several gets of large samples are in flight (a prefetching
    * loader); a lone awaited get, or samples of a few tens of KB, only add message round trips.
    * Default 0.
@@ -169,8 +171,8 @@ class ShardCacheReader implements CacheReader {
       const label = shardFileName(entry.file_idx);
       const path = `${this.#abs}/${label}`;
       if (this.#pool) return this.#pool.read(path, label, key, entry.group_name, options);
-      // Synchronous underneath: h5wasm calls block anyway, and an await per dataset would
-      // cost more than small reads.
+      // Synchronous underneath: reads block anyway, and an await per dataset would cost more
+      // than small reads.
       const file = this.#files!.get(path);
       return Promise.resolve(readSample(file, key, entry.group_name, label, options));
     } catch (e) {

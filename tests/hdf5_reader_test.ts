@@ -302,10 +302,14 @@ with h5py.File(sys.argv[1], "w", libver=sys.argv[2]) as f:
     f.create_dataset("s/big", data=rng.standard_normal((1, 700, 80)).astype("f2"), chunks=(1, 64, 80), compression="gzip", compression_opts=4, shuffle=True)
     d = f.create_dataset("s/filled", shape=(40, 4), chunks=(8, 4), dtype="i4", fillvalue=7)
     d[0:8] = 1
+    f.create_dataset("s/be", data=np.arange(12, dtype=">f4").reshape(3, 4), compression="gzip")
+    f.create_dataset("s/complex", data=np.ones(3, np.complex64))
 `;
+const HANDED_OVER = ["s/filled", "s/be", "s/complex"];
 
 Deno.test({
-  name: "NativeH5File reads h5py's default files bit-exactly; a non-zero fill hands over to h5wasm",
+  name:
+    "NativeH5File reads h5py's default files bit-exactly; fill values, big-endian and complex hand over to h5wasm",
   ignore,
   async fn() {
     const file = `${scratch}/h5py_default.h5`;
@@ -321,7 +325,7 @@ print(json.dumps(out))`,
       ),
     ) as [string, number[]][];
     const r = rng(3);
-    const probes = paths.filter(([p]) => p !== "s/filled").map(([path, shape]) => ({
+    const probes = paths.filter(([p]) => !HANDED_OVER.includes(p)).map(([path, shape]) => ({
       path,
       slabs: slabsFor(shape, r),
     }));
@@ -338,9 +342,21 @@ print(json.dumps(out))`,
     const mixed = openSampleFile(module, file);
     assert(mixed instanceof NativeFirstFile);
     try {
-      const got = readSample(mixed, "s", "s", "h5py_default.h5", { datasets: ["filled"] });
-      const want = new Int32Array(40 * 4).fill(7).fill(1, 0, 32);
-      assertEquals(got.filled.data, want);
+      const got = readSample(mixed, "s", "s", "h5py_default.h5", { datasets: ["filled", "be"] });
+      assertEquals(got.filled.data, new Int32Array(40 * 4).fill(7).fill(1, 0, 32));
+      assertEquals(got.be.data, new Float32Array(12).map((_, i) => i));
+      assertEquals(
+        readSample(mixed, "s", "s", "h5py_default.h5", { datasets: ["be"], frames: [1, 3] }).be,
+        { dtype: "float32", shape: [2, 4], data: new Float32Array(8).map((_, i) => i + 4) },
+      );
+      assertThrows(
+        () => readSample(mixed, "s", "s", "h5py_default.h5", { datasets: ["complex"] }),
+        (e) => e instanceof FormatError && /unsupported HDF5 datatype/.test(e.message),
+      );
+      assertThrows(
+        () => readSample(mixed, "s", "s", "h5py_default.h5", { datasets: ["nope"] }),
+        (e) => e instanceof KeyError && e.message.includes('no dataset "nope"'),
+      );
     } finally {
       mixed.close();
     }

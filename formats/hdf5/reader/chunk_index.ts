@@ -42,7 +42,7 @@ export class ChunkIndex {
   #reader: PositionedReader;
   #nodes: Lru<number, ChunkNode>;
 
-  constructor(reader: PositionedReader, maxNodes = 2048) {
+  constructor(reader: PositionedReader, maxNodes = 128) {
     this.#reader = reader;
     this.#nodes = new Lru(maxNodes);
   }

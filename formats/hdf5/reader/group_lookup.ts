@@ -43,13 +43,15 @@ interface Snod {
 /** Looks names up in the old-style groups of one file. */
 export class GroupLookup {
   #reader: PositionedReader;
-  #nodes = new Lru<number, GroupNode>(4096);
-  #snods = new Lru<number, Snod>(8192);
+  // Per open file. 512 nodes hold every internal node of a 25k-sample shard (103); SNODs,
+  // one per 8 names, are the part a random key misses.
+  #nodes = new Lru<number, GroupNode>(512);
+  #snods = new Lru<number, Snod>(512);
   #heaps: Lru<number, Uint8Array>;
 
-  constructor(reader: PositionedReader, maxHeapBytes = 8 << 20) {
+  constructor(reader: PositionedReader, maxHeapBytes = 4 << 20) {
     this.#reader = reader;
-    this.#heaps = new Lru(1024, maxHeapBytes);
+    this.#heaps = new Lru(256, maxHeapBytes);
   }
 
   #fail(why: string): UnsupportedHdf5Error {

@@ -33,7 +33,7 @@ export interface NativeReadOptions {
 }
 
 /** Resolved objects kept per file. */
-const MAX_OBJECTS = 4096;
+const MAX_OBJECTS = 1024;
 /** Room past a chunk's size in zlib's output block, so it sees the stream end in one pass. */
 const INFLATE_SLACK = 64;
 /** The chunk read buffer is kept up to this size between reads. */
