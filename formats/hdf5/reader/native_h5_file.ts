@@ -36,6 +36,8 @@ export interface NativeReadOptions {
 const MAX_OBJECTS = 1024;
 /** Room past a chunk's size in zlib's output block, so it sees the stream end in one pass. */
 const INFLATE_SLACK = 64;
+/** Unused bytes between chunks that still let them come in one read. */
+const SPAN_GAP_BYTES = 64 << 10;
 /** The chunk read buffer is kept up to this size between reads. */
 const KEEP_SCRATCH_BYTES = 4 << 20;
 
@@ -265,13 +267,23 @@ export class NativeH5File {
     if (layout.btree === UNDEF) return this.#noFill(p, d);
     const refs = this.#chunks.find(layout.btree, d.shape.length, wanted);
     if (refs.length < wanted.length) this.#noFill(p, d);
+    const what = `chunks of ${p}`;
+    // Chunks written one after another (by us, and mostly by h5py) come in one read.
+    let first = Infinity;
+    let end = 0;
+    let total = 0;
     for (const ref of refs) {
-      if (this.#scratch.length < ref.size) this.#scratch = new Uint8Array(ref.size * 2);
-      const raw = this.#reader.readInto(
-        ref.address,
-        this.#scratch.subarray(0, ref.size),
-        `chunk ${JSON.stringify(ref.offset)} of ${p}`,
-      );
+      first = Math.min(first, ref.address);
+      end = Math.max(end, ref.address + ref.size);
+      total += ref.size;
+    }
+    const span = refs.length > 1 && end - first <= total + total / 4 + SPAN_GAP_BYTES
+      ? this.#readScratch(first, end - first, what)
+      : undefined;
+    for (const ref of refs) {
+      const raw = span
+        ? span.subarray(ref.address - first, ref.address - first + ref.size)
+        : this.#readScratch(ref.address, ref.size, what);
       const chunk = this.#decode(p, d, ref.offset, ref.address, ref.filterMask, raw, chunkBytes);
       if (chunk.length !== chunkBytes) {
         throw new FormatError(
@@ -285,6 +297,12 @@ export class NativeH5File {
       copyOverlap(chunk, ref.offset, layout.chunkShape, 0, out, start, count, es);
     }
     if (this.#scratch.length > KEEP_SCRATCH_BYTES) this.#scratch = new Uint8Array(1 << 16);
+  }
+
+  /** `length` bytes at `address` in the reusable read buffer (valid until the next read). */
+  #readScratch(address: number, length: number, what: string): Uint8Array {
+    if (this.#scratch.length < length) this.#scratch = new Uint8Array(length * 2);
+    return this.#reader.readInto(address, this.#scratch.subarray(0, length), what);
   }
 
   /** Undoes the pipeline, last filter first, skipping those the chunk's mask says were not applied. */
