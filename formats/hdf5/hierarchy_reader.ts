@@ -19,6 +19,7 @@ import {
 } from "./constants.ts";
 import { GroupNode, NameTree } from "./name_tree.ts";
 import type { HeaderMessage } from "./object_header.ts";
+import { signature, u64 } from "./reader/positioned_reader.ts";
 
 const PAGE = 64 * 1024;
 const MAX_PAGES = 512;
@@ -87,22 +88,6 @@ class BlockReader {
     }
     return bytes;
   }
-}
-
-function u64(v: DataView, at: number): number {
-  const lo = v.getUint32(at, true);
-  const hi = v.getUint32(at + 4, true);
-  if (lo === 0xffffffff && hi === 0xffffffff) return UNDEF;
-  return hi * 0x100000000 + lo;
-}
-
-function signature(v: DataView, at: number): string {
-  return String.fromCharCode(
-    v.getUint8(at),
-    v.getUint8(at + 1),
-    v.getUint8(at + 2),
-    v.getUint8(at + 3),
-  );
 }
 
 interface ParsedHeader {

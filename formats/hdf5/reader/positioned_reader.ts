@@ -7,12 +7,14 @@
 import { UNDEF } from "../constants.ts";
 import { UnsupportedHdf5Error } from "./unsupported_error.ts";
 
-/** A u64 address or length at `at`; UNDEF for all ones. Above 2^53 is refused. */
+/**
+ * A u64 address or length at `at`; UNDEF for all ones. Values past 2^53 lose precision but stay
+ * past any file's end, where the bounds checks refuse them.
+ */
 export function u64(v: DataView, at: number): number {
   const lo = v.getUint32(at, true);
   const hi = v.getUint32(at + 4, true);
   if (lo === 0xffffffff && hi === 0xffffffff) return UNDEF;
-  if (hi >= 0x200000) throw new RangeError(`64-bit value at ${at} is beyond 2^53`);
   return hi * 0x100000000 + lo;
 }
 
