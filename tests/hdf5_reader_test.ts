@@ -5,6 +5,7 @@ import { bytesOf, type DType, DTYPES, elementCount } from "../formats/dtype.ts";
 import type { DatasetSpec, FilterSpec } from "../formats/hdf5/dataset_spec.ts";
 import { Hdf5FileWriter } from "../formats/hdf5/file_writer.ts";
 import { isUnsupported, NativeH5File, UnsupportedHdf5Error } from "../formats/hdf5/reader/mod.ts";
+import { Lru } from "../formats/hdf5/reader/lru.ts";
 import { H5File } from "../formats/h5wasm/h5_file.ts";
 import { loadH5wasm } from "../formats/h5wasm/module.ts";
 import {
@@ -488,4 +489,15 @@ Deno.test({
       cache.close();
     }
   },
+});
+
+Deno.test("Lru keeps the native reader's caches within their entry and weight bounds", () => {
+  const lru = new Lru<number, string>(3, 10);
+  for (let i = 0; i < 5; i++) lru.set(i, `v${i}`, 2);
+  assertEquals([lru.size, lru.get(0), lru.get(4)], [3, undefined, "v4"]);
+  lru.get(2); // 2 becomes the most recent: 3 goes first
+  lru.set(9, "heavy", 6);
+  assertEquals([lru.get(3), lru.get(2), lru.get(9), lru.size], [undefined, "v2", "heavy", 3]);
+  lru.set(10, "too heavy alone", 50);
+  assertEquals([lru.size, lru.get(10)], [1, "too heavy alone"]);
 });
