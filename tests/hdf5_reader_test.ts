@@ -6,6 +6,7 @@ import type { DatasetSpec, FilterSpec } from "../formats/hdf5/dataset_spec.ts";
 import { Hdf5FileWriter } from "../formats/hdf5/file_writer.ts";
 import { isUnsupported, NativeH5File, UnsupportedHdf5Error } from "../formats/hdf5/reader/mod.ts";
 import { Lru } from "../formats/hdf5/reader/lru.ts";
+import { createInflater } from "../formats/hdf5/reader/zlib_inflater.ts";
 import { H5File } from "../formats/h5wasm/h5_file.ts";
 import { loadH5wasm } from "../formats/h5wasm/module.ts";
 import {
@@ -500,4 +501,22 @@ Deno.test("Lru keeps the native reader's caches within their entry and weight bo
   assertEquals([lru.get(3), lru.get(2), lru.get(9), lru.size], [undefined, "v2", "heavy", 3]);
   lru.set(10, "too heavy alone", 50);
   assertEquals([lru.size, lru.get(10)], [1, "too heavy alone"]);
+});
+
+Deno.test("createInflater inflates zlib streams, recovers after corrupt ones and reports sizes", () => {
+  const inflater = createInflater();
+  const r = rng(9);
+  for (const size of [1, 1000, 12288, 200_000]) {
+    const raw = new Uint8Array(size).map(() => Math.floor(r() * 40));
+    const packed = new Uint8Array(deflateSync(raw, { level: 4 }));
+    assertEquals(inflater.inflate(packed, size), raw, `${size} bytes`);
+    const flipped = packed.slice();
+    flipped[flipped.length >> 1] ^= 0xff;
+    flipped[flipped.length - 1] ^= 0xff;
+    assertThrows(() => inflater.inflate(flipped, size), /incorrect data check|invalid/);
+    assertThrows(() => inflater.inflate(packed.subarray(0, packed.length - 5), size), Error);
+    // The stream says how big it is: a wrong expectation shows in the length.
+    assertEquals(inflater.inflate(packed, size + 100).length, size);
+    assert(inflater.inflate(packed, Math.floor(size / 2)).length !== Math.floor(size / 2));
+  }
 });

@@ -7,7 +7,6 @@
  *
  * @module
  */
-import { inflateSync } from "../../../deps.ts";
 import { FormatError } from "../../../errors.ts";
 import { unshuffleBytes } from "../../chunks.ts";
 import { allocate, type DType, DTYPES, elementCount, viewAs } from "../../dtype.ts";
@@ -19,6 +18,7 @@ import { GroupLookup, type SymbolTable } from "./group_lookup.ts";
 import { checkSlab, copyOverlap, overlappingChunks } from "./hyperslab.ts";
 import { Lru } from "./lru.ts";
 import { readObjectHeader } from "./object_header.ts";
+import { createInflater, type Inflater } from "./zlib_inflater.ts";
 import { PositionedReader } from "./positioned_reader.ts";
 import { parseSuperblock } from "./superblock.ts";
 import { isUnsupported, UnsupportedHdf5Error } from "./unsupported_error.ts";
@@ -34,14 +34,18 @@ export interface NativeReadOptions {
 
 /** Resolved objects kept per file. */
 const MAX_OBJECTS = 1024;
-/** Room past a chunk's size in zlib's output block, so it sees the stream end in one pass. */
-const INFLATE_SLACK = 64;
 /** Unused bytes between chunks that still let them come in one read. */
 const SPAN_GAP_BYTES = 64 << 10;
 /** The chunk read buffer is kept up to this size between reads. */
 const KEEP_SCRATCH_BYTES = 4 << 20;
 
 const encoder = new TextEncoder();
+
+// One for all files: reads are synchronous, so calls never interleave.
+let shared: Inflater | undefined;
+function inflater(): Inflater {
+  return shared ??= createInflater();
+}
 
 /** An HDF5 file open for native reads. Close it when done (it holds a file handle). */
 export class NativeH5File {
@@ -321,10 +325,7 @@ export class NativeH5File {
       const f = d.filters[i];
       if (f.id === FilterId.DEFLATE) {
         try {
-          // One output block when the chunk inflates to its expected size; then a plain
-          // Uint8Array view (a Buffer's subarray costs several times more in the copy loop).
-          const z = inflateSync(bytes, { chunkSize: expected + INFLATE_SLACK });
-          bytes = new Uint8Array(z.buffer, z.byteOffset, z.byteLength);
+          bytes = inflater().inflate(bytes, expected);
         } catch (e) {
           throw new FormatError(
             this.path,
