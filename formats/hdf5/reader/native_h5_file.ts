@@ -8,17 +8,15 @@
  * @module
  */
 import { FormatError } from "../../../errors.ts";
-import { unshuffleBytes } from "../../chunks.ts";
 import { allocate, type DType, DTYPES, elementCount, viewAs } from "../../dtype.ts";
 import type { Tensor } from "../../tensor.ts";
-import { FilterId, SUPERBLOCK_SIZE, UNDEF } from "../constants.ts";
-import { ChunkIndex } from "./chunk_index.ts";
+import { SUPERBLOCK_SIZE } from "../constants.ts";
 import { type DatasetHeader, type ObjectInfo, parseObject } from "./dataset_header.ts";
 import { GroupLookup, type SymbolTable } from "./group_lookup.ts";
-import { checkSlab, copyOverlap, overlappingChunks } from "./hyperslab.ts";
+import { DatasetReader } from "./dataset_reader.ts";
+import { checkSlab } from "./hyperslab.ts";
 import { Lru } from "./lru.ts";
 import { readObjectHeader } from "./object_header.ts";
-import { createInflater, type Inflater } from "./zlib_inflater.ts";
 import { PositionedReader } from "./positioned_reader.ts";
 import { parseSuperblock } from "./superblock.ts";
 import { isUnsupported, UnsupportedHdf5Error } from "./unsupported_error.ts";
@@ -34,18 +32,8 @@ export interface NativeReadOptions {
 
 /** Resolved objects kept per file. */
 const MAX_OBJECTS = 1024;
-/** Unused bytes between chunks that still let them come in one read. */
-const SPAN_GAP_BYTES = 64 << 10;
-/** The chunk read buffer is kept up to this size between reads. */
-const KEEP_SCRATCH_BYTES = 4 << 20;
 
 const encoder = new TextEncoder();
-
-// One for all files: reads are synchronous, so calls never interleave.
-let shared: Inflater | undefined;
-function inflater(): Inflater {
-  return shared ??= createInflater();
-}
 
 /** An HDF5 file open for native reads. Close it when done (it holds a file handle). */
 export class NativeH5File {
@@ -53,10 +41,9 @@ export class NativeH5File {
   readonly path: string;
   #reader: PositionedReader;
   #groups: GroupLookup;
-  #chunks: ChunkIndex;
+  #data: DatasetReader;
   #root: SymbolTable;
   #objects = new Lru<string, ObjectInfo | null>(MAX_OBJECTS);
-  #scratch = new Uint8Array(1 << 16);
   #open = true;
 
   private constructor(path: string, reader: PositionedReader, root: SymbolTable) {
@@ -64,7 +51,7 @@ export class NativeH5File {
     this.#reader = reader;
     this.#root = root;
     this.#groups = new GroupLookup(reader);
-    this.#chunks = new ChunkIndex(reader);
+    this.#data = new DatasetReader(reader);
   }
 
   /**
@@ -216,129 +203,8 @@ export class NativeH5File {
     const bytes = elementCount(count) * es;
     if (bytes === 0) return { dtype, shape: count.slice(), data: allocate(dtype, 0) };
     const out = new Uint8Array(bytes);
-    if (d.layout.kind === "contiguous") {
-      this.#readContiguous(p, d, start, count, out);
-    } else {
-      this.#readChunked(p, d, start, count, out);
-    }
+    this.#data.read(p, d, start, count, out);
     return { dtype, shape: count.slice(), data: viewAs(dtype, out) };
-  }
-
-  #noFill(p: string, d: DatasetHeader): void {
-    if (d.fillNonZero) {
-      throw new UnsupportedHdf5Error(this.path, `dataset ${p}: unwritten data with a fill value`);
-    }
-  }
-
-  #readContiguous(
-    p: string,
-    d: DatasetHeader,
-    start: number[],
-    count: number[],
-    out: Uint8Array,
-  ): void {
-    const layout = d.layout as { address: number; size: number };
-    const es = DTYPES[d.dtype].size;
-    if (layout.address === UNDEF || layout.size === 0) return this.#noFill(p, d);
-    const rank = d.shape.length;
-    let first = 0;
-    let last = 0;
-    let stride = es;
-    for (let i = rank - 1; i >= 0; i--) {
-      first += start[i] * stride;
-      last += (start[i] + count[i] - 1) * stride;
-      stride *= d.shape[i];
-    }
-    const end = last + es;
-    if (end > layout.size) {
-      throw new UnsupportedHdf5Error(this.path, `dataset ${p}: contiguous data is cut short`);
-    }
-    const span = this.#reader.read(layout.address + first, end - first, `data of ${p}`);
-    copyOverlap(span, d.shape.map(() => 0), d.shape, first, out, start, count, es);
-  }
-
-  #readChunked(
-    p: string,
-    d: DatasetHeader,
-    start: number[],
-    count: number[],
-    out: Uint8Array,
-  ): void {
-    const layout = d.layout as { btree: number; chunkShape: number[] };
-    const es = DTYPES[d.dtype].size;
-    const chunkBytes = elementCount(layout.chunkShape) * es;
-    const wanted = overlappingChunks(start, count, layout.chunkShape);
-    if (layout.btree === UNDEF) return this.#noFill(p, d);
-    const refs = this.#chunks.find(layout.btree, d.shape.length, wanted);
-    if (refs.length < wanted.length) this.#noFill(p, d);
-    const what = `chunks of ${p}`;
-    // Chunks written one after another (by us, and mostly by h5py) come in one read.
-    let first = Infinity;
-    let end = 0;
-    let total = 0;
-    for (const ref of refs) {
-      first = Math.min(first, ref.address);
-      end = Math.max(end, ref.address + ref.size);
-      total += ref.size;
-    }
-    const span = refs.length > 1 && end - first <= total + total / 4 + SPAN_GAP_BYTES
-      ? this.#readScratch(first, end - first, what)
-      : undefined;
-    for (const ref of refs) {
-      const raw = span
-        ? span.subarray(ref.address - first, ref.address - first + ref.size)
-        : this.#readScratch(ref.address, ref.size, what);
-      const chunk = this.#decode(p, d, ref.offset, ref.address, ref.filterMask, raw, chunkBytes);
-      if (chunk.length !== chunkBytes) {
-        throw new FormatError(
-          this.path,
-          `cannot read dataset ${p}: chunk at ${
-            JSON.stringify(ref.offset)
-          } (address ${ref.address}) ` +
-            `decodes to ${chunk.length} bytes, expected ${chunkBytes}`,
-        );
-      }
-      copyOverlap(chunk, ref.offset, layout.chunkShape, 0, out, start, count, es);
-    }
-    if (this.#scratch.length > KEEP_SCRATCH_BYTES) this.#scratch = new Uint8Array(1 << 16);
-  }
-
-  /** `length` bytes at `address` in the reusable read buffer (valid until the next read). */
-  #readScratch(address: number, length: number, what: string): Uint8Array {
-    if (this.#scratch.length < length) this.#scratch = new Uint8Array(length * 2);
-    return this.#reader.readInto(address, this.#scratch.subarray(0, length), what);
-  }
-
-  /** Undoes the pipeline, last filter first, skipping those the chunk's mask says were not applied. */
-  #decode(
-    p: string,
-    d: DatasetHeader,
-    offset: number[],
-    address: number,
-    mask: number,
-    raw: Uint8Array,
-    expected: number,
-  ): Uint8Array {
-    let bytes = raw;
-    for (let i = d.filters.length - 1; i >= 0; i--) {
-      if (mask & (1 << i)) continue;
-      const f = d.filters[i];
-      if (f.id === FilterId.DEFLATE) {
-        try {
-          bytes = inflater().inflate(bytes, expected);
-        } catch (e) {
-          throw new FormatError(
-            this.path,
-            `cannot read dataset ${p}: chunk at ${JSON.stringify(offset)} (address ${address}, ` +
-              `${raw.length} bytes) does not inflate (${(e as Error).message})`,
-            { cause: e },
-          );
-        }
-      } else {
-        bytes = unshuffleBytes(bytes, f.cd[0] ?? DTYPES[d.dtype].size);
-      }
-    }
-    return bytes;
   }
 
   /** Closes the file; later calls throw. Closing twice is harmless. */

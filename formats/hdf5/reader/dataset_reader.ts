@@ -1,0 +1,173 @@
+/**
+ * Reading a dataset's elements (whole or a hyperslab) into an output buffer: contiguous data
+ * with one positioned read, chunked data by finding the overlapping chunks in the chunk index,
+ * reading them (adjacent ones at once), undoing the filters and copying the overlap.
+ *
+ * @module
+ */
+import { FormatError } from "../../../errors.ts";
+import { unshuffleBytes } from "../../chunks.ts";
+import { DTYPES, elementCount } from "../../dtype.ts";
+import { FilterId, UNDEF } from "../constants.ts";
+import { ChunkIndex } from "./chunk_index.ts";
+import type { DatasetHeader } from "./dataset_header.ts";
+import { copyOverlap, overlappingChunks } from "./hyperslab.ts";
+import type { PositionedReader } from "./positioned_reader.ts";
+import { UnsupportedHdf5Error } from "./unsupported_error.ts";
+import { createInflater, type Inflater } from "./zlib_inflater.ts";
+
+/** Unused bytes between chunks that still let them come in one read. */
+const SPAN_GAP_BYTES = 64 << 10;
+/** The chunk read buffer is kept up to this size between reads. */
+const KEEP_SCRATCH_BYTES = 4 << 20;
+
+// One for all files: reads are synchronous, so calls never interleave.
+let shared: Inflater | undefined;
+function inflater(): Inflater {
+  return shared ??= createInflater();
+}
+
+/** Reads dataset elements of one file. */
+export class DatasetReader {
+  #reader: PositionedReader;
+  #chunks: ChunkIndex;
+  #scratch = new Uint8Array(1 << 16);
+
+  constructor(reader: PositionedReader) {
+    this.#reader = reader;
+    this.#chunks = new ChunkIndex(reader);
+  }
+
+  /**
+   * Fills `out` (zeroed, C order) with the hyperslab `start`/`count` of dataset `p`. A chunk
+   * that does not inflate or decodes to the wrong size throws FormatError naming file and
+   * dataset; unwritten data with a non-zero fill value throws {@linkcode UnsupportedHdf5Error}.
+   */
+  read(p: string, d: DatasetHeader, start: number[], count: number[], out: Uint8Array): void {
+    if (d.layout.kind === "contiguous") this.#readContiguous(p, d, start, count, out);
+    else this.#readChunked(p, d, start, count, out);
+  }
+
+  #noFill(p: string, d: DatasetHeader): void {
+    if (d.fillNonZero) {
+      throw new UnsupportedHdf5Error(
+        this.#reader.name,
+        `dataset ${p}: unwritten data with a fill value`,
+      );
+    }
+  }
+
+  #readContiguous(
+    p: string,
+    d: DatasetHeader,
+    start: number[],
+    count: number[],
+    out: Uint8Array,
+  ): void {
+    const layout = d.layout as { address: number; size: number };
+    const es = DTYPES[d.dtype].size;
+    if (layout.address === UNDEF || layout.size === 0) return this.#noFill(p, d);
+    const rank = d.shape.length;
+    let first = 0;
+    let last = 0;
+    let stride = es;
+    for (let i = rank - 1; i >= 0; i--) {
+      first += start[i] * stride;
+      last += (start[i] + count[i] - 1) * stride;
+      stride *= d.shape[i];
+    }
+    const end = last + es;
+    if (end > layout.size) {
+      throw new UnsupportedHdf5Error(
+        this.#reader.name,
+        `dataset ${p}: contiguous data is cut short`,
+      );
+    }
+    const span = this.#reader.read(layout.address + first, end - first, `data of ${p}`);
+    copyOverlap(span, d.shape.map(() => 0), d.shape, first, out, start, count, es);
+  }
+
+  #readChunked(
+    p: string,
+    d: DatasetHeader,
+    start: number[],
+    count: number[],
+    out: Uint8Array,
+  ): void {
+    const layout = d.layout as { btree: number; chunkShape: number[] };
+    const es = DTYPES[d.dtype].size;
+    const chunkBytes = elementCount(layout.chunkShape) * es;
+    const wanted = overlappingChunks(start, count, layout.chunkShape);
+    if (layout.btree === UNDEF) return this.#noFill(p, d);
+    const refs = this.#chunks.find(layout.btree, d.shape.length, wanted);
+    if (refs.length < wanted.length) this.#noFill(p, d);
+    const what = `chunks of ${p}`;
+    // Chunks written one after another (by us, and mostly by h5py) come in one read.
+    let first = Infinity;
+    let end = 0;
+    let total = 0;
+    for (const ref of refs) {
+      first = Math.min(first, ref.address);
+      end = Math.max(end, ref.address + ref.size);
+      total += ref.size;
+    }
+    const span = refs.length > 1 && end - first <= total + total / 4 + SPAN_GAP_BYTES
+      ? this.#readScratch(first, end - first, what)
+      : undefined;
+    for (const ref of refs) {
+      const raw = span
+        ? span.subarray(ref.address - first, ref.address - first + ref.size)
+        : this.#readScratch(ref.address, ref.size, what);
+      const chunk = this.#decode(p, d, ref.offset, ref.address, ref.filterMask, raw, chunkBytes);
+      if (chunk.length !== chunkBytes) {
+        throw new FormatError(
+          this.#reader.name,
+          `cannot read dataset ${p}: chunk at ${
+            JSON.stringify(ref.offset)
+          } (address ${ref.address}) ` +
+            `decodes to ${chunk.length} bytes, expected ${chunkBytes}`,
+        );
+      }
+      copyOverlap(chunk, ref.offset, layout.chunkShape, 0, out, start, count, es);
+    }
+    if (this.#scratch.length > KEEP_SCRATCH_BYTES) this.#scratch = new Uint8Array(1 << 16);
+  }
+
+  /** `length` bytes at `address` in the reusable read buffer (valid until the next read). */
+  #readScratch(address: number, length: number, what: string): Uint8Array {
+    if (this.#scratch.length < length) this.#scratch = new Uint8Array(length * 2);
+    return this.#reader.readInto(address, this.#scratch.subarray(0, length), what);
+  }
+
+  /** Undoes the pipeline, last filter first, skipping those the chunk's mask says were not applied. */
+  #decode(
+    p: string,
+    d: DatasetHeader,
+    offset: number[],
+    address: number,
+    mask: number,
+    raw: Uint8Array,
+    expected: number,
+  ): Uint8Array {
+    let bytes = raw;
+    for (let i = d.filters.length - 1; i >= 0; i--) {
+      if (mask & (1 << i)) continue;
+      const f = d.filters[i];
+      if (f.id === FilterId.DEFLATE) {
+        try {
+          bytes = inflater().inflate(bytes, expected);
+        } catch (e) {
+          throw new FormatError(
+            this.#reader.name,
+            `cannot read dataset ${p}: chunk at ${JSON.stringify(offset)} (address ${address}, ` +
+              `${raw.length} bytes) does not inflate (${(e as Error).message})`,
+            { cause: e },
+          );
+        }
+      } else {
+        bytes = unshuffleBytes(bytes, f.cd[0] ?? DTYPES[d.dtype].size);
+      }
+    }
+    return bytes;
+  }
+}
