@@ -5,7 +5,9 @@
  * @module
  */
 export {
+  constants as zlibConstants,
   crc32,
+  createInflate,
   deflate,
   deflateRawSync,
   deflateSync,

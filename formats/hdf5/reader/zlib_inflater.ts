@@ -2,13 +2,12 @@
  * Inflates zlib streams (HDF5's deflate filter) into a reusable buffer through one long-lived
  * zlib handle. `inflateSync` builds a stream and a zlib state per call, which costs as much as
  * inflating a 12 KB chunk; reusing the handle halves the time per chunk. The handle-level API
- * is node:zlib's internal one (deps.ts exports only the public functions), so it is checked
+ * is node:zlib's internal one (reached through deps.ts's `createInflate`), so it is checked
  * once at load and {@linkcode inflateSync} is used when it is missing or misbehaves.
  *
  * @module
  */
-import * as zlib from "node:zlib";
-import { deflateSync, inflateSync } from "../../../deps.ts";
+import { createInflate, deflateSync, inflateSync, zlibConstants } from "../../../deps.ts";
 
 /** The part of node:zlib's native handle used here. */
 interface ZlibHandle {
@@ -58,7 +57,7 @@ class HandleInflater implements Inflater {
     const size = expected + SLACK;
     this.#error = undefined;
     this.#handle.reset();
-    this.#handle.writeSync(zlib.constants.Z_FINISH, input, 0, input.length, out, 0, size);
+    this.#handle.writeSync(zlibConstants.Z_FINISH, input, 0, input.length, out, 0, size);
     if (this.#error) throw new Error(this.#error);
     // _writeState holds [avail_out, avail_in] after the call.
     return out.subarray(0, size - this.#state[0]);
@@ -75,7 +74,7 @@ class PlainInflater implements Inflater {
 /** A handle-based inflater when node:zlib offers one that passes a self-test, else inflateSync. */
 export function createInflater(): Inflater {
   try {
-    const engine = zlib.createInflate() as unknown as {
+    const engine = createInflate() as unknown as {
       _handle?: ZlibHandle;
       _writeState?: Uint32Array;
     };
