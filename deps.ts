@@ -7,6 +7,7 @@
 export {
   constants as zlibConstants,
   crc32,
+  createDeflate,
   createInflate,
   deflate,
   deflateRawSync,

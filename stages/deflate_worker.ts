@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { deflateSync } from "../deps.ts";
+import { createDeflater, type Deflater } from "../formats/zlib_codec.ts";
 import { shuffleBytes, splitChunks } from "../formats/chunks.ts";
 import { serveTasks } from "./worker_pool.ts";
 
@@ -46,11 +46,17 @@ export function encodeChunks(task: ChunkTask): Uint8Array[] {
       out.push(filtered);
       continue;
     }
-    // A plain Uint8Array view: node Buffers have their own slice() and equality semantics.
-    const z = deflateSync(filtered, { level });
-    out.push(new Uint8Array(z.buffer, z.byteOffset, z.byteLength));
+    out.push(deflater(level).deflate(filtered));
   }
   return out;
+}
+
+// One reused zlib handle per level and thread.
+const deflaters = new Map<number, Deflater>();
+function deflater(level: number): Deflater {
+  let d = deflaters.get(level);
+  if (!d) deflaters.set(level, d = createDeflater(level));
+  return d;
 }
 
 /** Chunks laid end to end in one buffer, so one transfer moves them all. */

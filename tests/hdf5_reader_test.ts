@@ -6,7 +6,7 @@ import type { DatasetSpec, FilterSpec } from "../formats/hdf5/dataset_spec.ts";
 import { Hdf5FileWriter } from "../formats/hdf5/file_writer.ts";
 import { isUnsupported, NativeH5File, UnsupportedHdf5Error } from "../formats/hdf5/reader/mod.ts";
 import { Lru } from "../formats/hdf5/reader/lru.ts";
-import { createInflater } from "../formats/hdf5/reader/zlib_inflater.ts";
+import { createInflater } from "../formats/zlib_codec.ts";
 import { H5File } from "../formats/h5wasm/h5_file.ts";
 import { loadH5wasm } from "../formats/h5wasm/module.ts";
 import {

@@ -14,7 +14,7 @@ import type { DatasetHeader } from "./dataset_header.ts";
 import { copyOverlap, overlappingChunks } from "./hyperslab.ts";
 import type { PositionedReader } from "./positioned_reader.ts";
 import { UnsupportedHdf5Error } from "./unsupported_error.ts";
-import { createInflater, type Inflater } from "./zlib_inflater.ts";
+import { createInflater, type Inflater } from "../../zlib_codec.ts";
 
 /** Unused bytes between chunks that still let them come in one read. */
 const SPAN_GAP_BYTES = 64 << 10;
