@@ -107,6 +107,7 @@ export class DeflateStream
     super({
       start(controller) {
         queue = new OrderedQueue(maxInFlightBytes, (r) => controller.enqueue(r));
+        pool?.prestart();
       },
       async transform(record) {
         const bytes = "error" in record ? 0 : rawBytes(record);

@@ -84,6 +84,11 @@ export class WorkerPool<T, R> {
     this.#name = name;
   }
 
+  /** Starts every worker now, so their start-up overlaps whatever comes before the first task. */
+  prestart(): void {
+    while (!this.#terminated && this.#slots.length < this.#size) this.#spawn();
+  }
+
   /** Runs one task; `transfer` lists buffers moved (not copied) to the worker. */
   run(payload: T, transfer: Transferable[] = []): Promise<R> {
     if (this.#terminated) return Promise.reject(new Error(`${this.#name} pool is terminated`));
