@@ -1,6 +1,9 @@
 import { assert, assertEquals, assertMatch } from "./helpers/assert.ts";
 import { findH5pyPython, ignoreWithout, requireTool, runPython } from "./helpers/interop.ts";
 import { compareWithNpz, makeLibriTtsNpz, makeLjspeechNpz } from "./helpers/legacy_cache.ts";
+import { type CacheDigest, h5pyCacheDigest, tensorDigest } from "./helpers/cache_digest.ts";
+import { buildH5pyCache, standardSamples } from "./helpers/h5py_cache.ts";
+import { isFloat } from "../formats/dtype.ts";
 
 const python = await findH5pyPython();
 const ignore = ignoreWithout(python, "python3 with h5py");
@@ -180,6 +183,48 @@ print(a.dtype, a.shape, a.tobytes() == want.tobytes())`,
     assertEquals(allOk(await compareWithNpz(py, `${root}/h5b`, `${root}/npz`)), []);
     const same2 = await h5shard(["reshard", `${root}/h5`, `${root}/h5`]);
     assertEquals(same2.code, 2);
+    await Deno.remove(root, { recursive: true });
+  },
+});
+
+Deno.test({
+  name:
+    "h5shard reshard turns an h5py-written float32 cache into float16 shards that h5py reads, source untouched",
+  ignore,
+  async fn() {
+    const py = requireTool(python, "python3 with h5py");
+    const root = await Deno.makeTempDir();
+    const src = await buildH5pyCache(py, `${root}/src`, standardSamples(), {
+      samplesPerFile: 3,
+      useFloat16: false,
+      dump: true,
+    });
+    const before = await h5pyCacheDigest(py, src.dir);
+    const run = await h5shard(["reshard", src.dir, `${root}/dst`, "--samples-per-hdf5", "2"]);
+    assertEquals(run.code, 0, run.stderr);
+    // What h5py reads from the new cache is the h5py-written values cast to float16.
+    const want: CacheDigest = {};
+    for (const [key, datasets] of src.expected) {
+      want[key] = {};
+      for (const [name, { stored }] of Object.entries(datasets)) {
+        const cast = isFloat(stored.dtype) && stored.dtype !== "float16"
+          ? {
+            dtype: "float16" as const,
+            shape: stored.shape,
+            data: new Float16Array(stored.data as Float32Array),
+          }
+          : stored;
+        want[key][name] = await tensorDigest(cast);
+      }
+    }
+    assertEquals(await h5pyCacheDigest(py, `${root}/dst`), want);
+    const index = JSON.parse(await Deno.readTextFile(`${root}/dst/hdf5_index.json`));
+    assertEquals([index.current_file_idx, index.current_file_count, index.use_float16], [
+      3,
+      1,
+      true,
+    ]);
+    assertEquals(await h5pyCacheDigest(py, src.dir), before);
     await Deno.remove(root, { recursive: true });
   },
 });
