@@ -405,7 +405,7 @@ export function renderReport(s: Summary): string {
     tRows.push([
       t.name,
       t.measured,
-      t.ratio === undefined ? "-" : `${t.ratio.toFixed(2)}x`,
+      t.ratio === undefined ? "-" : `${t.ratio.toFixed(3)}x`,
       t.limit,
       t.note ? `${t.result} (${t.note})` : t.result,
     ]);
