@@ -17,6 +17,7 @@ import {
   lastDiagnostic,
   loadH5wasm,
 } from "./module.ts";
+import { checkSlab } from "../hdf5/reader/hyperslab.ts";
 
 export type { H5Filter } from "./module.ts";
 
@@ -358,25 +359,4 @@ function scratchOf(module: H5Module): { ptr: number; size: number } {
   let s = SCRATCH.get(module);
   if (!s) SCRATCH.set(module, s = { ptr: 0, size: 0 });
   return s;
-}
-
-function checkSlab(
-  file: string,
-  path: string,
-  shape: number[],
-  start: number[],
-  count: number[],
-): void {
-  const bad = start.length !== shape.length || count.length !== shape.length ||
-    shape.some((d, i) =>
-      !Number.isSafeInteger(start[i]) || !Number.isSafeInteger(count[i]) || start[i] < 0 ||
-      count[i] < 0 || start[i] + count[i] > d
-    );
-  if (bad) {
-    throw new RangeError(
-      `${file}: dataset ${path} of shape ${JSON.stringify(shape)}: hyperslab start ${
-        JSON.stringify(start)
-      } count ${JSON.stringify(count)} is outside it`,
-    );
-  }
 }
