@@ -1,3 +1,4 @@
+import { seededRandom } from "./helpers/random.ts";
 import { deflateSync } from "../deps.ts";
 import { CacheError, FormatError, KeyError } from "../errors.ts";
 import { chooseChunkShape, shuffleBytes, splitChunks } from "../formats/chunks.ts";
@@ -418,8 +419,8 @@ Deno.test({
 Deno.test("openCache, verify and inspect read a cache written by Hdf5FileWriter", async () => {
   const dir = `${scratch}/ours`;
   await Deno.mkdir(dir, { recursive: true });
-  let seed = 5;
-  const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5;
+  const next = seededRandom(5);
+  const rand = () => next() - 0.5;
   const samples: { key: string; tensors: Record<string, Tensor> }[] = [];
   for (const [i, key] of ["LJ001-0001", "a/b/c_1", "a/b/c_2"].entries()) {
     const t = 20 + 17 * i;

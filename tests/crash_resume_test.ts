@@ -1,3 +1,4 @@
+import { seededRandom } from "./helpers/random.ts";
 import { assert, assertEquals } from "./helpers/assert.ts";
 import { findH5pyPython, ignoreWithout, requireTool, runPython } from "./helpers/interop.ts";
 import { h5pyCacheDigest, tensorDigest } from "./helpers/cache_digest.ts";
@@ -48,8 +49,7 @@ Deno.test({
   async fn() {
     const py = requireTool(python, "python3 with h5py");
     const dir = await Deno.makeTempDir();
-    let seed = 12345;
-    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const random = seededRandom(12345);
     let kills = 0;
     for (let round = 0; round < 5; round++) {
       const child = writer(dir);

@@ -1,3 +1,4 @@
+import { seededRandom as rng } from "./helpers/random.ts";
 import {
   assert,
   assertEquals,
@@ -29,18 +30,6 @@ async function run(
   return await Array.fromAsync(
     ReadableStream.from(records).pipeThrough(new DeflateStream(options)),
   );
-}
-
-// Small deterministic PRNG so failures reproduce.
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
 }
 
 /** A tensor whose bytes are half noise, half runs, so deflate has something to do. */

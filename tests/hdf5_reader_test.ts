@@ -1,3 +1,4 @@
+import { seededRandom as rng } from "./helpers/random.ts";
 import { FormatError, KeyError } from "../errors.ts";
 import { deflateSync } from "../deps.ts";
 import { shuffleBytes, splitChunks } from "../formats/chunks.ts";
@@ -64,17 +65,6 @@ async function h5pyDump(file: string, probes: Probe[]): Promise<Record<string, D
   const json = `${file}.probes.json`;
   await Deno.writeTextFile(json, JSON.stringify(probes));
   return JSON.parse(await runPython(python(), DUMP, [file, json]));
-}
-
-/** mulberry32. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Edge and random hyperslabs of `shape`: first/last rows, a 1-row slab, a random box. */

@@ -1,3 +1,4 @@
+import { seededRandom as rng } from "./helpers/random.ts";
 import { assert, assertEquals, assertStrictEquals, assertThrows } from "./helpers/assert.ts";
 import {
   findH5dump,
@@ -19,17 +20,6 @@ const PYTHON = await findH5pyPython();
 const H5DUMP = await findH5dump();
 const NO_PY = ignoreWithout(PYTHON, "python3 with h5py");
 const NO_DUMP = ignoreWithout(H5DUMP, "h5dump");
-
-/** mulberry32: small, seedable, good enough for test data. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Case {
   path: string;

@@ -1,10 +1,10 @@
+import { seededRandom } from "./helpers/random.ts";
 import { assertEquals } from "./helpers/assert.ts";
 import { createDeflater, createInflater } from "../formats/zlib_codec.ts";
 import { deflateSync, inflateSync } from "../deps.ts";
 
 Deno.test("createDeflater writes exactly deflateSync's zlib streams, reusing one handle", () => {
-  let seed = 7;
-  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const random = seededRandom(7);
   const inputs = [
     new Uint8Array(0),
     new Uint8Array(16384).map((_, i) => (i * 31) % 7),
