@@ -17,3 +17,6 @@ export {
 } from "node:zlib";
 export { parseArgs } from "node:util";
 export { pathToFileURL } from "node:url";
+
+// npm packages by full specifier, so `mod.ts` resolves from any script with no config.
+export { default as h5wasm } from "npm:h5wasm@0.10.3/node";

@@ -7,7 +7,8 @@
  * usage: deno run -A bench/h5wasm_writer.ts NPZ_DIR PROCESSED_DIR [SAMPLES_PER_HDF5]
  * Prints one JSON line like bench/h5py_writer.py.
  */
-import h5wasm, { type File, type Group } from "h5wasm/node";
+import { h5wasm } from "../deps.ts";
+import type { File, Group } from "npm:h5wasm@0.10.3/node";
 import { guessChunk } from "./h5py_chunks.ts";
 import { readNpz } from "./npz.ts";
 import { peakRssKiB } from "./peak_rss.ts";

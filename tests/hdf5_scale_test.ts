@@ -11,7 +11,7 @@ import { Hdf5FileWriter } from "../formats/hdf5/file_writer.ts";
 import type { DatasetSpec } from "../formats/hdf5/dataset_spec.ts";
 import { shuffleBytes, splitChunks } from "../formats/chunks.ts";
 import { deflateSync } from "../deps.ts";
-import h5wasm from "h5wasm/node";
+import { h5wasm } from "../deps.ts";
 
 const PYTHON = await findH5pyPython();
 const H5DUMP = await findH5dump();

@@ -14,7 +14,7 @@ import { type DType, DTYPES, elementCount } from "../formats/dtype.ts";
 import { shuffleBytes, splitChunks } from "../formats/chunks.ts";
 import { deflateSync } from "../deps.ts";
 import { FormatError, KeyError } from "../errors.ts";
-import h5wasm from "h5wasm/node";
+import { h5wasm } from "../deps.ts";
 
 const PYTHON = await findH5pyPython();
 const H5DUMP = await findH5dump();

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import h5wasm from "h5wasm/node";
+import { h5wasm } from "../../deps.ts";
 
 /** HDF5 datatype metadata as h5wasm reports it (the fields we use). */
 export interface H5Metadata {

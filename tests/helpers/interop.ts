@@ -68,3 +68,20 @@ export async function runPython(
   }
   return stdout;
 }
+
+const ML_IMPORTS = "import torch, transformers, librosa, soundfile, onnx, onnxruntime, h5py, numpy";
+
+/**
+ * The Python of the reference-library venv (torch, transformers, librosa, soundfile, onnx,
+ * onnxruntime, h5py 3.16), or undefined. `.ci/run` makes it at `$H5SHARD_VENV` (default
+ * `~/.cache/h5shard/venv`) from `python/requirements-dev.txt`; `$H5SHARD_PYTHON` overrides.
+ */
+export async function findMlPython(): Promise<string | undefined> {
+  const home = Deno.env.get("HOME") ?? "";
+  const venv = Deno.env.get("H5SHARD_VENV") ?? `${home}/.cache/h5shard/venv`;
+  const candidates = [Deno.env.get("H5SHARD_PYTHON"), `${venv}/bin/python`].filter((c) => !!c);
+  for (const cmd of candidates as string[]) {
+    if (await runs(cmd, ["-c", ML_IMPORTS])) return cmd;
+  }
+  return undefined;
+}

@@ -1,0 +1,40 @@
+/**
+ * The feature-extractor plugin API. An extractor turns one utterance of mono audio at its own
+ * sample rate into named tensors (`mel_spectrogram`, `hidden_states`, a user's `pitch`, ...).
+ * It knows nothing of HDF5, shards or streams.
+ *
+ * Extractors may run inside Web Workers, where functions cannot be sent: so a plugin is a
+ * module whose default export is an {@linkcode ExtractorFactory}, and what travels to a worker is
+ * its registry name (or module path) and plain JSON options. The factory builds the extractor
+ * inside whichever realm runs it.
+ *
+ * @module
+ */
+import type { Tensor } from "../formats/tensor.ts";
+
+/** What an extractor is given for one utterance. */
+export interface ExtractorInput {
+  /** The sample key, for messages. */
+  key: string;
+  /** Mono audio at the extractor's `sampleRate`, nominally in [-1, 1). */
+  audio: Float32Array;
+}
+
+/** A feature extractor, built by a factory from JSON options. */
+export interface Extractor {
+  /** Registry name, e.g. `mel`, `w2v-bert`. */
+  readonly name: string;
+  /** The sample rate (Hz) its audio must have; the audio front end resamples to it. */
+  readonly sampleRate: number;
+  /** The tensor names it returns, e.g. `["mel_spectrogram"]`. */
+  readonly outputs: readonly string[];
+  /** Features of one utterance: one tensor per name of `outputs`. */
+  extract(input: ExtractorInput): Promise<Record<string, Tensor>> | Record<string, Tensor>;
+  /** Releases what it holds (a model session, workers); called once at the end of a run. */
+  close?(): Promise<void> | void;
+}
+
+/** Builds an extractor from plain JSON options (they may cross a worker boundary). */
+export type ExtractorFactory = (
+  options: Record<string, unknown>,
+) => Extractor | Promise<Extractor>;
