@@ -4,6 +4,7 @@
  * @module
  */
 import { migrate } from "../ops/migrate.ts";
+import { parsePartition } from "../ops/partition.ts";
 import type { RunReport } from "../ops/pack.ts";
 import { ProgressBar } from "./progress.ts";
 import {
@@ -60,6 +61,11 @@ export const migrateCommand: Command = {
       value: "NAME|FILE",
       help: "dataset plugin: ljspeech, libritts, or a module path like ./my_plugin.ts (required)",
     },
+    partition: {
+      type: "string",
+      value: "I/N",
+      help: "take only partition I of N (0-based) of the sorted keys: one task of an array job",
+    },
   },
   configurable: true,
   minArgs: 2,
@@ -68,6 +74,7 @@ export const migrateCommand: Command = {
     "h5shard migrate data/npz_cache/ljspeech data/processed_maskgct/ljspeech --dataset ljspeech",
     "h5shard migrate old/libritts new/libritts --dataset libritts --samples-per-hdf5 5000 --num-save-workers 2",
     "h5shard migrate old new --dataset ./my_plugin.ts --config my_config.json --use-float16 false",
+    "h5shard migrate old parts/part_$JOB_COMPLETION_INDEX --dataset libritts --partition $JOB_COMPLETION_INDEX/8",
   ],
   async run(ctx) {
     const [npzDir, processedDir] = ctx.args;
@@ -75,12 +82,16 @@ export const migrateCommand: Command = {
     if (typeof dataset !== "string") {
       throw new UsageError("--dataset is required (ljspeech, libritts or ./plugin.ts)");
     }
+    const partition = typeof ctx.values.partition === "string"
+      ? parsePartition(ctx.values.partition)
+      : undefined;
     const config = await effectiveConfig(ctx);
     const progress = runProgress("migrate");
     const report = await migrate({
       npzDir,
       processedDir,
       plugin: dataset,
+      partition,
       preprocessing: config.preprocessing,
       onProgress: progress.onProgress,
       onWarning: (m) => ctx.err(`warning: ${m}`),

@@ -8,6 +8,7 @@ import { CacheError, errorMessage } from "../errors.ts";
 import type { DatasetPlugin } from "../plugins/plugin.ts";
 import { getPlugin } from "../plugins/registry.ts";
 import { NpzSource } from "../stages/npz_source.ts";
+import { type Partition, partitionKeys } from "./partition.ts";
 import {
   indexedKeys,
   pack,
@@ -24,6 +25,8 @@ export interface MigrateOptions extends PackOptions {
   processedDir: string;
   /** Dataset plugin (decides which files and their keys): a registered name, a module path, or a plugin. */
   plugin: string | DatasetPlugin;
+  /** Take only partition `index` of `count` of the sorted keys (an array job's task). */
+  partition?: Partition;
 }
 
 /** Migrates a legacy NPZ cache into an HDF5 cache and reports what happened. */
@@ -41,13 +44,26 @@ export async function migrate(options: MigrateOptions): Promise<RunReport> {
   const p = resolvePreprocessing(options.preprocessing);
   const done = p.overwrite_existing ? new Set<string>() : indexedKeys(options.processedDir);
   let skipped = 0;
+  let mine: Set<string> | undefined;
+  let partition: Record<string, unknown> | undefined;
+  if (options.partition) {
+    const keys: string[] = [];
+    for await (const ref of plugin.discoverNpz(options.npzDir)) keys.push(ref.key);
+    const part = partitionKeys(keys, options.partition, p.samples_per_hdf5);
+    mine = new Set(part.keys);
+    partition = { partition: part.range };
+  }
   const source = new NpzSource(options.npzDir, {
     plugin,
     // Indexed keys are not even read; the sink would skip them anyway.
-    skip: (key) => done.has(key) && ++skipped > 0,
+    skip: (key) => (mine !== undefined && !mine.has(key)) || (done.has(key) && ++skipped > 0),
     readAhead: p.prefetch_size,
   });
-  const report = await pack(source, options.processedDir, { dataset: plugin.name, ...options });
+  const report = await pack(source, options.processedDir, {
+    dataset: plugin.name,
+    ...options,
+    metadata: { ...options.metadata, ...partition },
+  });
   report.skipped += skipped;
   return report;
 }

@@ -18,6 +18,8 @@ export interface PackOptions {
   preprocessing?: Partial<Preprocessing>;
   /** Dataset name for `metadata.json`. */
   dataset?: string;
+  /** More fields for `metadata.json` (e.g. the array job partition). */
+  metadata?: Record<string, unknown>;
   /** Called after every sample. */
   onProgress?: (stats: Readonly<SinkStats>) => void;
   /** Called for each warning (float16 overflow, overwritten samples, ...). */
@@ -113,6 +115,7 @@ export async function pack(
       chunk_bytes: p.chunk_bytes,
       num_save_workers: workers,
       created_by: "h5shard",
+      ...options.metadata,
     },
   });
   await source
