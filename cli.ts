@@ -19,6 +19,7 @@ import {
 import { demoCommand } from "./cli/demo.ts";
 import { getCommand } from "./cli/get.ts";
 import { inspectCommand } from "./cli/inspect.ts";
+import { mergeCommand } from "./cli/merge.ts";
 import { migrateCommand } from "./cli/migrate.ts";
 import { pluginsCommand } from "./cli/plugins.ts";
 import { reshardCommand } from "./cli/reshard.ts";
@@ -32,6 +33,7 @@ export const COMMANDS: readonly Command[] = [
   verifyCommand,
   getCommand,
   reshardCommand,
+  mergeCommand,
   pluginsCommand,
 ];
 
