@@ -35,7 +35,7 @@ export const mergeCommand: Command = {
     if (new Set(parts).size !== parts.length) {
       throw new UsageError("a <part_dir> is given twice");
     }
-    const bar = new ProgressBar("merge", undefined);
+    const bar = new ProgressBar("merge", undefined, ctx.progress);
     const report = await merge({
       parts,
       processedDir,

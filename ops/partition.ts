@@ -39,25 +39,25 @@ export const MAX_PARTITIONS = 99999;
  * ```
  */
 export function parsePartition(text: string, what = "--partition"): Partition {
+  const problem = partitionProblem(text);
+  if (problem) throw new ConfigError(what, text, problem);
+  const [index, count] = String(text).split("/").map(Number);
+  return { index, count };
+}
+
+/** What `"i/N"` text should be when `text` is not that, else undefined (for option checks). */
+export function partitionProblem(text: string): string | undefined {
   const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(String(text));
   const index = m ? Number(m[1]) : NaN;
   const count = m ? Number(m[2]) : NaN;
   if (!m || count < 1 || count > MAX_PARTITIONS) {
-    throw new ConfigError(
-      what,
-      text,
-      `i/N with N from 1 to ${MAX_PARTITIONS} and 0 <= i < N, e.g. "0/4" ` +
-        `(Kubernetes: $JOB_COMPLETION_INDEX/N; Slurm: $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT)`,
-    );
+    return `i/N with N from 1 to ${MAX_PARTITIONS} and 0 <= i < N, e.g. "0/4" ` +
+      `(Kubernetes: $JOB_COMPLETION_INDEX/N; Slurm: $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT)`;
   }
   if (index >= count) {
-    throw new ConfigError(
-      what,
-      text,
-      `an index from 0 to ${count - 1} (tasks count from 0; got index ${index} of ${count})`,
-    );
+    return `an index from 0 to ${count - 1} (tasks count from 0; got index ${index} of ${count})`;
   }
-  return { index, count };
+  return undefined;
 }
 
 /**
