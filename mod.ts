@@ -56,3 +56,9 @@ export {
   type H5ReadOptions,
 } from "./formats/h5wasm/h5_file.ts";
 export * from "./ops/example_cache.ts";
+
+// Array jobs: partitioned runs and their merge; raw (still compressed) chunk copies.
+export * from "./ops/partition.ts";
+export { merge, MERGE_PLAN_FILE, type MergeOptions, type MergeReport } from "./ops/merge.ts";
+export * from "./ops/merge_plan.ts";
+export { RawChunkReader, type RawSample } from "./formats/hdf5/reader/raw_chunks.ts";
