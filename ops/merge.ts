@@ -12,12 +12,13 @@
  */
 import { CacheError, errorMessage } from "../errors.ts";
 import { Hdf5FileWriter } from "../formats/hdf5/file_writer.ts";
+import { readHierarchy } from "../formats/hdf5/hierarchy_reader.ts";
 import { RawChunkReader } from "../formats/hdf5/reader/raw_chunks.ts";
 import { INDEX_FILE, IndexBuilder, shardFileName, shardNumber } from "../formats/shard_index.ts";
 import { syncDir, writeFileAtomic } from "../stages/atomic_write.ts";
 import { DirLock } from "../stages/dir_lock.ts";
 import { join } from "../stages/path.ts";
-import { type MergePart, type MergePlan, planMerge } from "./merge_plan.ts";
+import { type MergePart, type MergePlan, planMerge, type TailStep } from "./merge_plan.ts";
 
 /** The plan of an unfinished merge, kept in the target until its index is written. */
 export const MERGE_PLAN_FILE = ".h5shard_merge.json";
@@ -211,13 +212,22 @@ class MergeRun {
           this.#progress(step.samples.length);
           continue;
         }
+        const lone = this.#loneSource(step);
+        if (lone) {
+          // The one partial shard of all the parts: its file is already what combining makes.
+          this.#copy(lone, path);
+          this.#progress(step.samples.length);
+          continue;
+        }
         const tmp = join(this.#dir, `.${shardFileName(step.target)}.partial`);
         const writer = Hdf5FileWriter.create(tmp);
         try {
           for (const s of step.samples) {
             const file = join(parts[s.part].dir, shardFileName(s.source));
             let reader = readers.get(file);
-            if (!reader) readers.set(file, reader = RawChunkReader.open(file));
+            if (!reader) {
+              readers.set(file, reader = RawChunkReader.open(file, { reuseBuffer: true }));
+            }
             const { datasets } = reader.read(s.key);
             const names = Object.keys(datasets);
             if (names.length === 0) writer.createGroup(s.key);
@@ -260,7 +270,37 @@ class MergeRun {
     } catch (e) {
       if (e instanceof Deno.errors.AlreadyExists) throw e;
     }
-    const tmp = `${target}.partial`;
+    this.#copy(source, target);
+  }
+
+  /**
+   * The source shard when `step` is all of the parts' only partial shard and that file holds
+   * exactly the indexed samples, nothing after its last checkpoint; else undefined (combine).
+   */
+  #loneSource(step: TailStep): string | undefined {
+    const { parts, tails } = this.#plan;
+    const [first] = step.samples;
+    if (
+      tails.length !== 1 ||
+      step.samples.some((s) => s.part !== first.part || s.source !== first.source)
+    ) return undefined;
+    const path = join(parts[first.part].dir, shardFileName(first.source));
+    const file = Deno.openSync(path, { read: true });
+    try {
+      const { eof, tree } = readHierarchy(file, path);
+      const groups = tree.sampleGroups();
+      const keys = new Set(step.samples.map((s) => s.key));
+      const exact = eof === file.statSync().size && groups.length === keys.size &&
+        groups.every((g) => keys.has(g));
+      return exact ? path : undefined;
+    } finally {
+      file.close();
+    }
+  }
+
+  /** A byte copy of `source` (in-kernel where the OS can), made durable, renamed to `target`. */
+  #copy(source: string, target: string): void {
+    const tmp = join(this.#dir, `.${target.split("/").pop()}.partial`);
     try {
       Deno.copyFileSync(source, tmp);
       const f = Deno.openSync(tmp, { write: true });

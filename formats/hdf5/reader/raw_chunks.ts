@@ -24,6 +24,15 @@ const encoder = new TextEncoder();
 /** Chunks further apart than this are read one by one rather than as one span. */
 const SPAN_SLACK_BYTES = 64 * 1024;
 
+/** Options of {@linkcode RawChunkReader.open}. */
+export interface RawChunkReaderOptions {
+  /**
+   * Read chunks into one buffer that the next {@linkcode RawChunkReader.read} reuses (no
+   * allocation per dataset): for callers that write each sample before reading the next.
+   */
+  reuseBuffer?: boolean;
+}
+
 /** One sample group's datasets as stored, and the bytes read to get them. */
 export interface RawSample {
   datasets: Record<string, DatasetSpec>;
@@ -63,17 +72,26 @@ export class RawChunkReader {
   #groups: GroupLookup;
   #chunks: ChunkIndex;
   #root: SymbolTable;
+  #reuse: boolean;
+  #scratch = new Uint8Array(0);
+  #used = 0;
 
-  private constructor(path: string, reader: PositionedReader, root: SymbolTable) {
+  private constructor(
+    path: string,
+    reader: PositionedReader,
+    root: SymbolTable,
+    options: RawChunkReaderOptions,
+  ) {
     this.path = path;
     this.#reader = reader;
     this.#root = root;
+    this.#reuse = options.reuseBuffer ?? false;
     this.#groups = new GroupLookup(reader);
     this.#chunks = new ChunkIndex(reader);
   }
 
   /** Opens `path`; a file outside the native profile throws `UnsupportedHdf5Error`. */
-  static open(path: string): RawChunkReader {
+  static open(path: string, options: RawChunkReaderOptions = {}): RawChunkReader {
     const file = Deno.openSync(path, { read: true });
     try {
       const size = file.statSync().size;
@@ -87,15 +105,19 @@ export class RawChunkReader {
       if (root.kind !== "group" || !root.stab) {
         throw new FormatError(path, "the root group is not an old-style group");
       }
-      return new RawChunkReader(path, reader, root.stab);
+      return new RawChunkReader(path, reader, root.stab, options);
     } catch (e) {
       file.close();
       throw e;
     }
   }
 
-  /** The datasets of the group at `groupPath` (a sample key), chunks as stored. */
+  /**
+   * The datasets of the group at `groupPath` (a sample key), chunks as stored. With
+   * `reuseBuffer`, the chunk bytes are valid only until the next call.
+   */
   read(groupPath: string): RawSample {
+    this.#used = 0;
     let stab = this.#root;
     for (const name of groupPath.split("/").filter((p) => p.length > 0)) {
       const entry = this.#groups.find(stab, encoder.encode(name));
@@ -132,7 +154,7 @@ export class RawChunkReader {
       if (layout.size !== size || (size > 0 && layout.address === UNDEF)) {
         throw this.#fail(where, `contiguous data of ${layout.size} bytes, expected ${size}`);
       }
-      const bytes = size > 0 ? this.#reader.read(layout.address, size, where) : new Uint8Array();
+      const bytes = size > 0 ? this.#bytes(layout.address, size, where) : new Uint8Array();
       return { dtype, shape, layout: { kind: "contiguous", bytes } };
     }
     const filters = d.filters.map((f) => this.#filter(where, f));
@@ -156,18 +178,31 @@ export class RawChunkReader {
       total += r.size;
     }
     const span = refs.length > 1 && end - first <= total + SPAN_SLACK_BYTES
-      ? this.#reader.read(first, end - first, `chunks of ${where}`)
+      ? this.#bytes(first, end - first, `chunks of ${where}`)
       : undefined;
     const chunks = refs.map((r) =>
       span
         ? span.subarray(r.address - first, r.address - first + r.size)
-        : this.#reader.read(r.address, r.size, `chunks of ${where}`)
+        : this.#bytes(r.address, r.size, `chunks of ${where}`)
     );
     return {
       dtype,
       shape,
       layout: { kind: "chunked", chunkShape: layout.chunkShape, filters, chunks },
     };
+  }
+
+  /** `length` bytes at `address`: fresh, or the next free part of the reused buffer. */
+  #bytes(address: number, length: number, what: string): Uint8Array {
+    if (!this.#reuse) return this.#reader.read(address, length, what);
+    if (this.#used + length > this.#scratch.length) {
+      // Views already handed out for this sample keep the old buffer alive.
+      this.#scratch = new Uint8Array(Math.max(2 * this.#scratch.length, length, 1 << 20));
+      this.#used = 0;
+    }
+    const into = this.#scratch.subarray(this.#used, this.#used + length);
+    this.#used += length;
+    return this.#reader.readInto(address, into, what);
   }
 
   #filter(where: string, f: Filter): FilterSpec {
