@@ -12,6 +12,7 @@
  */
 import { FormatError } from "../../../errors.ts";
 import { allocate, type DType, DTYPES, elementCount, viewAs } from "../../dtype.ts";
+import type { ShardReader } from "../../shard_reader.ts";
 import type { Tensor } from "../../tensor.ts";
 import { SUPERBLOCK_SIZE } from "../constants.ts";
 import { type DatasetHeader, type ObjectInfo, parseObject } from "./dataset_header.ts";
@@ -41,7 +42,7 @@ const MAX_OBJECTS = 1024;
 const encoder = new TextEncoder();
 
 /** An HDF5 file open for native reads. Close it when done (it holds a file handle). */
-export class NativeH5File {
+export class NativeH5File implements ShardReader {
   /** The file's path on disk. */
   readonly path: string;
   #reader: PositionedReader;
@@ -193,19 +194,13 @@ export class NativeH5File {
     return this.#data.chunks(this.#dataset(path));
   }
 
-  /** Reads the dataset at `path`, whole or the hyperslab `start`/`count`. */
-  read(path: string, options: NativeReadOptions = {}): Tensor {
-    const d = this.#dataset(path);
-    return this.readAs(path, d.dtype, d.shape, options);
-  }
-
   /**
-   * {@linkcode read} with the dtype and shape the caller already has (the interface h5wasm's
-   * H5File offers). Only the chunks the hyperslab overlaps are read and inflated. A chunk that
-   * does not inflate (corrupt bytes fail zlib's Adler-32 check) throws FormatError naming the
-   * file and dataset; a hyperslab outside the dataset throws RangeError.
+   * Reads the dataset at `path`, whole or the hyperslab `start`/`count`. Only the chunks the
+   * hyperslab overlaps are read and inflated. Damage (a chunk that does not inflate, is missing
+   * or decodes to the wrong size) throws FormatError naming file, dataset and offset; a
+   * hyperslab outside the dataset throws RangeError.
    */
-  readAs(path: string, _dtype: DType, _shape: number[], options: NativeReadOptions = {}): Tensor {
+  read(path: string, options: NativeReadOptions = {}): Tensor {
     const d = this.#dataset(path);
     const { dtype, shape } = d;
     const p = abs(path);
