@@ -13,7 +13,7 @@
  * @module
  */
 import type { DType } from "./dtype.ts";
-import { H5File, type H5ObjectKind, type H5ReadOptions } from "./h5wasm/h5_file.ts";
+import { type H5Filter, H5File, type H5ObjectKind, type H5ReadOptions } from "./h5wasm/h5_file.ts";
 import type { H5Module } from "./h5wasm/module.ts";
 import { isUnsupported, NativeH5File } from "./hdf5/reader/mod.ts";
 import type { Tensor } from "./tensor.ts";
@@ -30,6 +30,8 @@ export interface ShardReader {
   readonly path: string;
   /** Dtype, shape and (chunked) chunk shape of the dataset at `path`; FormatError when none. */
   describe(path: string): { dtype: DType; shape: number[]; chunkShape?: number[] };
+  /** The filter pipeline of the dataset at `path`, in write order (`deflate`, `shuffle`). */
+  filters(path: string): H5Filter[];
   /** What `path` is, or undefined when nothing is linked there. */
   kind(path: string): ShardObjectKind | undefined;
   /** The members of a group, in HDF5's order; FormatError when there is no such group. */
@@ -68,6 +70,10 @@ export class NativeFirstReader implements ShardReader {
 
   describe(path: string): { dtype: DType; shape: number[]; chunkShape?: number[] } {
     return this.#either((f) => f.describe(path), (f) => f.describe(path));
+  }
+
+  filters(path: string): H5Filter[] {
+    return this.#either((f) => f.filters(path), (f) => f.filters(path));
   }
 
   kind(path: string): ShardObjectKind | undefined {

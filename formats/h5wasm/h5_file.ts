@@ -279,16 +279,22 @@ export class H5File implements ShardReader {
     return out;
   }
 
+  /** The filter pipeline of the dataset at `path`, in write order. */
+  filters(path: string): H5Filter[] {
+    const p = absolute(path);
+    clearDiagnostics();
+    try {
+      return this.#m.get_dataset_filters(this.#fid(), p);
+    } catch (e) {
+      throw this.#fail("cannot read the filter pipeline of", p, e);
+    }
+  }
+
   /** Dtype, shape, chunk shape and filters of the dataset at `path`. */
   datasetInfo(path: string): H5DatasetInfo {
     const p = absolute(path);
     const { dtype, shape, chunkShape } = this.describe(p);
-    let filters: H5Filter[];
-    try {
-      filters = this.#m.get_dataset_filters(this.#fid(), p);
-    } catch (e) {
-      throw this.#fail("cannot read the filter pipeline of", p, e);
-    }
+    const filters = this.filters(p);
     const info: H5DatasetInfo = { dtype, shape, filters };
     if (chunkShape) info.chunkShape = chunkShape;
     return info;

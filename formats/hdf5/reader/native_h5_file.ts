@@ -14,7 +14,7 @@ import { FormatError } from "../../../errors.ts";
 import { allocate, type DType, DTYPES, elementCount, viewAs } from "../../dtype.ts";
 import type { ShardReader } from "../../shard_reader.ts";
 import type { Tensor } from "../../tensor.ts";
-import { SUPERBLOCK_SIZE } from "../constants.ts";
+import { FilterId, SUPERBLOCK_SIZE } from "../constants.ts";
 import { type DatasetHeader, type ObjectInfo, parseObject } from "./dataset_header.ts";
 import { maxDatasetBytes } from "./limits.ts";
 import { GroupLookup, type SymbolTable } from "./group_lookup.ts";
@@ -183,6 +183,15 @@ export class NativeH5File implements ShardReader {
     };
     if (d.layout.kind === "chunked") out.chunkShape = d.layout.chunkShape.slice();
     return out;
+  }
+
+  /** The filter pipeline of the dataset at `path`, in write order, named as HDF5 names them. */
+  filters(path: string): { id: number; name: string; cd_values: number[] }[] {
+    return this.#dataset(path).filters.map((f) => ({
+      id: f.id,
+      name: f.id === FilterId.DEFLATE ? "deflate" : "shuffle",
+      cd_values: f.cd.slice(),
+    }));
   }
 
   /**
