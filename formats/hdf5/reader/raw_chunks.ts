@@ -2,24 +2,18 @@
  * A sample's datasets as stored: dtype, shape, chunk shape, filters and the compressed chunk
  * bytes exactly as they are on disk, in the {@linkcode DatasetSpec} form the HDF5 writer takes.
  * Copying a sample from one shard to another through this is a copy of bytes, with no inflate
- * or deflate. Built on the native reader's structure parsers.
+ * or deflate. The structure comes from the native reader ({@linkcode NativeH5File}); the chunk
+ * bytes are read through a handle of this module's own.
  *
  * @module
  */
 import { FormatError } from "../../../errors.ts";
 import { chunkGrid } from "../../chunks.ts";
-import { DTYPES, elementCount } from "../../dtype.ts";
-import { FilterId, MessageType, SUPERBLOCK_SIZE, UNDEF } from "../constants.ts";
+import { bytesOf, elementCount } from "../../dtype.ts";
+import { FilterId } from "../constants.ts";
 import type { DatasetSpec, FilterSpec } from "../dataset_spec.ts";
-import { ChunkIndex } from "./chunk_index.ts";
-import { type DatasetHeader, parseObject } from "./dataset_header.ts";
-import type { Filter } from "./filter_pipeline.ts";
-import { GroupLookup, type SymbolTable } from "./group_lookup.ts";
-import { readObjectHeader } from "./object_header.ts";
-import { PositionedReader } from "./positioned_reader.ts";
-import { parseSuperblock } from "./superblock.ts";
-
-const encoder = new TextEncoder();
+import { type ChunkRef, compareOffsets } from "./chunk_index.ts";
+import { NativeH5File } from "./native_h5_file.ts";
 
 /** Chunks further apart than this are read one by one rather than as one span. */
 const SPAN_SLACK_BYTES = 64 * 1024;
@@ -68,46 +62,31 @@ export interface RawSample {
 export class RawChunkReader {
   /** The file's path. */
   readonly path: string;
-  #reader: PositionedReader;
-  #groups: GroupLookup;
-  #chunks: ChunkIndex;
-  #root: SymbolTable;
+  #h5: NativeH5File;
+  #file: Deno.FsFile;
   #reuse: boolean;
   #scratch = new Uint8Array(0);
   #used = 0;
 
-  private constructor(
-    path: string,
-    reader: PositionedReader,
-    root: SymbolTable,
-    options: RawChunkReaderOptions,
-  ) {
+  private constructor(path: string, h5: NativeH5File, file: Deno.FsFile, reuse: boolean) {
     this.path = path;
-    this.#reader = reader;
-    this.#root = root;
-    this.#reuse = options.reuseBuffer ?? false;
-    this.#groups = new GroupLookup(reader);
-    this.#chunks = new ChunkIndex(reader);
+    this.#h5 = h5;
+    this.#file = file;
+    this.#reuse = reuse;
   }
 
-  /** Opens `path`; a file outside the native profile throws `UnsupportedHdf5Error`. */
+  /** Opens `path`; errors as {@linkcode NativeH5File.open}. */
   static open(path: string, options: RawChunkReaderOptions = {}): RawChunkReader {
-    const file = Deno.openSync(path, { read: true });
+    const h5 = NativeH5File.open(path);
     try {
-      const size = file.statSync().size;
-      const reader = new PositionedReader(file, path, size);
-      const sb = parseSuperblock(
-        reader.read(0, Math.min(size, SUPERBLOCK_SIZE + 4), "superblock"),
+      return new RawChunkReader(
         path,
+        h5,
+        Deno.openSync(path, { read: true }),
+        options.reuseBuffer ?? false,
       );
-      reader.limit = Math.min(sb.eof, size);
-      const root = parseObject(readObjectHeader(reader, sb.rootHeader));
-      if (root.kind !== "group" || !root.stab) {
-        throw new FormatError(path, "the root group is not an old-style group");
-      }
-      return new RawChunkReader(path, reader, root.stab, options);
     } catch (e) {
-      file.close();
+      h5.close();
       throw e;
     }
   }
@@ -118,57 +97,46 @@ export class RawChunkReader {
    */
   read(groupPath: string): RawSample {
     this.#used = 0;
-    let stab = this.#root;
-    for (const name of groupPath.split("/").filter((p) => p.length > 0)) {
-      const entry = this.#groups.find(stab, encoder.encode(name));
-      const info = entry && parseObject(readObjectHeader(this.#reader, entry.header));
-      if (!info || info.kind !== "group" || !info.stab) {
-        throw this.#fail(groupPath, "no such old-style group");
-      }
-      stab = info.stab;
-    }
+    if (this.#h5.kind(groupPath) !== "group") throw this.#fail(groupPath, "no such group");
     const datasets: Record<string, DatasetSpec> = {};
     let storedBytes = 0;
-    for (const entry of this.#groups.list(stab)) {
-      const where = `${groupPath}/${entry.name}`;
-      const messages = readObjectHeader(this.#reader, entry.header);
-      if (messages.some((m) => m.type === MessageType.ATTRIBUTE)) {
-        throw this.#fail(where, "has attributes, which a raw chunk copy does not carry");
-      }
-      const info = parseObject(messages);
-      if (info.kind !== "dataset") throw this.#fail(where, "is not a dataset");
-      if ("unsupported" in info) throw this.#fail(where, info.unsupported);
-      const spec = this.#dataset(where, info.dataset);
+    for (const name of this.#h5.names(groupPath)) {
+      const where = `${groupPath}/${name}`;
+      if (this.#h5.kind(where) !== "dataset") throw this.#fail(where, "is not a dataset");
+      const spec = this.#dataset(where);
       for (const c of spec.layout.kind === "chunked" ? spec.layout.chunks : [spec.layout.bytes]) {
         storedBytes += c.byteLength;
       }
-      datasets[entry.name] = spec;
+      datasets[name] = spec;
     }
     return { datasets, storedBytes };
   }
 
-  #dataset(where: string, d: DatasetHeader): DatasetSpec {
-    const { dtype, shape, layout } = d;
-    if (layout.kind === "contiguous") {
-      const size = elementCount(shape) * DTYPES[dtype].size;
-      if (layout.size !== size || (size > 0 && layout.address === UNDEF)) {
-        throw this.#fail(where, `contiguous data of ${layout.size} bytes, expected ${size}`);
-      }
-      const bytes = size > 0 ? this.#bytes(layout.address, size, where) : new Uint8Array();
-      return { dtype, shape, layout: { kind: "contiguous", bytes } };
+  #dataset(where: string): DatasetSpec {
+    const { dtype, shape, chunkShape } = this.#h5.describe(where);
+    if (!chunkShape) {
+      // Contiguous (scalars): a few bytes, read as values.
+      const t = this.#h5.read(where);
+      return { dtype, shape, layout: { kind: "contiguous", bytes: bytesOf(t.data).slice() } };
     }
-    const filters = d.filters.map((f) => this.#filter(where, f));
-    const wanted = chunkOffsets(shape, layout.chunkShape);
-    const refs = wanted.length && layout.btree !== UNDEF
-      ? this.#chunks.find(layout.btree, shape.length, wanted)
-      : [];
-    if (refs.length !== wanted.length) {
-      throw this.#fail(where, `${wanted.length - refs.length} chunk(s) never written`);
+    const filters = this.#h5.filters(where).map((f) => this.#filter(where, f));
+    const refs = this.#h5.chunks(where).slice().sort((a, b) => compareOffsets(a.offset, b.offset));
+    const expected = elementCount(chunkGrid(shape, chunkShape));
+    if (refs.length !== expected) {
+      throw this.#fail(where, `${refs.length} chunk(s) stored, ${expected} expected`);
     }
     if (refs.some((r) => r.filterMask !== 0)) {
       throw this.#fail(where, "a chunk skipped one of its filters");
     }
-    // Our writer (and h5py, mostly) lays a dataset's chunks out back to back: one read.
+    return {
+      dtype,
+      shape,
+      layout: { kind: "chunked", chunkShape, filters, chunks: this.#chunks(where, refs) },
+    };
+  }
+
+  /** The chunks' bytes; those laid out back to back (as our writer and h5py do) in one read. */
+  #chunks(where: string, refs: ChunkRef[]): Uint8Array[] {
     let first = Infinity;
     let end = 0;
     let total = 0;
@@ -177,37 +145,42 @@ export class RawChunkReader {
       end = Math.max(end, r.address + r.size);
       total += r.size;
     }
-    const span = refs.length > 1 && end - first <= total + SPAN_SLACK_BYTES
-      ? this.#bytes(first, end - first, `chunks of ${where}`)
-      : undefined;
-    const chunks = refs.map((r) =>
-      span
-        ? span.subarray(r.address - first, r.address - first + r.size)
-        : this.#bytes(r.address, r.size, `chunks of ${where}`)
-    );
-    return {
-      dtype,
-      shape,
-      layout: { kind: "chunked", chunkShape: layout.chunkShape, filters, chunks },
-    };
+    if (refs.length > 1 && end - first <= total + SPAN_SLACK_BYTES) {
+      const span = this.#bytes(where, first, end - first);
+      return refs.map((r) => span.subarray(r.address - first, r.address - first + r.size));
+    }
+    return refs.map((r) => this.#bytes(where, r.address, r.size));
   }
 
   /** `length` bytes at `address`: fresh, or the next free part of the reused buffer. */
-  #bytes(address: number, length: number, what: string): Uint8Array {
-    if (!this.#reuse) return this.#reader.read(address, length, what);
-    if (this.#used + length > this.#scratch.length) {
-      // Views already handed out for this sample keep the old buffer alive.
-      this.#scratch = new Uint8Array(Math.max(2 * this.#scratch.length, length, 1 << 20));
-      this.#used = 0;
+  #bytes(where: string, address: number, length: number): Uint8Array {
+    let into: Uint8Array;
+    if (!this.#reuse) {
+      into = new Uint8Array(length);
+    } else {
+      if (this.#used + length > this.#scratch.length) {
+        // Views already handed out for this sample keep the old buffer alive.
+        this.#scratch = new Uint8Array(Math.max(2 * this.#scratch.length, length, 1 << 20));
+        this.#used = 0;
+      }
+      into = this.#scratch.subarray(this.#used, this.#used + length);
+      this.#used += length;
     }
-    const into = this.#scratch.subarray(this.#used, this.#used + length);
-    this.#used += length;
-    return this.#reader.readInto(address, into, what);
+    this.#file.seekSync(address, Deno.SeekMode.Start);
+    let done = 0;
+    while (done < length) {
+      const n = this.#file.readSync(into.subarray(done));
+      if (n === null || n === 0) {
+        throw this.#fail(where, `chunk data at ${address} (+${length}) runs past the file's end`);
+      }
+      done += n;
+    }
+    return into;
   }
 
-  #filter(where: string, f: Filter): FilterSpec {
+  #filter(where: string, f: { id: number; cd_values: number[] }): FilterSpec {
     if (f.id === FilterId.SHUFFLE) return { id: "shuffle" };
-    if (f.id === FilterId.DEFLATE) return { id: "deflate", level: f.cd[0] ?? 0 };
+    if (f.id === FilterId.DEFLATE) return { id: "deflate", level: f.cd_values[0] ?? 0 };
     throw this.#fail(where, `filter ${f.id}`);
   }
 
@@ -217,23 +190,7 @@ export class RawChunkReader {
 
   /** Closes the file. */
   close(): void {
-    this.#reader.close();
+    this.#h5.close();
+    this.#file.close();
   }
-}
-
-/** Every chunk's offset (in elements), in row-major order of chunk index. */
-function chunkOffsets(shape: readonly number[], chunkShape: readonly number[]): number[][] {
-  const grid = chunkGrid(shape, chunkShape);
-  const n = elementCount(grid);
-  const out: number[][] = [];
-  for (let i = 0; i < n; i++) {
-    const offset = new Array<number>(shape.length);
-    let rest = i;
-    for (let a = shape.length - 1; a >= 0; a--) {
-      offset[a] = (rest % grid[a]) * chunkShape[a];
-      rest = Math.floor(rest / grid[a]);
-    }
-    out.push(offset);
-  }
-  return out;
 }
