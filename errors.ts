@@ -74,6 +74,25 @@ export class FormatError extends H5ShardError {
   }
 }
 
+/**
+ * `e` naming `where` too (the key or dataset being read when a lower layer found the damage),
+ * or `e` itself when it is not a plain FormatError or already names them.
+ */
+export function withWhere(e: unknown, where: { key?: string; dataset?: string }): unknown {
+  if (!(e instanceof FormatError) || e.constructor !== FormatError) return e;
+  const key = e.key ?? where.key;
+  const dataset = e.dataset ?? where.dataset;
+  if (key === e.key && dataset === e.dataset) return e;
+  const out = new FormatError(e.file, e.message.slice(e.file.length + 2), {
+    cause: e.cause,
+    offset: e.offset,
+    key,
+    dataset,
+  });
+  out.stack = e.stack;
+  return out;
+}
+
 /** One sample failed (bad source file, float16 overflow under policy "error", ...). */
 export class SampleError extends H5ShardError {
   override readonly code = "sample";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { FormatError, KeyError } from "../errors.ts";
+import { FormatError, KeyError, withWhere } from "../errors.ts";
 import { timeAxis } from "./chunks.ts";
 import type { ShardReader } from "./shard_reader.ts";
 import type { Tensor } from "./tensor.ts";
@@ -75,19 +75,17 @@ export function readSample(
     try {
       info = file.describe(path);
     } catch (e) {
-      const kind = e instanceof FormatError ? file.kind(path) : "dataset";
+      const kind = e instanceof FormatError ? kindOf(file, path) : "dataset";
       // Names come without kinds (cheaper); a sub-group (a nested key's parent) is skipped.
       if (kind === "group" && !options.datasets) continue;
       if (kind !== "dataset") {
         throw new KeyError(
           key,
-          `no dataset ${JSON.stringify(name)} in ${label}:${g}; it has ${
-            datasetList(file, g)
-          }`,
+          `no dataset ${JSON.stringify(name)} in ${label}:${g}; it has ${datasetList(file, g)}`,
           { cause: e },
         );
       }
-      throw named(e, key, path);
+      throw withWhere(e, { key, dataset: path });
     }
     const axis = info.shape.length >= 2 ? timeAxis(info.shape) : -1;
     try {
@@ -102,7 +100,7 @@ export function readSample(
         out[name] = file.read(path);
       }
     } catch (e) {
-      throw named(e, key, path);
+      throw withWhere(e, { key, dataset: path });
     }
   }
   if (!options.datasets && Object.keys(out).length === 0) {
@@ -115,19 +113,13 @@ export function readSample(
   return out;
 }
 
-/** `e` as a FormatError that names the key and dataset too, when it names only the file. */
-function named(e: unknown, key: string, dataset: string): unknown {
-  if (!(e instanceof FormatError) || e.constructor !== FormatError || e.key !== undefined) {
-    return e;
+/** What `path` is; "dataset" when looking it up fails too (the error at hand says why). */
+function kindOf(file: ShardReader, path: string): string | undefined {
+  try {
+    return file.kind(path);
+  } catch {
+    return "dataset";
   }
-  const out = new FormatError(e.file, e.message.slice(e.file.length + 2), {
-    cause: e.cause,
-    offset: e.offset,
-    key,
-    dataset: e.dataset ?? dataset,
-  });
-  out.stack = e.stack;
-  return out;
 }
 
 function datasetList(file: ShardReader, group: string): string {
@@ -143,7 +135,7 @@ function groupNames(file: ShardReader, key: string, group: string, label: string
   try {
     return file.names(group);
   } catch (e) {
-    if (!(e instanceof FormatError) || file.kind(group) !== undefined) throw e;
+    if (!(e instanceof FormatError) || file.kind(group) !== undefined) throw withWhere(e, { key });
     throw new FormatError(
       file.path,
       `no group ${group} in ${label}, where the index puts key ${JSON.stringify(key)}`,

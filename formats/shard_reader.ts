@@ -13,7 +13,7 @@
  * @module
  */
 import type { DType } from "./dtype.ts";
-import { type H5Filter, H5File, type H5ObjectKind, type H5ReadOptions } from "./h5wasm/h5_file.ts";
+import { H5File, type H5Filter, type H5ObjectKind, type H5ReadOptions } from "./h5wasm/h5_file.ts";
 import type { H5Module } from "./h5wasm/module.ts";
 import { isUnsupported, NativeH5File } from "./hdf5/reader/mod.ts";
 import type { Tensor } from "./tensor.ts";

@@ -114,7 +114,8 @@ export function checkIndex(index: ShardIndex): CheckResult {
       out.warnings.push({
         kind: "overfull_shard",
         file: name,
-        message: `${name} holds ${groups.size} indexed samples, more than samples_per_file ${perFile}`,
+        message:
+          `${name} holds ${groups.size} indexed samples, more than samples_per_file ${perFile}`,
       });
     }
   }
@@ -160,7 +161,8 @@ export function shardGroups(reader: ShardReader, file: string): ShardGroups {
     try {
       names = reader.names(group);
     } catch (e) {
-      out.unreadable.push(problemOf("unreadable_group", e, file, { key: group.slice(1) }));
+      const where = group === "/" ? {} : { key: group.slice(1) };
+      out.unreadable.push(problemOf("unreadable_group", e, file, where));
       return;
     }
     const datasets: string[] = [];
@@ -169,9 +171,10 @@ export function shardGroups(reader: ShardReader, file: string): ShardGroups {
       let kind;
       try {
         kind = reader.kind(path);
-      } catch (e) {
-        out.unreadable.push(problemOf("unreadable_group", e, file, { key: path.slice(1) }));
-        continue;
+      } catch {
+        // A damaged object header: counted as a dataset here, reported by checkSample (for
+        // an indexed sample) or as part of an unindexed group.
+        kind = "dataset";
       }
       if (kind === "group") walk(path);
       else if (kind === "dataset") datasets.push(name);

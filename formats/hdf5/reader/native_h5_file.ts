@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { FormatError } from "../../../errors.ts";
+import { FormatError, withWhere } from "../../../errors.ts";
 import { allocate, type DType, DTYPES, elementCount, viewAs } from "../../dtype.ts";
 import type { ShardReader } from "../../shard_reader.ts";
 import type { Tensor } from "../../tensor.ts";
@@ -119,7 +119,12 @@ export class NativeH5File implements ShardReader {
     const key = parts.join("/");
     const hit = this.#objects.get(key);
     if (hit !== undefined) return hit;
-    const info = this.#lookup(parts);
+    let info: ObjectInfo | null;
+    try {
+      info = this.#lookup(parts);
+    } catch (e) {
+      throw withWhere(e, { dataset: `/${key}` });
+    }
     this.#objects.set(key, info);
     return info;
   }

@@ -52,7 +52,10 @@ export function parseSuperblock(bytes: Uint8Array, name: string): Superblock {
   const groupInternalK = v.getUint16(18, true);
   const chunkK = version === 1 ? v.getUint16(24, true) : CHUNK_K;
   if (groupLeafK === 0 || groupInternalK === 0 || chunkK === 0) {
-    throw damaged(`B-tree K of 0 (leaf ${groupLeafK}, internal ${groupInternalK}, chunk ${chunkK})`, 16);
+    throw damaged(
+      `B-tree K of 0 (leaf ${groupLeafK}, internal ${groupInternalK}, chunk ${chunkK})`,
+      16,
+    );
   }
   const at = 24 + extra;
   if (u64(v, at) !== 0) throw fail(`base address ${u64(v, at)} (native reader: 0)`);
