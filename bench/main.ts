@@ -24,6 +24,7 @@ import {
 } from "./proc.ts";
 import { type Measurement, type ProfileRun, renderReport, summarize } from "./report.ts";
 import { summarizeProfiles } from "./cpu_profile.ts";
+import { runMergeBench } from "./merge_bench.ts";
 
 const BENCH = new URL(".", import.meta.url).pathname.replace(/\/$/, "");
 const ROOT = BENCH.replace(/\/bench$/, "");
@@ -118,6 +119,7 @@ async function runAll(contenders: Contender[], reps: number, into: Measurement[]
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "merge") return await runMergeBench(argv.slice(1));
   const opts = parseBenchArgs(argv);
   if (opts.help) {
     console.log(USAGE);

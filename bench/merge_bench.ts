@@ -8,11 +8,14 @@
  *   (read chunk index, copy compressed chunks, write new B-trees and groups): the worst case.
  *
  * Both sides are timed to durable: merge fsyncs what it writes; `cp` is followed by `sync`.
- * Runs alternate; medians are printed and written to bench/out/merge.json.
+ * Then `reshard` to another `samples_per_hdf5` with the chunks copied as stored against the
+ * same reshard decoding and compressing again (gzip 4, 2 workers). Runs alternate; medians are
+ * printed and written to bench/out/merge.json.
  */
 import { parseArgs } from "../deps.ts";
 import { merge } from "../ops/merge.ts";
 import { pack } from "../ops/pack.ts";
+import { reshard } from "../ops/reshard.ts";
 import type { Sample } from "../stages/record.ts";
 import { dirBytes, removeDir, syncDisk } from "./proc.ts";
 
@@ -36,12 +39,32 @@ function sample(i: number): Sample {
   };
 }
 
-async function writePart(dir: string, from: number, to: number, perShard: number): Promise<void> {
+async function writePart(
+  dir: string,
+  from: number,
+  to: number,
+  perShard: number,
+  level = 1,
+): Promise<void> {
   const samples: Sample[] = [];
   for (let i = from; i < to; i++) samples.push(sample(i));
   await pack(ReadableStream.from(samples), dir, {
-    preprocessing: { samples_per_hdf5: perShard, compression_level: 1, num_save_workers: 2 },
+    preprocessing: { samples_per_hdf5: perShard, compression_level: level, num_save_workers: 2 },
   });
+}
+
+/** Seconds of `reshard` from `src` to `samples_per_hdf5` = `perShard`, copying chunks or not. */
+async function timeReshard(src: string, dst: string, perShard: number, copy: boolean) {
+  await removeDir(dst);
+  await syncDisk();
+  const t0 = performance.now();
+  const r = await reshard(src, dst, {
+    preprocessing: { samples_per_hdf5: perShard, num_save_workers: 2 },
+    copyChunks: copy,
+  });
+  await syncDisk();
+  if (r.failed || r.copiedChunks !== (copy ? r.written : 0)) throw new Error("reshard went wrong");
+  return { seconds: (performance.now() - t0) / 1000, inputBytes: r.inputBytes };
 }
 
 interface Layout {
@@ -170,7 +193,46 @@ export async function runMergeBench(argv: string[]): Promise<number> {
       })`,
     );
   }
-  await Deno.writeTextFile(`${OUT}/merge.json`, JSON.stringify(rows, null, 2) + "\n");
+  // Reshard: a gzip-4 cache of a quarter of the samples, 2 shards -> 3.
+  const src = `${root}/reshard_src`;
+  const quarter = Math.max(8, Math.floor(samples / 4));
+  await writePart(src, 0, quarter, Math.ceil(quarter / 2), 4);
+  const srcBytes = await shardBytes(src);
+  const copy: number[] = [];
+  const decode: number[] = [];
+  let inputBytes = 0;
+  for (let r = 0; r < reps; r++) {
+    copy.push((await timeReshard(src, `${root}/rs_copy`, Math.ceil(quarter / 3), true)).seconds);
+    const d = await timeReshard(src, `${root}/rs_decode`, Math.ceil(quarter / 3), false);
+    decode.push(d.seconds);
+    inputBytes = d.inputBytes;
+    console.error(
+      `  reshard rep ${r}: copy chunks ${copy.at(-1)!.toFixed(3)} s, decode+deflate ${
+        d.seconds.toFixed(3)
+      } s`,
+    );
+  }
+  const reshardRow = {
+    shardBytes: srcBytes,
+    float16Bytes: inputBytes,
+    copySeconds: median(copy),
+    decodeSeconds: median(decode),
+    speedup: median(decode) / median(copy),
+    runs: { copy, decode },
+  };
+  console.log(
+    `reshard ${(srcBytes / 1e6).toFixed(0)} MB of gzip-4 shards (${
+      (inputBytes / 1e6).toFixed(0)
+    } MB float16) to another samples_per_hdf5: copy chunks ${
+      (srcBytes / 1e9 / reshardRow.copySeconds).toFixed(2)
+    } GB/s, decode+deflate ${(srcBytes / 1e9 / reshardRow.decodeSeconds).toFixed(2)} GB/s, ${
+      reshardRow.speedup.toFixed(1)
+    }x`,
+  );
+  await Deno.writeTextFile(
+    `${OUT}/merge.json`,
+    JSON.stringify({ merge: rows, reshard: reshardRow }, null, 2) + "\n",
+  );
   await removeDir(root);
   return 0;
 }
