@@ -107,6 +107,8 @@ function mergeSync(options: MergeOptions): MergeReport {
     if (!info?.isDirectory) throw new CacheError(d, "no such directory (a merge part)");
     return Deno.realPathSync(d);
   });
+  const twice = parts.find((d, i) => parts.indexOf(d) !== i);
+  if (twice) throw new CacheError(twice, "is given twice as a part");
   Deno.mkdirSync(target, { recursive: true });
   const targetReal = Deno.realPathSync(target);
   if (parts.includes(targetReal)) {

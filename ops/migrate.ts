@@ -8,7 +8,7 @@ import { CacheError, errorMessage } from "../errors.ts";
 import type { DatasetPlugin } from "../plugins/plugin.ts";
 import { getPlugin } from "../plugins/registry.ts";
 import { NpzSource } from "../stages/npz_source.ts";
-import { type Partition, partitionKeys } from "./partition.ts";
+import { checkSamePartition, type Partition, partitionKeys } from "./partition.ts";
 import {
   indexedKeys,
   pack,
@@ -50,6 +50,7 @@ export async function migrate(options: MigrateOptions): Promise<RunReport> {
     const keys: string[] = [];
     for await (const ref of plugin.discoverNpz(options.npzDir)) keys.push(ref.key);
     const part = partitionKeys(keys, options.partition, p.samples_per_hdf5);
+    checkSamePartition(options.processedDir, part.range);
     mine = new Set(part.keys);
     partition = { partition: part.range };
   }

@@ -8,6 +8,7 @@
  * @module
  */
 import { ConfigError } from "../errors.ts";
+import { join } from "../stages/path.ts";
 
 /** Partition `index` of `count`, 0-based as Kubernetes and Slurm count array tasks. */
 export interface Partition {
@@ -125,4 +126,30 @@ export function partitionKeys(
 ): { keys: string[]; range: PartitionRange } {
   const range = partitionRange(sortedKeys.length, p, samplesPerShard);
   return { keys: sortedKeys.slice(range.start, range.end), range };
+}
+
+/**
+ * Refuses to continue a processed_dir with another partition than the one it was written
+ * with (another `i/N`, or the same one over a key list that changed and so moved the range):
+ * `metadata.json` records it. A directory without one passes.
+ */
+export function checkSamePartition(processedDir: string, range: PartitionRange): void {
+  let previous: PartitionRange | undefined;
+  try {
+    previous = JSON.parse(Deno.readTextFileSync(join(processedDir, "metadata.json"))).partition;
+  } catch {
+    return;
+  }
+  if (!previous) return;
+  const same = previous.index === range.index && previous.count === range.count &&
+    previous.start === range.start && previous.end === range.end;
+  if (!same) {
+    throw new ConfigError(
+      "--partition",
+      `${range.index}/${range.count}`,
+      `${previous.index}/${previous.count} (keys ${previous.start}..${previous.end} of ` +
+        `${previous.total}), as ${processedDir} was written with; now keys ${range.start}..` +
+        `${range.end} of ${range.total}: write a changed split into new directories`,
+    );
+  }
 }

@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "./helpers/assert.ts";
 import { findH5pyPython, ignoreWithout, requireTool } from "./helpers/interop.ts";
 import { type CacheDigest, h5pyCacheDigest } from "./helpers/cache_digest.ts";
-import { CacheError, LockError } from "../errors.ts";
+import { CacheError, ConfigError, LockError } from "../errors.ts";
 import { merge, MERGE_PLAN_FILE } from "../ops/merge.ts";
 import { migrate } from "../ops/migrate.ts";
 import { writeExampleCache } from "../ops/example_cache.ts";
@@ -231,7 +231,9 @@ Deno.test("merge refuses, by name, parts that do not belong together and busy ta
     }
     assert(error instanceof kind, `expected ${kind.name}, got ${error}`);
     for (const w of words) assert(error.message.includes(w), `"${w}" not in: ${error.message}`);
-    assertEquals(shardFiles(target), []);
+    const made = Deno.statSync(`${root}`) &&
+      [...Deno.readDirSync(root)].some((e) => e.name === target.split("/").pop());
+    assertEquals(made ? shardFiles(target) : [], []);
   };
 
   await t.step("overlapping keys", async () => {
@@ -262,6 +264,9 @@ Deno.test("merge refuses, by name, parts that do not belong together and busy ta
     } finally {
       Deno.removeSync(lock);
     }
+  });
+  await t.step("a part given twice", async () => {
+    await refused([a, b, `${a}/.`], CacheError, "given twice");
   });
   await t.step("a missing or repeated partition", async () => {
     const tag = (dir: string, index: number) => {
@@ -300,5 +305,29 @@ Deno.test("merge refuses, by name, parts that do not belong together and busy ta
   });
   // Nothing refused left a trace in the parts: no lock file, no changed byte count.
   assertEquals([a, b].map(before), snapshot);
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("migrate refuses to continue a partition directory with another split", async () => {
+  const root = await Deno.makeTempDir();
+  await writeExampleCache(`${root}/npz`, { samples: 12, dims: 8, minFrames: 4, maxFrames: 9 });
+  const run = (index: number, count: number) =>
+    migrate({
+      npzDir: `${root}/npz`,
+      processedDir: `${root}/part`,
+      plugin: "ljspeech",
+      preprocessing: { samples_per_hdf5: 3, num_save_workers: 1 },
+      partition: { index, count },
+    });
+  assertEquals((await run(1, 2)).written, 6);
+  assertEquals((await run(1, 2)).skipped, 6, "the same partition resumes");
+  let error: unknown;
+  try {
+    await run(0, 2);
+  } catch (e) {
+    error = e;
+  }
+  assert(error instanceof ConfigError, String(error));
+  assert(error.message.includes("1/2 (keys 6..12 of 12)"), error.message);
   await Deno.remove(root, { recursive: true });
 });
