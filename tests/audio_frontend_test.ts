@@ -1,51 +1,16 @@
 import assert from "node:assert/strict";
-import { decodeNpy } from "../formats/npy.ts";
 import { MelSpectrogram } from "../formats/mel.ts";
 import { Resampler } from "../formats/resample.ts";
 import { decodeWav } from "../formats/wav.ts";
 import { compareFloats } from "./helpers/float_compare.ts";
+import { MEL, referenceFeatures } from "./helpers/audio_reference.ts";
 import { findMlPython, ignoreWithout, requireTool } from "./helpers/interop.ts";
 import { haveSpeechTools, makeAwkwardFiles, speakSentence } from "./helpers/speech_corpus.ts";
-
-const MEL = {
-  sample_rate: 16000,
-  hop_size: 320,
-  win_size: 1024,
-  n_fft: 1024,
-  n_mel: 80,
-  fmin: 0,
-  fmax: 8000,
-};
-const REFERENCE = new URL("./helpers/audio_reference.py", import.meta.url).pathname;
 
 const python = await findMlPython();
 const speech = await haveSpeechTools();
 const ignore = ignoreWithout(python, "the reference venv (torch, librosa, soundfile)") ||
   ignoreWithout(speech ? "espeak-ng" : undefined, "espeak-ng and sox");
-
-/** Runs the reference front end over `files`; returns each file's 16 kHz wave and mel. */
-export async function referenceFeatures(
-  py: string,
-  files: string[],
-  mel = MEL,
-): Promise<{ wave: Float32Array; mel: Float32Array; shape: number[] }[]> {
-  const out = await Deno.makeTempDir();
-  const args = [REFERENCE, out, ...Object.values(mel).map(String), ...files];
-  const run = await new Deno.Command(py, { args, stdout: "piped", stderr: "piped" }).output();
-  if (!run.success) throw new Error(new TextDecoder().decode(run.stderr));
-  const result = [];
-  for (let i = 0; i < files.length; i++) {
-    const wave = decodeNpy(await Deno.readFile(`${out}/${i}.wave.npy`), "wave");
-    const spec = decodeNpy(await Deno.readFile(`${out}/${i}.mel.npy`), "mel");
-    result.push({
-      wave: wave.data as Float32Array,
-      mel: spec.data as Float32Array,
-      shape: spec.shape,
-    });
-  }
-  await Deno.remove(out, { recursive: true });
-  return result;
-}
 
 Deno.test({
   name: "WAV decode, 16 kHz resample and mel equal soundfile + torchaudio's kernel + Amphion's mel",
