@@ -192,3 +192,45 @@ function truncated(file: string, chunk: string, declared: number, present: numbe
     } are there`,
   );
 }
+
+/**
+ * Encodes mono float samples as a 16-bit PCM WAV file (values x 32768, rounded, clipped), for
+ * tests, examples and small tools.
+ *
+ * @example
+ * ```ts
+ * import { decodeWav, encodeWav } from "./wav.ts";
+ *
+ * const bytes = encodeWav(Float32Array.of(0, 0.5, -1), 16000);
+ * const back = decodeWav(bytes, "mem.wav");
+ * if (back.audio.join() !== "0,0.5,-1" || back.sampleRate !== 16000) throw new Error();
+ * ```
+ */
+export function encodeWav(audio: Float32Array, sampleRate: number): Uint8Array {
+  const bytes = new Uint8Array(44 + 2 * audio.length);
+  const view = new DataView(bytes.buffer);
+  const text = (at: number, s: string) => {
+    for (let i = 0; i < 4; i++) bytes[at + i] = s.charCodeAt(i);
+  };
+  text(0, "RIFF");
+  view.setUint32(4, bytes.length - 8, true);
+  text(8, "WAVE");
+  text(12, "fmt ");
+  view.setUint32(16, 16, true);
+  view.setUint16(20, WAVE_FORMAT_PCM, true);
+  view.setUint16(22, 1, true);
+  view.setUint32(24, sampleRate, true);
+  view.setUint32(28, 2 * sampleRate, true);
+  view.setUint16(32, 2, true);
+  view.setUint16(34, 16, true);
+  text(36, "data");
+  view.setUint32(40, 2 * audio.length, true);
+  for (let i = 0; i < audio.length; i++) {
+    view.setInt16(
+      44 + 2 * i,
+      Math.max(-32768, Math.min(32767, Math.round(audio[i] * 32768))),
+      true,
+    );
+  }
+  return bytes;
+}
