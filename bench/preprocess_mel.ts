@@ -165,18 +165,39 @@ export async function benchPreprocessMel(o: PreprocessBenchOptions) {
   return summary;
 }
 
+/** The reference venv's Python (`H5SHARD_PYTHON`, else `$H5SHARD_VENV` or ~/.cache/h5shard/venv), if it imports torch. */
+export async function referencePython(): Promise<string | undefined> {
+  const home = Deno.env.get("HOME") ?? "";
+  const python = Deno.env.get("H5SHARD_PYTHON") ??
+    `${Deno.env.get("H5SHARD_VENV") ?? `${home}/.cache/h5shard/venv`}/bin/python`;
+  const args = ["-c", "import torch, librosa, soundfile, h5py"];
+  const ok = await new Deno.Command(python, { args, stdout: "null", stderr: "null" }).output()
+    .then((r) => r.success, () => false);
+  return ok ? python : undefined;
+}
+
+/** The case as `deno task bench` runs it: skipped, with a note, without the reference venv. */
+export async function preprocessCase(
+  size: keyof typeof PREPROCESS_SIZES,
+  reps: number,
+  out: string,
+) {
+  const python = await referencePython();
+  if (!python) {
+    console.log("preprocess case skipped: no Python with torch, librosa, soundfile and h5py");
+    return undefined;
+  }
+  return benchPreprocessMel({ size, reps, python, out });
+}
+
 if (import.meta.main) {
   const { values } = parseArgs({
     args: Deno.args,
     options: { size: { type: "string", default: "small" }, reps: { type: "string", default: "3" } },
   });
-  const home = Deno.env.get("HOME") ?? "";
-  const python = Deno.env.get("H5SHARD_PYTHON") ??
-    `${Deno.env.get("H5SHARD_VENV") ?? `${home}/.cache/h5shard/venv`}/bin/python`;
-  await benchPreprocessMel({
-    size: values.size as keyof typeof PREPROCESS_SIZES,
-    reps: Number(values.reps),
-    python,
-    out: `${BENCH}/out`,
-  });
+  await preprocessCase(
+    values.size as keyof typeof PREPROCESS_SIZES,
+    Number(values.reps),
+    `${BENCH}/out`,
+  );
 }
