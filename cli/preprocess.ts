@@ -10,6 +10,11 @@ import { type Command, datasetOption, effectiveConfig, UsageError } from "./comm
 import { printRunReport } from "./migrate.ts";
 import { ProgressBar } from "./progress.ts";
 
+/** A module path as the user meant it: relative to the working directory the CLI was given. */
+function resolve(cwd: string, path: string): string {
+  return path.startsWith("/") || path.startsWith("file:") ? path : `${cwd}/${path}`;
+}
+
 /** The keys the audio front end reads, besides the write pipeline's. */
 const AUDIO_KEYS = [
   "extract_mel",
@@ -46,6 +51,11 @@ export const preprocessCommand: Command = {
     dataset: datasetOption(
       "dataset plugin: ljspeech, libritts, or a module path like ./my_plugin.ts (required)",
     ),
+    extractor: {
+      type: "string",
+      value: "FILE[,FILE]",
+      help: "your own extractor modules (default export: options => Extractor), run after the mel",
+    },
     "semantic-model": {
       type: "string",
       value: "NAME",
@@ -59,6 +69,7 @@ export const preprocessCommand: Command = {
     "h5shard preprocess data/LJSpeech-1.1 data/processed_maskgct/ljspeech --dataset ljspeech",
     "h5shard preprocess --dataset libritts --config preprocess_config.json",
     "h5shard preprocess corpus out --dataset ./my_plugin.ts --num-audio-workers 2 --extract-mel true",
+    "h5shard preprocess data/LJSpeech-1.1 out --dataset ljspeech --extractor ./pitch.ts",
   ],
   async run(ctx) {
     const dataset = ctx.values.dataset;
@@ -88,6 +99,9 @@ export const preprocessCommand: Command = {
       processedDir,
       plugin: dataset,
       semanticModel,
+      extractors: typeof ctx.values.extractor === "string"
+        ? ctx.values.extractor.split(",").map((name) => ({ name: resolve(ctx.cwd, name) }))
+        : [],
       outputLayer: config.semantic_model.output_layer,
       preprocessing: config.preprocessing,
       onDiscovered: (total, todo) => {

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { decodeNpy } from "../formats/npy.ts";
+import { decodeWav, encodeWav } from "../formats/wav.ts";
+import { openCache } from "../ops/cache_reader.ts";
 import { main } from "../cli.ts";
 import { MEL, type ReferenceFeatures, referenceFeatures } from "./helpers/audio_reference.ts";
 import { compareFloats } from "./helpers/float_compare.ts";
@@ -243,5 +245,36 @@ Deno.test("h5shard preprocess on a data root with no audio fails naming what it 
   );
   assert.equal(model.code, 1);
   assert.match(model.stderr, /semantic_model\.model_name: expected "none"/);
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("h5shard preprocess runs a user's extractor module on the workers beside the mel", async () => {
+  const root = await Deno.makeTempDir();
+  await Deno.mkdir(`${root}/corpus/wavs`, { recursive: true });
+  const tone = Float32Array.from({ length: 16000 }, (_, i) => 0.5 * Math.sin(i / 5));
+  await Deno.writeFile(`${root}/corpus/wavs/LJ001-0001.wav`, encodeWav(tone, 16000));
+  const fixture = new URL("./fixtures/energy_extractor.ts", import.meta.url).pathname;
+  const run = await h5shard(
+    "preprocess",
+    `${root}/corpus`,
+    `${root}/cache`,
+    "--dataset",
+    "ljspeech",
+    "--extractor",
+    fixture,
+    "--use-float16",
+    "false",
+  );
+  assert.equal(run.code, 0, run.stderr);
+  const cache = await openCache(`${root}/cache`);
+  const sample = await cache.get("LJ001-0001");
+  cache.close();
+  assert.deepEqual(Object.keys(sample).sort(), ["energy", "mel_spectrogram"]);
+  assert.deepEqual(sample.mel_spectrogram.shape, [1, 50, 80]);
+  const decoded = decodeWav(await Deno.readFile(`${root}/corpus/wavs/LJ001-0001.wav`), "x");
+  let first = 0;
+  for (let i = 0; i < 320; i++) first += decoded.audio[i] ** 2;
+  assert.equal(sample.energy.data[0], Math.fround(first));
+  assert.deepEqual(sample.energy.shape, [50]);
   await Deno.remove(root, { recursive: true });
 });
