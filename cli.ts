@@ -15,12 +15,14 @@ import { inspectCommand } from "./cli/inspect.ts";
 import { mergeCommand } from "./cli/merge.ts";
 import { migrateCommand } from "./cli/migrate.ts";
 import { pluginsCommand } from "./cli/plugins.ts";
+import { preprocessCommand } from "./cli/preprocess.ts";
 import { reshardCommand } from "./cli/reshard.ts";
 import { verifyCommand } from "./cli/verify.ts";
 
 /** Every command, in the order `--help` lists them. */
 export const COMMANDS: readonly Command[] = [
   demoCommand,
+  preprocessCommand,
   migrateCommand,
   inspectCommand,
   verifyCommand,

@@ -18,7 +18,7 @@ export interface PackOptions {
   preprocessing?: Partial<Preprocessing>;
   /** Dataset name for `metadata.json`. */
   dataset?: string;
-  /** More fields for `metadata.json` (e.g. the array job partition). */
+  /** More `metadata.json` fields (a preprocessing run's settings, an array job's partition). */
   metadata?: Record<string, unknown>;
   /** Called after every sample. */
   onProgress?: (stats: Readonly<SinkStats>) => void;
@@ -139,6 +139,7 @@ async function store(
     checkpointSeconds: p.checkpoint_seconds,
     onProgress: options.onProgress,
     onWarning: options.onWarning,
+    maxRetries: p.max_retries,
     metadata: {
       dataset: options.dataset,
       compression: "gzip",

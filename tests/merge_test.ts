@@ -4,6 +4,8 @@ import { type CacheDigest, h5pyCacheDigest } from "./helpers/cache_digest.ts";
 import { CacheError, ConfigError, LockError } from "../errors.ts";
 import { merge, MERGE_PLAN_FILE } from "../ops/merge.ts";
 import { migrate } from "../ops/migrate.ts";
+import { preprocess } from "../ops/preprocess.ts";
+import { encodeWav } from "../formats/wav.ts";
 import { writeExampleCache } from "../ops/example_cache.ts";
 import { pack } from "../ops/pack.ts";
 import type { Preprocessing } from "../config.ts";
@@ -328,5 +330,44 @@ Deno.test("migrate refuses to continue a partition directory with another split"
   }
   assert(error instanceof ConfigError, String(error));
   assert(error.message.includes("1/2 (keys 6..12 of 12)"), error.message);
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("preprocess --partition: 3 partitions of a WAV corpus merged equal a single run", async () => {
+  const root = await Deno.makeTempDir();
+  await Deno.mkdir(`${root}/corpus/wavs`, { recursive: true });
+  for (let i = 0; i < 11; i++) {
+    const tone = Float32Array.from(
+      { length: 1600 + 160 * i },
+      (_, j) => 0.4 * Math.sin(j / (3 + i)),
+    );
+    const name = `LJ001-${String(i + 1).padStart(4, "0")}`;
+    await Deno.writeFile(`${root}/corpus/wavs/${name}.wav`, encodeWav(tone, 16000));
+  }
+  const run = (processedDir: string, partition?: { index: number; count: number }) =>
+    preprocess({
+      dataRoot: `${root}/corpus`,
+      processedDir,
+      plugin: "ljspeech",
+      partition,
+      preprocessing: { samples_per_hdf5: 2, num_audio_workers: 1, num_save_workers: 1 },
+    });
+  const parts = [0, 1, 2].map((i) => `${root}/part_${i}`);
+  for (let i = 0; i < 3; i++) await run(parts[i], { index: i, count: 3 });
+  await run(`${root}/single`);
+  const meta = JSON.parse(Deno.readTextFileSync(`${parts[2]}/metadata.json`));
+  assertEquals(meta.partition, { index: 2, count: 3, total: 11, start: 8, end: 11 });
+  const report = await merge({ parts, processedDir: `${root}/merged` });
+  assertEquals([report.totalSamples, report.shards], [11, 6]);
+  assertEquals(
+    Deno.readTextFileSync(`${root}/merged/hdf5_index.json`),
+    Deno.readTextFileSync(`${root}/single/hdf5_index.json`),
+  );
+  for (const f of shardFiles(`${root}/single`)) {
+    assertEquals(
+      Deno.readFileSync(`${root}/merged/${f}`),
+      Deno.readFileSync(`${root}/single/${f}`),
+    );
+  }
   await Deno.remove(root, { recursive: true });
 });
