@@ -12,10 +12,10 @@ export const mergeCommand: Command = {
   summary: "Join partition caches (one per array job task) into one cache, without recompressing",
   args: "<part_dir>... <processed_dir>",
   description:
-    "Joins the caches written by 'migrate --partition i/N' (or any caches with disjoint keys\n" +
-    "and the same settings) into <processed_dir>, as if one run had written it: shards\n" +
-    "numbered 1..n, only the last one partial, one hdf5_index.json and metadata.json. Full\n" +
-    "shards are hard-linked (copied when the file system refuses) and renumbered; samples of\n" +
+    "Joins the caches written by 'preprocess' or 'migrate' with --partition I/N (or any caches\n" +
+    "with disjoint keys and the same settings) into <processed_dir>, as if one run had written\n" +
+    "it: shards numbered 1..n, only the last one partial, one hdf5_index.json and metadata.json.\n" +
+    "Full shards are hard-linked (copied when the file system refuses) and renumbered; samples of\n" +
     "partial shards are combined by copying their compressed chunks as they are. Parts recorded\n" +
     "as partitions are put in partition order, and every partition must be there. The parts\n" +
     "are never modified. The index is written last: a killed merge is finished by running the\n" +
