@@ -65,6 +65,7 @@ export * from "./ops/pack.ts";
 export * from "./ops/migrate.ts";
 export * from "./ops/cache_reader.ts";
 export * from "./ops/verify.ts";
+export * from "./ops/reshard.ts";
 export * from "./ops/inspect.ts";
 export {
   type H5Child,
