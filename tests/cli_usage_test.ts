@@ -70,7 +70,7 @@ Deno.test("each command lists and accepts only the settings it uses", async () =
   assertEquals(migrate.code, 0);
   assertMatch(migrate.stdout, /--samples-per-hdf5 VALUE/);
   assertMatch(migrate.stdout, /--compression-level VALUE/);
-  assertMatch(migrate.stdout, /--max-sample-bytes VALUE/);
+  assertMatch(migrate.stdout, /--prefetch-size VALUE/);
   for (const unused of ["--mel-sample-rate", "--num-audio-workers", "--max-open-files"]) {
     assert(!migrate.stdout.includes(unused), `migrate --help lists ${unused}`);
   }
