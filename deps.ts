@@ -4,6 +4,8 @@
  *
  * @module
  */
+import process from "node:process";
+
 export {
   constants as zlibConstants,
   crc32,
@@ -17,18 +19,33 @@ export {
 } from "node:zlib";
 export { parseArgs } from "node:util";
 export { pathToFileURL } from "node:url";
-import process from "node:process";
 
 // npm packages by full specifier, so `mod.ts` resolves from any script with no config.
 
+/** h5wasm's high-level API (`File`, `Group`, ...), once its runtime is ready. */
+export type H5wasmApi = typeof import("npm:h5wasm@0.10.3/node").default;
+type H5wasmModule = Awaited<H5wasmApi["ready"]>;
+
 /**
- * h5wasm, loaded on first use: its Emscripten runtime starts when its module is evaluated and
+ * Loads h5wasm on first use. Its Emscripten runtime starts when its module is evaluated and
  * reads the whole environment then, so a static import would make every script that imports
  * `mod.ts` need `--allow-env`, even one that never falls back to h5wasm.
  */
+export function importH5wasm(): Promise<H5wasmApi> {
+  // Once per realm: the environment swap below must not interleave with a second load.
+  loading ??= loadWithoutEnv(async () => {
+    const api = (await import("npm:h5wasm@0.10.3/node")).default;
+    await api.ready;
+    return api;
+  });
+  return loading;
+}
+let loading: Promise<H5wasmApi> | undefined;
+
+/** h5wasm's low-level module, loaded on first use (see {@linkcode importH5wasm}). */
 export const h5wasm = {
   get ready(): Promise<H5wasmModule> {
-    return loadWithoutEnv(() => import("npm:h5wasm@0.10.3/node").then((m) => m.default.ready));
+    return importH5wasm().then((api) => api.ready);
   },
 };
 
@@ -48,4 +65,3 @@ async function loadWithoutEnv<T>(load: () => Promise<T>): Promise<T> {
     if (saved) Object.defineProperty(process, "env", saved);
   }
 }
-type H5wasmModule = Awaited<typeof import("npm:h5wasm@0.10.3/node").default.ready>;
