@@ -14,6 +14,7 @@ import { getCommand } from "./cli/get.ts";
 import { inspectCommand } from "./cli/inspect.ts";
 import { migrateCommand } from "./cli/migrate.ts";
 import { pluginsCommand } from "./cli/plugins.ts";
+import { reindexCommand } from "./cli/reindex.ts";
 import { reshardCommand } from "./cli/reshard.ts";
 import { verifyCommand } from "./cli/verify.ts";
 
@@ -25,6 +26,7 @@ export const COMMANDS: readonly Command[] = [
   verifyCommand,
   getCommand,
   reshardCommand,
+  reindexCommand,
   pluginsCommand,
 ];
 

@@ -280,7 +280,7 @@ class SinkState {
         this.dir,
         `holds ${kept.join(", ")} but no ${INDEX_FILE}; writing here would overwrite ${
           kept.length === 1 ? "that shard" : "those shards"
-        }. Move them away, or write to another processed_dir`,
+        }. Rebuild the index with "h5shard reindex ${this.dir}", move them away, or write to another processed_dir`,
       );
     }
   }

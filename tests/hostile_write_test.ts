@@ -7,6 +7,7 @@
 import { assert, assertEquals, assertMatch, assertRejects } from "./helpers/assert.ts";
 import { pack } from "../ops/pack.ts";
 import { migrate, type MigratePlan } from "../ops/migrate.ts";
+import { reindex } from "../ops/reindex.ts";
 import { decodeNpz, encodeNpz } from "../formats/npz.ts";
 import { writeZip } from "../formats/zip_writer.ts";
 import { CacheError, ConfigError, FormatError } from "../errors.ts";
@@ -87,7 +88,33 @@ Deno.test("a processed_dir holding shards but no index is refused, naming them, 
       CacheError,
     );
     assertMatch(error.message, /features_00001\.h5, features_00002\.h5 but no hdf5_index\.json/);
+    assertMatch(error.message, /h5shard reindex/);
     assertEquals(await Deno.readFile(`${dir}/h5/features_00001.h5`), before);
+  });
+});
+
+Deno.test("reindex rebuilds a lost index byte for byte, and never replaces one", async () => {
+  await withDir(async (dir) => {
+    const keys = ["a", "b", "c", "train/1/2/x"];
+    await pack(ReadableStream.from(keys.map((k, i) => sample(k, i))), dir, {
+      preprocessing: quick,
+    });
+    const original = await Deno.readTextFile(`${dir}/hdf5_index.json`);
+    const refused = await rejection(() => reindex(dir, { samplesPerFile: 2 }), CacheError);
+    assertMatch(refused.message, /already has hdf5_index\.json/);
+    await Deno.remove(`${dir}/hdf5_index.json`);
+    const wrong = await rejection(() => reindex(dir, { samplesPerFile: 3 }), CacheError);
+    assertMatch(wrong.message, /features_00001\.h5 holds 2 samples, but samples_per_hdf5 is 3/);
+    const report = await reindex(dir, { samplesPerFile: 2 });
+    assertEquals(report, { shards: 2, samples: 4, useFloat16: true });
+    assertEquals(await Deno.readTextFile(`${dir}/hdf5_index.json`), original);
+    // the cache resumes from the rebuilt index
+    const more = await pack(ReadableStream.from([sample("d", 9)]), dir, { preprocessing: quick });
+    assertEquals([more.written, more.totalSamples, more.shards], [1, 5, 3]);
+    await Deno.rename(`${dir}/features_00002.h5`, `${dir}/features_00009.h5`);
+    await Deno.remove(`${dir}/hdf5_index.json`);
+    const gap = await rejection(() => reindex(dir, { samplesPerFile: 2 }), CacheError);
+    assertMatch(gap.message, /features_00002\.h5 is missing/);
   });
 });
 
