@@ -16,6 +16,7 @@ import { mergeCommand } from "./cli/merge.ts";
 import { migrateCommand } from "./cli/migrate.ts";
 import { pluginsCommand } from "./cli/plugins.ts";
 import { preprocessCommand } from "./cli/preprocess.ts";
+import { reindexCommand } from "./cli/reindex.ts";
 import { reshardCommand } from "./cli/reshard.ts";
 import { verifyCommand } from "./cli/verify.ts";
 
@@ -29,6 +30,7 @@ export const COMMANDS: readonly Command[] = [
   getCommand,
   reshardCommand,
   mergeCommand,
+  reindexCommand,
   pluginsCommand,
 ];
 

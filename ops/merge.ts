@@ -338,18 +338,29 @@ function writeResult(plan: MergePlan, dir: string): void {
   index.currentFileIdx = Math.max(shards, 1);
   index.currentFileCount = last;
 
-  const failures = plan.parts.flatMap((p) => {
+  // Each part's error log, in the original pipeline's schema (older h5shard logs: `failures`).
+  type LoggedError = { file_path: string; sample_key: string; error_message: string };
+  let maxRetries = 0;
+  const errors = plan.parts.flatMap((p): LoggedError[] => {
     const log = readJson(join(p.dir, "error_log.json"));
-    return Array.isArray(log?.failures) ? log.failures as { key: string; file?: string }[] : [];
+    maxRetries = Math.max(maxRetries, Number(log?.max_retries) || 0);
+    if (Array.isArray(log?.errors)) return log.errors as LoggedError[];
+    if (!Array.isArray(log?.failures)) return [];
+    return (log.failures as { key: string; file?: string; error: string }[]).map((f) => ({
+      file_path: f.file ?? f.key,
+      sample_key: f.key,
+      error_message: f.error,
+      retry_count: 0,
+    }));
   });
-  if (failures.length) {
+  if (errors.length) {
     writeFileAtomic(
       join(dir, "error_log.json"),
-      JSON.stringify({ failed_count: failures.length, failures }, null, 2),
+      JSON.stringify({ total_errors: errors.length, max_retries: maxRetries, errors }, null, 2),
     );
     writeFileAtomic(
       join(dir, "error_files.txt"),
-      failures.map((f) => f.file ?? f.key).join("\n") + "\n",
+      errors.map((e) => e.file_path).join("\n") + "\n",
     );
   }
   const sum = (name: string) => plan.parts.reduce((n, p) => n + (Number(p.metadata[name]) || 0), 0);
@@ -362,7 +373,7 @@ function writeResult(plan: MergePlan, dir: string): void {
         total_samples: plan.totalSamples,
         processed_samples: sum("processed_samples"),
         skipped_samples: sum("skipped_samples"),
-        failed_samples: failures.length,
+        failed_samples: errors.length,
         storage_format: "hdf5",
         use_float16: plan.useFloat16,
         samples_per_hdf5: plan.samplesPerFile,
