@@ -109,10 +109,17 @@ export async function readCacheIndex(dir: string): Promise<ShardIndex> {
  * Opens the cache in `dir` for random access by key.
  *
  * @example
- * ```ts ignore
- * const cache = await openCache("processed/ljspeech");
- * const { hidden_states } = await cache.get("LJ001-0001", { frames: [0, 50] });
+ * ```ts
+ * import { openCache, pack } from "../mod.ts";
+ * const dir = await Deno.makeTempDir();
+ * const data = Float32Array.from({ length: 60 * 8 }, (_, i) => i);
+ * const sample = { key: "a", tensors: { x: { dtype: "float32" as const, shape: [60, 8], data } } };
+ * await pack(ReadableStream.from([sample]), dir);
+ * const cache = await openCache(dir);
+ * const { x } = await cache.get("a", { frames: [-10] }); // the last 10 frames, as x[-10:]
+ * console.log(x.dtype, x.shape); // float16 [10, 8]
  * cache.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function openCache(dir: string, options: OpenCacheOptions = {}): Promise<CacheReader> {
