@@ -12,7 +12,7 @@
  */
 import { CacheError, errorMessage } from "../errors.ts";
 import { Hdf5FileWriter } from "../formats/hdf5/file_writer.ts";
-import { readHierarchy } from "../formats/hdf5/hierarchy_reader.ts";
+import { readNameTree } from "../formats/hdf5/reader/name_tree_reader.ts";
 import { RawChunkReader } from "../formats/hdf5/reader/raw_chunks.ts";
 import { INDEX_FILE, IndexBuilder, shardFileName, shardNumber } from "../formats/shard_index.ts";
 import { syncDir, writeFileAtomic } from "../stages/atomic_write.ts";
@@ -289,7 +289,7 @@ class MergeRun {
     const path = join(parts[first.part].dir, shardFileName(first.source));
     const file = Deno.openSync(path, { read: true });
     try {
-      const { eof, tree } = readHierarchy(file, path);
+      const { eof, tree } = readNameTree(file, path);
       const groups = tree.sampleGroups();
       const keys = new Set(step.samples.map((s) => s.key));
       const exact = eof === file.statSync().size && groups.length === keys.size &&

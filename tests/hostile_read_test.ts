@@ -93,6 +93,18 @@ Deno.test({
     } finally {
       cache.close();
     }
+    // Read on a worker, the error comes back the same: class, code, key, offset.
+    const onWorkers = await openCache(dir, { workers: 1 });
+    try {
+      await assertRejects(
+        onWorkers.get("LJ001-0002"),
+        (e: Error) =>
+          isH5ShardError(e, "format") && e.offset === heapAt && e.key === "LJ001-0002" &&
+          e.file.endsWith(SHARD),
+      );
+    } finally {
+      onWorkers.close();
+    }
     const report = await reshard(dir, `${dir}_resharded`);
     assertEquals([report.written, report.failed], [3, 1]);
     assertEquals(report.failures.map((f) => f.key), ["LJ001-0002"]);

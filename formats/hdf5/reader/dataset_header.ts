@@ -73,17 +73,20 @@ export function parseObject(
   const filters = pipeline ? parseFilterPipeline(pipeline.data) : [];
   if (typeof filters === "string") return { kind: "dataset", unsupported: filters };
   for (const f of filters) {
-    if (f.id === FilterId.DEFLATE && (f.cd[0] ?? 0) > MAX_DEFLATE_LEVEL) {
-      throw damaged(`deflate level ${f.cd[0]} (HDF5 refuses more than ${MAX_DEFLATE_LEVEL})`);
+    // HDF5's filters refuse these parameters when they run, on reading too.
+    if (f.id === FilterId.DEFLATE && (f.cd.length !== 1 || f.cd[0] > MAX_DEFLATE_LEVEL)) {
+      throw damaged(`deflate parameters ${JSON.stringify(f.cd)} (one level of 0-9 expected)`);
     }
     // Shuffling by another size than the element's reorders bytes into wrong values.
-    if (f.id === FilterId.SHUFFLE && f.cd.length && f.cd[0] !== DTYPES[dtype].size) {
-      throw damaged(`shuffle element size ${f.cd[0]} for a ${DTYPES[dtype].size}-byte datatype`);
+    if (f.id === FilterId.SHUFFLE && (f.cd.length !== 1 || f.cd[0] !== DTYPES[dtype].size)) {
+      throw damaged(
+        `shuffle parameters ${JSON.stringify(f.cd)} for a ${DTYPES[dtype].size}-byte datatype`,
+      );
     }
   }
   const fill = byType.get(MessageType.FILL_VALUE);
   const oldFill = byType.get(FILL_VALUE_OLD);
-  const fillNonZero = (fill ? fillIsNonZero(fill.data, false) : false) ||
-    (!fill && oldFill ? fillIsNonZero(oldFill.data, true) : false);
+  const fillNonZero = (fill ? fillIsNonZero(fill.data, false, damaged) : false) ||
+    (!fill && oldFill ? fillIsNonZero(oldFill.data, true, damaged) : false);
   return { kind: "dataset", dataset: { dtype, shape, layout, filters, fillNonZero } };
 }

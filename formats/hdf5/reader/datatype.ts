@@ -28,8 +28,8 @@ const IEEE: Record<number, [DType, number, number, number, number, number]> = {
 const INTS: Record<number, DType> = { 1: "int8", 2: "int16", 4: "int32", 8: "int64" };
 const UINTS: Record<number, DType> = { 1: "uint8", 2: "uint16", 4: "uint32", 8: "uint64" };
 
-/** Datatype message versions HDF5 knows (1-4; HDF5 2.0 adds 5). */
-const MAX_VERSION = 5;
+/** Datatype message versions HDF5 1.10 knows (HDF5 2.0's version 5 is for complex numbers). */
+const MAX_VERSION = 4;
 
 /**
  * The dtype of a datatype message at `at` in `v`, or a string saying why not (big-endian data,
