@@ -20,3 +20,6 @@ export { pathToFileURL } from "node:url";
 
 // npm packages by full specifier, so `mod.ts` resolves from any script with no config.
 export { default as h5wasm } from "npm:h5wasm@0.10.3/node";
+
+// MP3 decoding (mpg123 as WASM), imported on first use: WAV corpora never load it.
+export const loadMpegDecoder = () => import("npm:mpg123-decoder@1.0.3");
