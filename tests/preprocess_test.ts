@@ -278,3 +278,27 @@ Deno.test("h5shard preprocess runs a user's extractor module on the workers besi
   assert.deepEqual(sample.energy.shape, [50]);
   await Deno.remove(root, { recursive: true });
 });
+
+Deno.test("h5shard preprocess --help lists its audio settings and says semantic-model none is the mode", async () => {
+  const help = await h5shard("preprocess", "--help");
+  assert.equal(help.code, 0);
+  for (
+    const flag of [
+      "--dataset",
+      "--extract-mel",
+      "--mel-n-fft",
+      "--num-audio-workers",
+      "--max-retries",
+      "--retry-delay",
+      "--prefetch-size",
+      "--semantic-model",
+      "--extractor",
+    ]
+  ) {
+    assert.match(help.stdout, new RegExp(`${flag} `), flag);
+  }
+  assert.match(help.stdout, /only "none" \(the default\)/);
+  const missing = await h5shard("preprocess", "only_one_dir", "--dataset", "ljspeech");
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /give both <data_root> and <processed_dir>, or neither/);
+});
