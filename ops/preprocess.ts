@@ -8,7 +8,8 @@
  */
 import { CacheError, ConfigError, errorMessage } from "../errors.ts";
 import type { ExtractorSpec } from "../extractors/registry.ts";
-import { listExtractors } from "../extractors/registry.ts";
+import { createExtractor, listExtractors } from "../extractors/registry.ts";
+import { MelSpectrogram } from "../formats/mel.ts";
 import type { DatasetPlugin, SampleRef } from "../plugins/plugin.ts";
 import { getPlugin } from "../plugins/registry.ts";
 import { AudioSource } from "../stages/audio_source.ts";
@@ -126,6 +127,9 @@ export async function preprocess(options: PreprocessOptions): Promise<RunReport>
     : options.plugin;
   const p = resolvePreprocessing(options.preprocessing);
   const extractors = runExtractors(options);
+  // Settings and modules that cannot work stop the run here, not once per file on the workers.
+  if (p.extract_mel) new MelSpectrogram(p.mel_config);
+  for (const spec of options.extractors ?? []) await (await createExtractor(spec)).close?.();
   const refs = await discover(plugin, options.dataRoot);
   const done = p.overwrite_existing ? new Set<string>() : indexedKeys(options.processedDir);
   const todo = refs.filter((ref) => !done.has(ref.key));
