@@ -50,7 +50,11 @@ export interface PreprocessOptions extends PackOptions {
 export function runExtractors(options: PreprocessOptions): ExtractorSpec[] {
   const p = resolvePreprocessing(options.preprocessing);
   const specs: ExtractorSpec[] = [];
-  if (p.extract_mel) specs.push({ name: "mel", options: { ...p.mel_config } });
+  if (p.extract_mel) {
+    // Bad mel settings throw here, before any audio is read, not once per file on the workers.
+    new MelSpectrogram(p.mel_config);
+    specs.push({ name: "mel", options: { ...p.mel_config } });
+  }
   const model = options.semanticModel ?? NO_SEMANTIC_MODEL;
   if (model !== NO_SEMANTIC_MODEL) {
     if (!listExtractors().includes("w2v-bert")) {
@@ -127,12 +131,11 @@ export async function preprocess(options: PreprocessOptions): Promise<RunReport>
     : options.plugin;
   const p = resolvePreprocessing(options.preprocessing);
   const extractors = runExtractors(options);
-  // Settings and modules that cannot work stop the run here, not once per file on the workers.
-  if (p.extract_mel) new MelSpectrogram(p.mel_config);
-  for (const spec of options.extractors ?? []) await (await createExtractor(spec)).close?.();
   const refs = await discover(plugin, options.dataRoot);
   const done = p.overwrite_existing ? new Set<string>() : indexedKeys(options.processedDir);
   const todo = refs.filter((ref) => !done.has(ref.key));
+  // Settings and modules that cannot work stop the run here, not once per file on the workers.
+  for (const spec of options.extractors ?? []) await (await createExtractor(spec)).close?.();
   options.onDiscovered?.(refs.length, todo.length);
   const source = new AudioSource(todo, {
     prefetchSize: p.prefetch_size,
