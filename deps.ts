@@ -65,3 +65,6 @@ async function loadWithoutEnv<T>(load: () => Promise<T>): Promise<T> {
     if (saved) Object.defineProperty(process, "env", saved);
   }
 }
+
+// MP3 decoding (mpg123 as WASM), imported on first use: WAV corpora never load it.
+export const loadMpegDecoder = () => import("npm:mpg123-decoder@1.0.3");

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { decodeNpy } from "../formats/npy.ts";
 import { decodeWav, encodeWav } from "../formats/wav.ts";
 import { openCache } from "../ops/cache_reader.ts";
+import { preprocess } from "../ops/preprocess.ts";
 import { main } from "../cli.ts";
 import { MEL, type ReferenceFeatures, referenceFeatures } from "./helpers/audio_reference.ts";
 import { compareFloats } from "./helpers/float_compare.ts";
@@ -276,5 +277,52 @@ Deno.test("h5shard preprocess runs a user's extractor module on the workers besi
   for (let i = 0; i < 320; i++) first += decoded.audio[i] ** 2;
   assert.equal(sample.energy.data[0], Math.fround(first));
   assert.deepEqual(sample.energy.shape, [50]);
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("h5shard preprocess --help lists its audio settings and says semantic-model none is the mode", async () => {
+  const help = await h5shard("preprocess", "--help");
+  assert.equal(help.code, 0);
+  for (
+    const flag of [
+      "--dataset",
+      "--extract-mel",
+      "--mel-n-fft",
+      "--num-audio-workers",
+      "--max-retries",
+      "--retry-delay",
+      "--prefetch-size",
+      "--semantic-model",
+      "--extractor",
+    ]
+  ) {
+    assert.match(help.stdout, new RegExp(`${flag} `), flag);
+  }
+  assert.match(help.stdout, /only "none" \(the default\)/);
+  const missing = await h5shard("preprocess", "only_one_dir", "--dataset", "ljspeech");
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /give both <data_root> and <processed_dir>, or neither/);
+});
+
+Deno.test("h5shard preprocess stops before reading audio on bad mel settings or a broken extractor module", async () => {
+  const root = await Deno.makeTempDir();
+  await Deno.mkdir(`${root}/wavs`);
+  await Deno.writeFile(`${root}/wavs/LJ001-0001.wav`, encodeWav(new Float32Array(16000), 16000));
+  const base = ["preprocess", root, `${root}/cache`, "--dataset", "ljspeech"];
+  // The library takes settings the CLI's config checks would refuse: the mel checks its own.
+  await assert.rejects(
+    () =>
+      preprocess({
+        dataRoot: root,
+        processedDir: `${root}/cache`,
+        plugin: "ljspeech",
+        preprocessing: { mel_config: { ...MEL, win_size: 2048 } },
+      }),
+    /mel_config\.win_size \(2048\) must be <= n_fft \(1024\)/,
+  );
+  const broken = await h5shard(...base, "--extractor", `${root}/missing_extractor.ts`);
+  assert.equal(broken.code, 1);
+  assert.match(broken.stderr, /missing_extractor\.ts.*cannot load extractor module/);
+  await assert.rejects(() => Deno.stat(`${root}/cache/hdf5_index.json`));
   await Deno.remove(root, { recursive: true });
 });
