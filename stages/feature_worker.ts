@@ -9,6 +9,7 @@ import type { Extractor } from "../extractors/extractor.ts";
 import { loadExtractor } from "../extractors/load_extractor.ts";
 import { Resampler } from "../formats/resample.ts";
 import type { Tensor } from "../formats/tensor.ts";
+import { errorToWire } from "../errors.ts";
 
 /** One clip and the extractors to run on it. */
 export interface FeatureTask {
@@ -98,7 +99,7 @@ if (typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !==
       const tensors = await runner.run(payload);
       scope.postMessage({ id, value: tensors }, tensorBuffers(tensors));
     } catch (error) {
-      scope.postMessage({ id, error: error instanceof Error ? error.message : String(error) });
+      scope.postMessage({ id, error: errorToWire(error) });
     }
   };
 }
