@@ -37,6 +37,7 @@ export const DENO_RUN = [
   "--allow-env",
   "--allow-run",
   "--allow-sys",
+  "--allow-ffi",
 ];
 
 function samplesCheck(manifest: Manifest, workers?: number) {

@@ -14,6 +14,7 @@ const args = [
   "--allow-env",
   "--allow-run",
   "--allow-sys",
+  "--allow-ffi",
   "--include",
   "stages/deflate_worker.ts",
   "--include",

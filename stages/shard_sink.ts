@@ -13,6 +13,7 @@
  */
 import { CacheError, ConfigError, errorMessage, SampleError } from "../errors.ts";
 import { Hdf5FileWriter } from "../formats/hdf5/file_writer.ts";
+import { codecName } from "../formats/zlib_codec.ts";
 import {
   emptyIndex,
   INDEX_FILE,
@@ -379,6 +380,7 @@ class SinkState {
           skipped_samples: this.stats.skipped,
           failed_samples: this.stats.failed,
           storage_format: "hdf5",
+          compression_codec: codecName(),
           use_float16: this.useFloat16,
           samples_per_hdf5: this.samplesPerFile,
           num_hdf5_files: shards,
