@@ -57,6 +57,7 @@ export class Libdeflate {
   readonly name: string;
   readonly #lib: Lib;
   readonly #compressors = new Map<number, Deno.PointerValue>();
+  #scratch = new Uint8Array(1 << 16);
   #decompressor: Deno.PointerValue = null;
   readonly #actual = new BigUint64Array(1);
   readonly #actualBytes = new Uint8Array(this.#actual.buffer);
@@ -78,7 +79,9 @@ export class Libdeflate {
       this.#compressors.set(level, c);
     }
     const bound = Number(this.#lib.libdeflate_zlib_compress_bound(c, BigInt(input.length)));
-    const out = new Uint8Array(bound);
+    // Compress into reused room; only the stream itself gets a buffer of its own.
+    if (this.#scratch.length < bound) this.#scratch = new Uint8Array(bound);
+    const out = this.#scratch;
     const n = Number(
       this.#lib.libdeflate_zlib_compress(c, input, BigInt(input.length), out, BigInt(bound)),
     );

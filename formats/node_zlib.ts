@@ -5,7 +5,7 @@
  * inflating a 12 KB chunk and 5-15% of deflating a 16 KB one. Reusing one handle (reset between
  * streams) saves that; every stream is still complete and independent.
  *
- * The handle-level API is node:zlib's internal one (reached through deps.ts), so each codec
+ * The handle-level API is node:zlib's internal one (reached through deps_builtin.ts), so each codec
  * checks itself once when created and falls back to the public functions when the handle is
  * missing or misbehaves.
  *
@@ -18,7 +18,7 @@ import {
   inflateRawSync,
   inflateSync,
   zlibConstants,
-} from "../deps.ts";
+} from "../deps_builtin.ts";
 import type { Deflater, Inflater } from "./zlib_codec.ts";
 
 /** The part of node:zlib's native handle used here. */

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { crc32 } from "../deps.ts";
+import { crc32 } from "../deps_builtin.ts";
 import { errorMessage, FormatError } from "../errors.ts";
 import { inflateRaw } from "./zlib_codec.ts";
 import {

@@ -46,6 +46,8 @@ export async function migrate(options: MigrateOptions): Promise<RunReport> {
     // Indexed keys are not even read; the sink would skip them anyway.
     skip: (key) => done.has(key) && ++skipped > 0,
     readAhead: p.prefetch_size,
+    // Converted on the decode worker, off the thread that writes the shards.
+    float16: p.use_float16 ? p.float16_overflow : undefined,
   });
   const report = await pack(source, options.processedDir, { dataset: plugin.name, ...options });
   report.skipped += skipped;

@@ -18,6 +18,8 @@ const args = [
   "--include",
   "stages/deflate_worker.ts",
   "--include",
+  "stages/npz_decode_worker.ts",
+  "--include",
   "formats/h5wasm/read_worker.ts",
   "--output",
   "h5shard",
