@@ -46,8 +46,9 @@ export type NpzDecoded =
  * const task: NpzTask = {
  *   key: "a", path: "a.npz", bytes: encodeNpz({ x }, { compress: true }), float16: "warn",
  * };
- * const { value }: TaskResult<NpzDecoded> = decodeNpzTask(task);
- * if (!("tensors" in value) || value.tensors.x.dtype !== "float16") throw new Error("float16");
+ * const { value } = decodeNpzTask(task);
+ * const decoded: NpzDecoded = value;
+ * if (!("tensors" in decoded) || decoded.tensors.x.dtype !== "float16") throw new Error("f16");
  * ```
  */
 export function decodeNpzTask(task: NpzTask): TaskResult<NpzDecoded> {
