@@ -171,7 +171,7 @@ export function createNodeDeflater(level: number): Deflater {
   return { deflate: (b) => plainDeflate(b, level) };
 }
 
-/** The raw deflate stream `input` inflated to exactly `size` bytes, or an Error. */
+/** The raw deflate stream `input` inflated to exactly `size` bytes in a buffer of its own, or an Error. */
 export function nodeInflateRaw(input: Uint8Array, size: number): Uint8Array {
   if (size === 0) return new Uint8Array(0);
   // One output chunk of the expected size: no joining copy; the bound stops a longer stream.
@@ -180,5 +180,7 @@ export function nodeInflateRaw(input: Uint8Array, size: number): Uint8Array {
     chunkSize: Math.min(Math.max(64, size), 1 << 28),
   });
   if (z.length !== size) throw new Error(`inflates to ${z.length} bytes, expected ${size}`);
-  return new Uint8Array(z.buffer, z.byteOffset, z.byteLength);
+  // A copy: node's Buffers are not detachable, and arrays decoded from this one move between
+  // threads (NPZ decode workers).
+  return new Uint8Array(z);
 }

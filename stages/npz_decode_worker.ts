@@ -13,6 +13,7 @@ import type { DType } from "../formats/dtype.ts";
 import type { Tensor } from "../formats/tensor.ts";
 import { errorMessage, FormatError } from "../errors.ts";
 import { convertSample } from "./float16_stream.ts";
+import { releaseBuffer } from "./release_buffer.ts";
 import { serveTasks, type TaskResult } from "./worker_pool.ts";
 
 /** One NPZ file to decode. */
@@ -20,8 +21,8 @@ export interface NpzTask {
   key: string;
   /** Names the file in errors. */
   path: string;
-  /** The whole file (moved to the worker). */
-  bytes: Uint8Array;
+  /** The whole file; absent, the task reads `path` itself (so the file never crosses threads). */
+  bytes?: Uint8Array;
   /** Convert float32/float64 arrays to float16 with this overflow policy; absent: keep them. */
   float16?: Float16Overflow;
 }
@@ -34,10 +35,10 @@ export type NpzDecoded =
     inputDTypes?: Record<string, DType>;
     warnings?: string[];
   }
-  | { error: "format" | "decode" | "sample"; reason: string; dataset?: string };
+  | { error: "read" | "format" | "decode" | "sample"; reason: string; dataset?: string };
 
 /**
- * Decodes `task.bytes`; never throws. The result's tensor buffers are listed in `transfer`.
+ * Decodes `task.bytes` (or the file at `task.path`); never throws. The result's tensor buffers are listed in `transfer`.
  *
  * @example
  * ```ts
@@ -52,7 +53,13 @@ export type NpzDecoded =
  * ```
  */
 export function decodeNpzTask(task: NpzTask): TaskResult<NpzDecoded> {
-  const { key, path, bytes, float16 } = task;
+  const { key, path, float16 } = task;
+  let bytes: Uint8Array;
+  try {
+    bytes = task.bytes ?? Deno.readFileSync(path);
+  } catch (e) {
+    return { value: { error: "read", reason: errorMessage(e) } };
+  }
   let tensors: Record<string, Tensor>;
   try {
     tensors = decodeNpz(bytes, path);
@@ -76,6 +83,11 @@ export function decodeNpzTask(task: NpzTask): TaskResult<NpzDecoded> {
   const transfer = new Set<ArrayBuffer>();
   for (const t of Object.values(value.tensors)) {
     if (t.data.buffer instanceof ArrayBuffer) transfer.add(t.data.buffer);
+  }
+  if (!task.bytes) {
+    // This task's own buffers (the file, arrays replaced by their float16 copies) go now.
+    releaseBuffer(bytes.buffer, transfer);
+    for (const t of Object.values(tensors)) releaseBuffer(t.data.buffer, transfer);
   }
   return { value, transfer: [...transfer] };
 }

@@ -16,7 +16,7 @@ export interface NpzSourceOptions {
   plugin: DatasetPlugin;
   /** Skip these keys (resume: already indexed). */
   skip?: (key: string) => boolean;
-  /** Files read (and decoded) ahead concurrently, default 4. */
+  /** Files read and decoded ahead concurrently, default 4. */
   readAhead?: number;
   /**
    * Web Workers that decode (inflate) the files, and convert to float16 when asked, default 1
@@ -81,12 +81,17 @@ export class NpzSource extends ReadableStream<Sample | SampleFailure> {
         name: "NPZ decode worker",
       })
       : undefined;
-    const decode = (ref: SampleRef, bytes: Uint8Array): Promise<NpzDecoded> => {
-      const task: NpzTask = { key: ref.key, path: ref.path, bytes, float16 };
-      if (!pool) return Promise.resolve(decodeNpzTask(task).value);
-      // The file's buffer moves to the worker unless it is shared with something else.
-      const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-      return pool.run(task, owned ? [bytes.buffer as ArrayBuffer] : []);
+    // On workers each task reads its own file: file bytes never cross threads, and the main
+    // thread only sees the (float16) arrays.
+    const decode = async (ref: SampleRef): Promise<NpzDecoded> => {
+      if (pool) return await pool.run({ key: ref.key, path: ref.path, float16 });
+      let bytes: Uint8Array;
+      try {
+        bytes = await Deno.readFile(ref.path);
+      } catch (e) {
+        return { error: "read", reason: errorMessage(e) };
+      }
+      return decodeNpzTask({ key: ref.key, path: ref.path, bytes, float16 }).value;
     };
     let refs: AsyncIterator<SampleRef> | undefined;
     let listed = false;
@@ -135,7 +140,7 @@ export class NpzSource extends ReadableStream<Sample | SampleFailure> {
 // Never rejects: a failed read or decode is carried to the consumer as a failure.
 async function load(
   ref: SampleRef,
-  decode: (ref: SampleRef, bytes: Uint8Array) => Promise<NpzDecoded>,
+  decode: (ref: SampleRef) => Promise<NpzDecoded>,
 ): Promise<Sample | SampleFailure> {
   const { key, path } = ref;
   const fail = (reason: string, cause?: unknown, dataset?: string): SampleFailure => ({
@@ -143,20 +148,15 @@ async function load(
     origin: path,
     error: new SampleError(key, reason, path, dataset, cause === undefined ? {} : { cause }),
   });
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (e) {
-    return fail(`cannot read: ${errorMessage(e)}`, e);
-  }
   let d: NpzDecoded;
   try {
-    d = await decode(ref, bytes);
+    d = await decode(ref);
   } catch (e) {
     // The worker itself died (out of memory, say): this file fails, the run goes on.
     return fail(`cannot decode: ${errorMessage(e)}`, e);
   }
   if ("error" in d) {
+    if (d.error === "read") return fail(`cannot read: ${d.reason}`);
     if (d.error === "format") return { key, origin: path, error: new FormatError(path, d.reason) };
     if (d.error === "decode") return fail(`cannot decode: ${d.reason}`);
     return fail(d.reason, undefined, d.dataset);
