@@ -1,8 +1,9 @@
 /**
  * Reading zip archives (the container under NPZ): members listed from the central directory,
  * stored ones returned as views, deflated ones inflated (libdeflate or node:zlib, see
- * `zlib_codec.ts`) straight to their recorded size, every CRC checked, zip64 records understood, and every bound checked so a truncated or corrupt archive
- * is a {@linkcode FormatError} that says where.
+ * `zlib_codec.ts`) straight to their recorded size, every CRC checked, zip64 records
+ * understood, and every bound checked so a truncated or corrupt archive is a
+ * {@linkcode FormatError} that says where.
  *
  * Our own rather than fflate's `unzipSync`: that copies stored members, skips the CRC check,
  * reads past the end of a truncated file without saying where ("invalid zip data"), and assumes
