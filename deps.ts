@@ -1,24 +1,13 @@
 /**
- * The one place that names the runtime built-ins standing in for `@std` (which lives on JSR,
- * unreachable from our machines). Swapping to `@std` later changes this file only.
+ * Dependencies: the runtime built-ins standing in for `@std` (named in `deps_builtin.ts`, which
+ * worker modules import directly) and the npm packages.
  *
  * @module
  */
 import process from "node:process";
 
-export {
-  constants as zlibConstants,
-  crc32,
-  createDeflate,
-  createInflate,
-  deflate,
-  deflateRawSync,
-  deflateSync,
-  inflateRawSync,
-  inflateSync,
-} from "node:zlib";
-export { parseArgs } from "node:util";
-export { pathToFileURL } from "node:url";
+// node:zlib, node:util, node:url: in their own file so worker modules can skip the npm packages.
+export * from "./deps_builtin.ts";
 
 // npm packages by full specifier, so `mod.ts` resolves from any script with no config.
 
