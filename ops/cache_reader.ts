@@ -12,19 +12,19 @@
  * @module
  */
 import { CacheError, KeyError } from "../errors.ts";
-import { viewAs } from "../formats/dtype.ts";
 import { loadH5wasm } from "../formats/h5wasm/module.ts";
-import { fromWire, type ReadReply, type ReadRequest } from "../formats/h5wasm/wire.ts";
-import { checkFrames, H5FileCache, readSample } from "../formats/h5wasm/sample_reader.ts";
+import { checkFrames, type FrameRange, readSample } from "../formats/read_sample.ts";
+import { ShardCache } from "../formats/shard_reader.ts";
 import {
   INDEX_FILE,
   type IndexEntry,
-  parseIndex,
   shardFileName,
   type ShardIndex,
 } from "../formats/shard_index.ts";
 import type { Tensor } from "../formats/tensor.ts";
 import type { DatasetPlugin } from "../plugins/plugin.ts";
+import { absoluteDir, readCacheIndex } from "../stages/cache_index.ts";
+import { ReadPool } from "../stages/read_pool.ts";
 
 /** Options of {@linkcode openCache}. */
 export interface OpenCacheOptions {
@@ -47,8 +47,13 @@ export interface OpenCacheOptions {
 export interface GetOptions {
   /** Datasets to read (default: every dataset of the sample). */
   datasets?: string[];
-  /** Frames `[start, end)` of the time axis to read, per dataset that has one. */
-  frames?: [start: number, end: number];
+  /**
+   * Frames to read, as a Python slice `start:end` (end optional, negatives count from the end,
+   * clamped to the frames there are, as h5py does), of each dataset with a time axis: rank 2
+   * or more, `(T, D)` on axis 0, `(1, T, D)` on axis 1. One-dimensional datasets (phone ids,
+   * durations) and scalars come whole.
+   */
+  frames?: FrameRange;
 }
 
 /** A cache open for reading. */
@@ -62,10 +67,11 @@ export interface CacheReader {
   /** True when the index has `key`. */
   has(key: string): boolean;
   /**
-   * Reads a sample's tensors; frames slices the time axis (timeAxis(shape)) of each dataset
-   * that has one, reading only that hyperslab (so only the chunks it overlaps decompress).
-   * Unknown key -> KeyError; missing dataset -> KeyError naming key and dataset;
-   * frames out of range -> RangeError quoting them.
+   * Reads a sample's tensors; `frames` slices the time axis of each dataset that has one
+   * (see {@linkcode GetOptions.frames}), reading only that hyperslab (so only the chunks it
+   * overlaps decompress). Unknown key -> KeyError; missing dataset -> KeyError naming key and
+   * dataset and listing those there are; frames not integers -> RangeError quoting them;
+   * a damaged shard -> FormatError naming file, key, dataset and offset.
    */
   get(key: string, options?: GetOptions): Promise<Record<string, Tensor>>;
   /** Looks a sample up by its wav path through the plugin (plugin.keyForPath). */
@@ -76,35 +82,21 @@ export interface CacheReader {
 
 const DEFAULT_MAX_OPEN_FILES = 64;
 
-/** `dir` as an absolute path (h5wasm's file system resolves against the process cwd). */
-export function absoluteDir(dir: string): string {
-  const trimmed = dir.length > 1 ? dir.replace(/\/+$/, "") : dir;
-  return trimmed.startsWith("/") ? trimmed : `${Deno.cwd()}/${trimmed}`;
-}
-
-/** Reads and parses `<dir>/hdf5_index.json`; CacheError when missing, FormatError when bad. */
-export async function readCacheIndex(dir: string): Promise<ShardIndex> {
-  const file = `${absoluteDir(dir)}/${INDEX_FILE}`;
-  let text: string;
-  try {
-    text = await Deno.readTextFile(file);
-  } catch (e) {
-    const why = e instanceof Deno.errors.NotFound
-      ? `no ${INDEX_FILE}: not a cache directory`
-      : `cannot read ${INDEX_FILE} (${(e as Error).message})`;
-    throw new CacheError(dir, why, { cause: e });
-  }
-  return parseIndex(text, file);
-}
-
 /**
  * Opens the cache in `dir` for random access by key.
  *
  * @example
- * ```ts ignore
- * const cache = await openCache("processed/ljspeech");
- * const { hidden_states } = await cache.get("LJ001-0001", { frames: [0, 50] });
+ * ```ts
+ * import { openCache, pack } from "../mod.ts";
+ * const dir = await Deno.makeTempDir();
+ * const data = Float32Array.from({ length: 60 * 8 }, (_, i) => i);
+ * const sample = { key: "a", tensors: { x: { dtype: "float32" as const, shape: [60, 8], data } } };
+ * await pack(ReadableStream.from([sample]), dir);
+ * const cache = await openCache(dir);
+ * const { x } = await cache.get("a", { frames: [-10] }); // the last 10 frames, as x[-10:]
+ * console.log(x.dtype, x.shape); // float16 [10, 8]
  * cache.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function openCache(dir: string, options: OpenCacheOptions = {}): Promise<CacheReader> {
@@ -117,7 +109,7 @@ export async function openCache(dir: string, options: OpenCacheOptions = {}): Pr
     throw new RangeError(`workers must be an integer >= 0, got ${workers}`);
   }
   const index = await readCacheIndex(dir);
-  const files = workers ? undefined : new H5FileCache(await loadH5wasm(), maxOpenFiles);
+  const files = workers ? undefined : new ShardCache(await loadH5wasm(), maxOpenFiles);
   const pool = workers ? new ReadPool(workers, maxOpenFiles) : undefined;
   return new ShardCacheReader(dir, index, options, files, pool);
 }
@@ -129,7 +121,7 @@ class ShardCacheReader implements CacheReader {
   #plugin?: DatasetPlugin;
   #dataRoot?: string;
   #keys: string[] | undefined;
-  #files?: H5FileCache;
+  #files?: ShardCache;
   #pool?: ReadPool;
   #closed = false;
 
@@ -137,7 +129,7 @@ class ShardCacheReader implements CacheReader {
     dir: string,
     index: ShardIndex,
     options: OpenCacheOptions,
-    files?: H5FileCache,
+    files?: ShardCache,
     pool?: ReadPool,
   ) {
     this.dir = dir;
@@ -202,104 +194,4 @@ class ShardCacheReader implements CacheReader {
   }
 }
 
-interface Pending {
-  resolve(value: Record<string, Tensor>): void;
-  reject(error: Error): void;
-}
-
-interface PoolWorker {
-  worker: Worker;
-  pending: Map<number, Pending>;
-}
-
-/** Read workers; each get goes to the worker with the fewest reads in flight. */
-class ReadPool {
-  #size: number;
-  #maxOpenFiles: number;
-  #workers: PoolWorker[] = [];
-  #nextId = 0;
-  #terminated = false;
-
-  constructor(size: number, maxOpenFiles: number) {
-    this.#size = size;
-    // The budget is per reader: split it so all workers together keep it.
-    this.#maxOpenFiles = Math.max(1, Math.floor(maxOpenFiles / size));
-  }
-
-  read(
-    path: string,
-    label: string,
-    key: string,
-    group: string,
-    options: GetOptions,
-  ): Promise<Record<string, Tensor>> {
-    if (this.#terminated) return Promise.reject(new Error("cache reader workers are closed"));
-    const w = this.#pick();
-    const id = this.#nextId++;
-    const request: ReadRequest = {
-      id,
-      maxOpenFiles: this.#maxOpenFiles,
-      path,
-      label,
-      key,
-      group,
-      options: { datasets: options.datasets, frames: options.frames },
-    };
-    return new Promise((resolve, reject) => {
-      w.pending.set(id, { resolve, reject });
-      w.worker.postMessage(request);
-    });
-  }
-
-  #pick(): PoolWorker {
-    let best: PoolWorker | undefined;
-    for (const w of this.#workers) if (!best || w.pending.size < best.pending.size) best = w;
-    if (best && (best.pending.size === 0 || this.#workers.length >= this.#size)) return best;
-    return this.#spawn();
-  }
-
-  #spawn(): PoolWorker {
-    const url = new URL("../formats/h5wasm/read_worker.ts", import.meta.url);
-    const worker = new Worker(url, { type: "module", name: "h5shard cache reader" });
-    const w: PoolWorker = { worker, pending: new Map() };
-    worker.onmessage = (event: MessageEvent<ReadReply>) => {
-      const reply = event.data;
-      const p = w.pending.get(reply.id);
-      if (!p) return;
-      w.pending.delete(reply.id);
-      if ("error" in reply) {
-        p.reject(fromWire(reply.error));
-        return;
-      }
-      const out: Record<string, Tensor> = {};
-      for (const t of reply.tensors) {
-        out[t.name] = {
-          dtype: t.dtype,
-          shape: t.shape,
-          data: viewAs(t.dtype, new Uint8Array(t.buffer)),
-        };
-      }
-      p.resolve(out);
-    };
-    worker.onerror = (event: ErrorEvent) => {
-      // Left alone, a worker's uncaught error would end the process; fail its reads instead.
-      event.preventDefault();
-      worker.terminate();
-      this.#workers = this.#workers.filter((x) => x !== w);
-      const error = new Error(`cache reader worker died: ${event.message}`);
-      for (const p of w.pending.values()) p.reject(error);
-    };
-    this.#workers.push(w);
-    return w;
-  }
-
-  terminate(): void {
-    this.#terminated = true;
-    const error = new Error("cache reader closed before the read finished");
-    for (const w of this.#workers) {
-      w.worker.terminate();
-      for (const p of w.pending.values()) p.reject(error);
-    }
-    this.#workers = [];
-  }
-}
+export { absoluteDir, readCacheIndex };

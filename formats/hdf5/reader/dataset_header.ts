@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { DType } from "../../dtype.ts";
-import { MessageType } from "../constants.ts";
+import { type DType, DTYPES } from "../../dtype.ts";
+import { FilterId, MessageType } from "../constants.ts";
 import { parseDataspace } from "./dataspace.ts";
 import { parseDatatype } from "./datatype.ts";
 import { fillIsNonZero } from "./fill_value.ts";
@@ -14,6 +14,9 @@ import type { SymbolTable } from "./group_lookup.ts";
 import { type Layout, parseLayout } from "./layout.ts";
 import type { RawMessage } from "./object_header.ts";
 import { u64 } from "./positioned_reader.ts";
+
+/** HDF5's deflate filter refuses higher levels, on reading too. */
+const MAX_DEFLATE_LEVEL = 9;
 
 /** The old fill value message (spec §IV.A.2.e), absent from our profile. */
 const FILL_VALUE_OLD = 0x0004;
@@ -39,8 +42,15 @@ export type ObjectInfo =
   | { kind: "dataset"; unsupported: string }
   | { kind: "other" };
 
-/** Classifies an object from its header messages. */
-export function parseObject(messages: readonly RawMessage[]): ObjectInfo {
+/**
+ * Classifies an object from its header messages. `damaged` builds the error for messages no
+ * HDF5 library accepts (they throw it); what is merely outside the native profile comes back
+ * as `unsupported`.
+ */
+export function parseObject(
+  messages: readonly RawMessage[],
+  damaged: (why: string) => Error,
+): ObjectInfo {
   const byType = new Map<number, RawMessage>();
   for (const m of messages) if (!byType.has(m.type)) byType.set(m.type, m);
   const stab = byType.get(MessageType.SYMBOL_TABLE);
@@ -52,22 +62,31 @@ export function parseObject(messages: readonly RawMessage[]): ObjectInfo {
   const space = byType.get(MessageType.DATASPACE);
   const type = byType.get(MessageType.DATATYPE);
   if (!layoutMsg || !space || !type) return { kind: "other" };
-  const shape = parseDataspace(space.data);
+  const shape = parseDataspace(space.data, damaged);
   if (typeof shape === "string") return { kind: "dataset", unsupported: shape };
-  const datatype = parseDatatype(type.data);
+  const datatype = parseDatatype(type.data, damaged);
   if (typeof datatype === "string") return { kind: "dataset", unsupported: datatype };
   const dtype = datatype.dtype;
-  const layout = parseLayout(layoutMsg.data);
+  const layout = parseLayout(layoutMsg.data, shape.length, DTYPES[dtype].size, damaged);
   if (typeof layout === "string") return { kind: "dataset", unsupported: layout };
-  if (layout.kind === "chunked" && layout.chunkShape.length !== shape.length) {
-    return { kind: "dataset", unsupported: "chunk rank differs from the dataspace rank" };
-  }
   const pipeline = byType.get(MessageType.FILTER_PIPELINE);
-  const filters = pipeline ? parseFilterPipeline(pipeline.data) : [];
+  const filters = pipeline ? parseFilterPipeline(pipeline.data, damaged) : [];
   if (typeof filters === "string") return { kind: "dataset", unsupported: filters };
+  for (const f of filters) {
+    // HDF5's filters refuse these parameters when they run, on reading too.
+    if (f.id === FilterId.DEFLATE && (f.cd.length !== 1 || f.cd[0] > MAX_DEFLATE_LEVEL)) {
+      throw damaged(`deflate parameters ${JSON.stringify(f.cd)} (one level of 0-9 expected)`);
+    }
+    // Shuffling by another size than the element's reorders bytes into wrong values.
+    if (f.id === FilterId.SHUFFLE && (f.cd.length !== 1 || f.cd[0] !== DTYPES[dtype].size)) {
+      throw damaged(
+        `shuffle parameters ${JSON.stringify(f.cd)} for a ${DTYPES[dtype].size}-byte datatype`,
+      );
+    }
+  }
   const fill = byType.get(MessageType.FILL_VALUE);
   const oldFill = byType.get(FILL_VALUE_OLD);
-  const fillNonZero = (fill ? fillIsNonZero(fill.data, false) : false) ||
-    (!fill && oldFill ? fillIsNonZero(oldFill.data, true) : false);
+  const fillNonZero = (fill ? fillIsNonZero(fill.data, false, damaged) : false) ||
+    (!fill && oldFill ? fillIsNonZero(oldFill.data, true, damaged) : false);
   return { kind: "dataset", dataset: { dtype, shape, layout, filters, fillNonZero } };
 }

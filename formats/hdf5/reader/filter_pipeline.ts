@@ -9,15 +9,26 @@ import { FilterId } from "../constants.ts";
 /** One filter of the pipeline, in write order. */
 export interface Filter {
   id: number;
+  /** The filter may be skipped for a chunk (flags bit 0); a mandatory one never is. */
+  optional: boolean;
   /** Client data values (deflate: level; shuffle: element size). */
   cd: number[];
 }
 
+/** Filter flags bit 0: optional. */
+const FLAG_OPTIONAL = 1;
 /** Version 2 stores a name only for filter ids at or above this. */
 const FIRST_NAMED_ID_V2 = 256;
 
-/** Parses a pipeline message, or returns a string saying why not. */
-export function parseFilterPipeline(v: DataView): Filter[] | string {
+/**
+ * Parses a pipeline message, or returns a string saying why not (another filter: h5wasm's
+ * business). `damaged` builds the error for what HDF5 refuses (a name length that is not a
+ * multiple of 8 in version 1).
+ */
+export function parseFilterPipeline(
+  v: DataView,
+  damaged: (why: string) => Error,
+): Filter[] | string {
   const version = v.getUint8(0);
   const n = v.getUint8(1);
   if (version !== 1 && version !== 2) return `filter pipeline version ${version}`;
@@ -29,9 +40,13 @@ export function parseFilterPipeline(v: DataView): Filter[] | string {
     at += 2;
     if (version === 1 || id >= FIRST_NAMED_ID_V2) {
       nameLength = v.getUint16(at, true);
+      if (version === 1 && nameLength % 8 !== 0) {
+        throw damaged(`filter ${id} name length ${nameLength} is not a multiple of 8`);
+      }
       at += 2;
     }
-    at += 2; // flags: optional or not, both are applied when the chunk's mask says so
+    const optional = (v.getUint16(at, true) & FLAG_OPTIONAL) !== 0;
+    at += 2;
     const ncd = v.getUint16(at, true);
     at += 2 + nameLength;
     const cd: number[] = [];
@@ -40,7 +55,7 @@ export function parseFilterPipeline(v: DataView): Filter[] | string {
     if (id !== FilterId.DEFLATE && id !== FilterId.SHUFFLE) {
       return `filter ${id} (native reader: deflate and shuffle)`;
     }
-    out.push({ id, cd });
+    out.push({ id, optional, cd });
   }
   return out;
 }
