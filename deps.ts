@@ -20,3 +20,10 @@ export { pathToFileURL } from "node:url";
 
 // npm packages by full specifier, so `mod.ts` resolves from any script with no config.
 export { default as h5wasm } from "npm:h5wasm@0.10.3/node";
+
+/**
+ * ONNX Runtime for Node (its Linux x64 CPU build ships inside the package; its install script,
+ * which Deno does not run, only fetches CUDA extras). Loaded on first use: its native addon needs
+ * `--allow-ffi`, which scripts that never run a model should not have to grant.
+ */
+export const loadOnnxRuntime = () => import("npm:onnxruntime-node@1.30.0");

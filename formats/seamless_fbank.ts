@@ -171,18 +171,43 @@ export class SeamlessFbank {
   }
 }
 
-/** Each of the 80 bins to zero mean and unit variance (ddof 1) over the `n` frames, in place. */
-function normalise(x: Float32Array, n: number): void {
-  for (let m = 0; m < MEL_BINS; m++) {
-    let sum = 0;
-    for (let t = 0; t < n; t++) sum += x[t * MEL_BINS + m];
-    const mean = sum / n;
-    let ss = 0;
-    for (let t = 0; t < n; t++) {
-      const d = x[t * MEL_BINS + m] - mean;
-      ss += d * d;
+/**
+ * numpy's float32 pairwise sum of `a[0..n)`: eight running sums in blocks of up to 128, halves
+ * beyond; each bin of the features is contiguous in memory there, so numpy sums it this way.
+ */
+function pairwiseSum(a: Float32Array, from: number, n: number): number {
+  const f = Math.fround;
+  if (n < 8) {
+    let r = 0;
+    for (let i = 0; i < n; i++) r = f(r + a[from + i]);
+    return r;
+  }
+  if (n <= 128) {
+    const r = Array.from(a.subarray(from, from + 8));
+    let i = 8;
+    for (; i < n - (n % 8); i += 8) {
+      for (let j = 0; j < 8; j++) r[j] = f(r[j] + a[from + i + j]);
     }
-    const scale = 1 / Math.sqrt(ss / (n - 1) + VAR_EPSILON);
-    for (let t = 0; t < n; t++) x[t * MEL_BINS + m] = (x[t * MEL_BINS + m] - mean) * scale;
+    let res = f(f(f(r[0] + r[1]) + f(r[2] + r[3])) + f(f(r[4] + r[5]) + f(r[6] + r[7])));
+    for (; i < n; i++) res = f(res + a[from + i]);
+    return res;
+  }
+  const half = Math.floor(n / 2) - (Math.floor(n / 2) % 8);
+  return f(pairwiseSum(a, from, half) + pairwiseSum(a, from + half, n - half));
+}
+
+/**
+ * Each of the 80 bins to zero mean and unit variance (ddof 1) over the `n` frames, in place, in
+ * float32 step by step as numpy does it, so the result is the same to the bit, not to rounding.
+ */
+function normalise(x: Float32Array, n: number): void {
+  const f = Math.fround;
+  const bin = new Float32Array(n);
+  for (let m = 0; m < MEL_BINS; m++) {
+    for (let t = 0; t < n; t++) bin[t] = x[t * MEL_BINS + m];
+    const mean = f(pairwiseSum(bin, 0, n) / n);
+    const sq = bin.map((v) => f(v - mean) ** 2);
+    const std = f(Math.sqrt(f(f(pairwiseSum(sq, 0, n) / (n - 1)) + VAR_EPSILON)));
+    for (let t = 0; t < n; t++) x[t * MEL_BINS + m] = f(bin[t] - mean) / std;
   }
 }

@@ -1,0 +1,147 @@
+import assert from "node:assert/strict";
+import { ConfigError, FormatError, SampleError } from "../errors.ts";
+import w2vBert from "../extractors/w2v_bert.ts";
+import { join } from "../stages/path.ts";
+import { findMlPython, ignoreWithout, requireTool } from "./helpers/interop.ts";
+import { compareFloat16 } from "./helpers/float16_compare.ts";
+import { seededRandom } from "./helpers/random.ts";
+import {
+  readWavPy,
+  speak16k,
+  tinyExport,
+  w2vBertReference,
+  writeF32,
+} from "./helpers/w2v_bert_py.ts";
+
+const python = await findMlPython();
+const open = async (options: Record<string, unknown>) => await w2vBert(options);
+
+Deno.test({
+  name: "w2v-bert extractor",
+  ignore: ignoreWithout(python, "the Python venv with torch and transformers"),
+  // ONNX Runtime keeps its thread pool and native handles for the process.
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn(t) {
+    const py = requireTool(python, "the Python venv with torch and transformers");
+    const dir = await Deno.makeTempDir();
+    try {
+      const layer = 2;
+      const { modelDir, exportDir } = await tinyExport(py, dir, layer);
+
+      await t.step("equals transformers' hidden_states[N] within float32 rounding", async () => {
+        const rand = seededRandom(3);
+        const speech = await readWavPy(
+          py,
+          await speak16k(dir, "speech", "The quick brown fox jumps over the lazy dog."),
+        );
+        const cases: Record<string, Float32Array> = {
+          speech,
+          speech_odd_frames: speech.slice(0, speech.length - 160),
+          noise: Float32Array.from({ length: 6000 }, () => (rand() - 0.5) * 0.5),
+          shortest: Float32Array.from({ length: 560 }, () => rand() - 0.5),
+        };
+        const files = Object.keys(cases).map((name) => join(dir, `${name}.f32`));
+        for (const [i, audio] of Object.values(cases).entries()) await writeF32(files[i], audio);
+        const refs = await w2vBertReference(py, modelDir, files, layer);
+        const extractor = await w2vBert({ model_dir: exportDir, output_layer: layer });
+        assert.deepEqual(extractor.outputs, ["hidden_states"]);
+        let worst = 0;
+        let scale = 0;
+        let values = 0;
+        let identical16 = 0;
+        let worstUlp = 0;
+        for (const [i, [key, audio]] of Object.entries(cases).entries()) {
+          const { hidden_states } = await extractor.extract({ key, audio });
+          const ref = refs[i].hidden!;
+          assert.equal(hidden_states.dtype, "float32");
+          assert.deepEqual(hidden_states.shape, [ref.length / 32, 32], key);
+          const got = hidden_states.data as Float32Array;
+          for (let j = 0; j < ref.length; j++) {
+            worst = Math.max(worst, Math.abs(got[j] - ref[j]));
+            scale = Math.max(scale, Math.abs(ref[j]));
+          }
+          const c = compareFloat16(got, ref);
+          identical16 += c.identical;
+          worstUlp = Math.max(worstUlp, c.worstUlp);
+          values += ref.length;
+        }
+        await extractor.close?.();
+        const pct = (identical16 / values) * 100;
+        console.log(
+          `w2v-bert vs transformers (${values} values): float32 worst abs diff ` +
+            `${worst.toExponential(2)} (largest ${scale.toFixed(2)}); float16 ${
+              pct.toFixed(2)
+            }% identical, worst ${worstUlp} ULP (at magnitudes >= 1/16)`,
+        );
+        // float32 rounding grown over the computed layers, as the export script checks it.
+        assert.ok(worst <= 1e-5 * Math.max(1, scale) * layer, `worst ${worst}`);
+        assert.ok(pct >= 99.5, `${pct}% identical after float16`);
+        assert.ok(worstUlp <= 2, `${worstUlp} ULP`);
+      });
+
+      await t.step("a layer other than the export's stops naming both", async () => {
+        await assert.rejects(
+          () => open({ model_dir: exportDir, output_layer: 17 }),
+          (e) =>
+            e instanceof ConfigError && e.path === "semantic_model.output_layer" &&
+            /got 17/.test(e.message) && /expected 2, the layer/.test(e.message),
+        );
+      });
+
+      await t.step("a Hugging Face name says how to export it", async () => {
+        await assert.rejects(
+          () => open({ model_dir: "facebook/w2v-bert-2.0", output_layer: 17 }),
+          (e) =>
+            e instanceof ConfigError && e.path === "semantic_model.model_name" &&
+            /export_w2v_bert\.py facebook\/w2v-bert-2\.0 DIR --layer 17/.test(e.message),
+        );
+      });
+
+      await t.step("a directory without model.onnx or its JSON is named", async () => {
+        const empty = join(dir, "empty");
+        await Deno.mkdir(empty);
+        await assert.rejects(
+          () => open({ model_dir: empty }),
+          (e) => e instanceof FormatError && e.file === join(empty, "w2v_bert_export.json"),
+        );
+        const noModel = join(dir, "no_model");
+        await Deno.mkdir(noModel);
+        for (const f of ["w2v_bert_export.json", "preprocessor_config.json"]) {
+          await Deno.copyFile(join(exportDir, f), join(noModel, f));
+        }
+        await assert.rejects(
+          () => open({ model_dir: noModel }),
+          (e) => e instanceof FormatError && e.file === join(noModel, "model.onnx"),
+        );
+      });
+
+      await t.step("a corrupt model.onnx is a FormatError naming it", async () => {
+        const corrupt = join(dir, "corrupt");
+        await Deno.mkdir(corrupt);
+        for (const f of ["w2v_bert_export.json", "preprocessor_config.json", "model.onnx"]) {
+          await Deno.copyFile(join(exportDir, f), join(corrupt, f));
+        }
+        const bytes = await Deno.readFile(join(corrupt, "model.onnx"));
+        await Deno.writeFile(join(corrupt, "model.onnx"), bytes.subarray(0, bytes.length >> 1));
+        await assert.rejects(
+          () => open({ model_dir: corrupt, output_layer: layer }),
+          (e) =>
+            e instanceof FormatError && e.file === join(corrupt, "model.onnx") &&
+            /ONNX Runtime cannot load it/.test(e.message),
+        );
+      });
+
+      await t.step("audio shorter than two frames is a SampleError for that key", async () => {
+        const extractor = await w2vBert({ model_dir: exportDir });
+        await assert.rejects(
+          async () => await extractor.extract({ key: "clip", audio: new Float32Array(300) }),
+          (e) => e instanceof SampleError && e.key === "clip" && /300 samples/.test(e.message),
+        );
+        await extractor.close?.();
+      });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
