@@ -125,7 +125,7 @@ export async function readW2vBertExport(
  * await extractor.close?.();
  * ```
  */
-export const w2vBert: ExtractorFactory = async (raw) => {
+export const w2vBert: ExtractorFactory = async (raw): Promise<Extractor> => {
   const options = raw as unknown as W2vBertOptions;
   if (typeof options.model_dir !== "string" || !options.model_dir) {
     throw new ConfigError(MODEL_PATH, options.model_dir, howToExport("facebook/w2v-bert-2.0", 17));
