@@ -17,6 +17,24 @@
  * const report = await pack(samples, "out/cache", { preprocessing: { samples_per_hdf5: 1000 } });
  * ```
  *
+ * @example Preprocess a WAV corpus (LJSpeech layout) into a cache of mel spectrograms
+ * ```ts
+ * import { encodeWav, preprocess } from "./mod.ts";
+ *
+ * const root = await Deno.makeTempDir();
+ * await Deno.mkdir(`${root}/wavs`);
+ * const tone = Float32Array.from({ length: 22050 }, (_, i) => 0.5 * Math.sin(i / 8));
+ * await Deno.writeFile(`${root}/wavs/LJ001-0001.wav`, encodeWav(tone, 22050));
+ * const report = await preprocess({
+ *   dataRoot: root,
+ *   processedDir: `${root}/cache`,
+ *   plugin: "ljspeech",
+ *   preprocessing: { num_audio_workers: 1, num_save_workers: 1 },
+ * });
+ * if (report.written !== 1 || report.failed !== 0) throw new Error("one sample stored");
+ * await Deno.remove(root, { recursive: true });
+ * ```
+ *
  * @module
  */
 export * from "./errors.ts";
@@ -56,3 +74,22 @@ export {
   type H5ReadOptions,
 } from "./formats/h5wasm/h5_file.ts";
 export * from "./ops/example_cache.ts";
+
+// From audio: WAV decoding, resampling, mel, feature extractors, preprocess.
+export { type DecodedAudio, decodeWav, encodeWav } from "./formats/wav.ts";
+export { LOWPASS_FILTER_WIDTH, Resampler, ROLLOFF } from "./formats/resample.ts";
+export { RealFft } from "./formats/fft.ts";
+export { type MelFilter, melFilterbank, type MelOptions, MelSpectrogram } from "./formats/mel.ts";
+export type { Extractor, ExtractorFactory, ExtractorInput } from "./extractors/extractor.ts";
+export { defineExtractor } from "./extractors/define_extractor.ts";
+export {
+  createExtractor,
+  extractorModule,
+  type ExtractorSpec,
+  listExtractors,
+  registerExtractor,
+} from "./extractors/registry.ts";
+export { MEL_DEFAULTS } from "./extractors/mel.ts";
+export { type AudioClip, AudioSource, type AudioSourceOptions } from "./stages/audio_source.ts";
+export { FeatureStream, type FeatureStreamOptions } from "./stages/feature_stream.ts";
+export * from "./ops/preprocess.ts";

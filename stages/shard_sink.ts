@@ -37,6 +37,8 @@ export interface ShardSinkOptions {
   checkpointInterval?: number;
   /** ...or when this many seconds passed since the last checkpoint (default 60). */
   checkpointSeconds?: number;
+  /** Recorded as `max_retries` in `error_log.json` (how often the source retried a file). */
+  maxRetries?: number;
   /** Extra fields for `metadata.json` (dataset name, pipeline settings). */
   metadata?: Record<string, unknown>;
   /** Called after every sample (stored, skipped or failed). */
@@ -66,6 +68,8 @@ export interface FailureEntry {
   key: string;
   file?: string;
   error: string;
+  /** Attempts after the first (`retry_count`). */
+  retries: number;
 }
 
 /** What a finished sink reports. */
@@ -215,7 +219,7 @@ class SinkState {
 
   write(record: EncodedSample | SampleFailure): void {
     if (isFailure(record)) {
-      this.#fail(record.key, record.origin, record.error);
+      this.#fail(record.key, record.origin, record.error, record.retries);
     } else if (this.index.get(record.key) && !this.overwrite) {
       this.stats.skipped++;
     } else {
@@ -230,9 +234,9 @@ class SinkState {
     }
   }
 
-  #fail(key: string, file: string | undefined, error: Error): void {
+  #fail(key: string, file: string | undefined, error: Error, retries = 0): void {
     this.stats.failed++;
-    this.failures.push({ key, file, error: error.message });
+    this.failures.push({ key, file, error: error.message, retries });
     this.errorsChanged = true;
   }
 
@@ -322,7 +326,21 @@ class SinkState {
   #writeErrorLog(): void {
     writeFileAtomic(
       join(this.dir, "error_log.json"),
-      JSON.stringify({ failed_count: this.failures.length, failures: this.failures }, null, 2),
+      // The original pipeline's schema, which users' scripts read.
+      JSON.stringify(
+        {
+          total_errors: this.failures.length,
+          max_retries: this.options.maxRetries ?? 0,
+          errors: this.failures.map((f) => ({
+            file_path: f.file ?? f.key,
+            sample_key: f.key,
+            error_message: f.error,
+            retry_count: f.retries,
+          })),
+        },
+        null,
+        2,
+      ),
     );
     writeFileAtomic(
       join(this.dir, "error_files.txt"),
@@ -373,7 +391,11 @@ class SinkState {
       join(this.dir, "metadata.json"),
       JSON.stringify(
         {
+          total_files: this.stats.written + this.stats.skipped + this.stats.failed,
           ...this.options.metadata,
+          processed_files: this.stats.written,
+          error_files: this.stats.failed,
+          processed_dir: this.dir,
           total_samples: this.index.size,
           processed_samples: this.stats.written,
           skipped_samples: this.stats.skipped,

@@ -1,0 +1,103 @@
+/**
+ * `h5shard preprocess`: a WAV corpus to an HDF5 feature cache.
+ *
+ * @module
+ */
+import { WRITE_KEYS } from "../config/schema.ts";
+import type { PreprocessingKey } from "../config.ts";
+import { NO_SEMANTIC_MODEL, preprocess } from "../ops/preprocess.ts";
+import { type Command, datasetOption, effectiveConfig, UsageError } from "./command.ts";
+import { printRunReport } from "./migrate.ts";
+import { ProgressBar } from "./progress.ts";
+
+/** The keys the audio front end reads, besides the write pipeline's. */
+const AUDIO_KEYS = [
+  "extract_mel",
+  "mel_config.sample_rate",
+  "mel_config.hop_size",
+  "mel_config.win_size",
+  "mel_config.n_fft",
+  "mel_config.n_mel",
+  "mel_config.fmin",
+  "mel_config.fmax",
+  "num_audio_workers",
+  "prefetch_size",
+  "max_retries",
+  "retry_delay",
+] as const satisfies readonly PreprocessingKey[];
+
+export const preprocessCommand: Command = {
+  name: "preprocess",
+  summary: "Compute features (mel spectrograms) of a WAV corpus into an HDF5 cache",
+  args: "[data_root] [processed_dir]",
+  description:
+    "Finds the corpus's WAV files with the dataset plugin (LJSpeech: <data_root>/wavs/*.wav;\n" +
+    "LibriTTS: <data_root>/<split>/<speaker>/<chapter>/*.wav), decodes them (PCM 8-32 bit,\n" +
+    "float, any channel count -> their mean), resamples to 16 kHz as torchaudio does, computes\n" +
+    "mel_spectrogram (1, T, n_mel) as the original pipeline (mel_config), and writes the shards\n" +
+    "and hdf5_index.json into <processed_dir>. Without the two directories, they come from\n" +
+    "datasets.<dataset>.data_root and .processed_dir of the config. A processed_dir with an\n" +
+    "index is resumed: files already indexed are not read again. A file that fails is retried\n" +
+    "max_retries times, then listed in error_log.json and error_files.txt; the rest are stored.\n" +
+    "Exit status 1 when any file failed.\n" +
+    `--semantic-model: only "${NO_SEMANTIC_MODEL}" (the default) in this build, which computes\n` +
+    "the mel alone; w2v-BERT hidden states come with the semantic-model extractor.",
+  options: {
+    dataset: datasetOption(
+      "dataset plugin: ljspeech, libritts, or a module path like ./my_plugin.ts (required)",
+    ),
+    "semantic-model": {
+      type: "string",
+      value: "NAME",
+      help: `semantic feature model; "${NO_SEMANTIC_MODEL}" (default) leaves it out`,
+    },
+  },
+  config: [...WRITE_KEYS, ...AUDIO_KEYS],
+  minArgs: 0,
+  maxArgs: 2,
+  examples: [
+    "h5shard preprocess data/LJSpeech-1.1 data/processed_maskgct/ljspeech --dataset ljspeech",
+    "h5shard preprocess --dataset libritts --config preprocess_config.json",
+    "h5shard preprocess corpus out --dataset ./my_plugin.ts --num-audio-workers 2 --extract-mel true",
+  ],
+  async run(ctx) {
+    const dataset = ctx.values.dataset;
+    if (typeof dataset !== "string") {
+      throw new UsageError("--dataset is required (ljspeech, libritts or ./plugin.ts)");
+    }
+    if (ctx.args.length === 1) {
+      throw new UsageError("give both <data_root> and <processed_dir>, or neither");
+    }
+    const config = await effectiveConfig(ctx);
+    let [dataRoot, processedDir] = ctx.args;
+    if (ctx.args.length === 0) {
+      const paths = config.datasets[dataset];
+      if (!paths) {
+        throw new UsageError(
+          `no <data_root> <processed_dir> given and the config has no datasets.${dataset}`,
+        );
+      }
+      ({ data_root: dataRoot, processed_dir: processedDir } = paths);
+    }
+    const semanticModel = typeof ctx.values["semantic-model"] === "string"
+      ? ctx.values["semantic-model"]
+      : NO_SEMANTIC_MODEL;
+    let bar: ProgressBar | undefined;
+    const report = await preprocess({
+      dataRoot,
+      processedDir,
+      plugin: dataset,
+      semanticModel,
+      outputLayer: config.semantic_model.output_layer,
+      preprocessing: config.preprocessing,
+      onDiscovered: (total, todo) => {
+        ctx.err(`${dataRoot}: ${total} audio files, ${todo} to process`);
+        bar = new ProgressBar("preprocess", todo, { ...ctx.progress, unit: "files" });
+      },
+      onProgress: (s) => bar?.update(s.written + s.failed, s.failed ? `${s.failed} failed` : ""),
+      onWarning: (m) => ctx.err(`warning: ${m}`),
+    });
+    bar?.finish();
+    return printRunReport(ctx, report, processedDir);
+  },
+};
