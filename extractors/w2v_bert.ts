@@ -28,7 +28,7 @@ export interface W2vBertExportInfo {
 /** Options of the `w2v-bert` extractor (JSON: they may travel to a worker). */
 export interface W2vBertOptions {
   /** The export directory (config `semantic_model.model_name`, flag `--semantic-model`). */
-  model_dir: string;
+  model_name: string;
   /** The layer the run asks for (`semantic_model.output_layer`); must equal the export's. */
   output_layer?: number;
   /** ONNX Runtime intra-op threads; 0 lets it choose (one per core). */
@@ -119,7 +119,7 @@ export async function readW2vBertExport(
  * ```ts ignore
  * import w2vBert from "./w2v_bert.ts";
  *
- * const extractor = await w2vBert({ model_dir: "w2v_bert_l17", output_layer: 17 });
+ * const extractor = await w2vBert({ model_name: "w2v_bert_l17", output_layer: 17 });
  * const { hidden_states } = await extractor.extract({ key: "a", audio: new Float32Array(16000) });
  * console.log(hidden_states.shape); // [49, 1024]
  * await extractor.close?.();
@@ -127,10 +127,10 @@ export async function readW2vBertExport(
  */
 export const w2vBert: ExtractorFactory = async (raw): Promise<Extractor> => {
   const options = raw as unknown as W2vBertOptions;
-  if (typeof options.model_dir !== "string" || !options.model_dir) {
-    throw new ConfigError(MODEL_PATH, options.model_dir, howToExport("facebook/w2v-bert-2.0", 17));
+  if (typeof options.model_name !== "string" || !options.model_name) {
+    throw new ConfigError(MODEL_PATH, options.model_name, howToExport("facebook/w2v-bert-2.0", 17));
   }
-  const { model_dir: dir, output_layer, intra_op_threads = 0, execution_provider = "cpu" } =
+  const { model_name: dir, output_layer, intra_op_threads = 0, execution_provider = "cpu" } =
     options;
   if (output_layer !== undefined && (!Number.isInteger(output_layer) || output_layer < 1)) {
     throw new ConfigError(LAYER_PATH, output_layer, "a whole number >= 1");

@@ -44,7 +44,7 @@ Deno.test({
         const files = Object.keys(cases).map((name) => join(dir, `${name}.f32`));
         for (const [i, audio] of Object.values(cases).entries()) await writeF32(files[i], audio);
         const refs = await w2vBertReference(py, modelDir, files, layer);
-        const extractor = await w2vBert({ model_dir: exportDir, output_layer: layer });
+        const extractor = await w2vBert({ model_name: exportDir, output_layer: layer });
         assert.deepEqual(extractor.outputs, ["hidden_states"]);
         let worst = 0;
         let scale = 0;
@@ -82,7 +82,7 @@ Deno.test({
 
       await t.step("a layer other than the export's stops naming both", async () => {
         await assert.rejects(
-          () => open({ model_dir: exportDir, output_layer: 17 }),
+          () => open({ model_name: exportDir, output_layer: 17 }),
           (e) =>
             e instanceof ConfigError && e.path === "semantic_model.output_layer" &&
             /got 17/.test(e.message) && /expected 2, the layer/.test(e.message),
@@ -91,7 +91,7 @@ Deno.test({
 
       await t.step("a Hugging Face name says how to export it", async () => {
         await assert.rejects(
-          () => open({ model_dir: "facebook/w2v-bert-2.0", output_layer: 17 }),
+          () => open({ model_name: "facebook/w2v-bert-2.0", output_layer: 17 }),
           (e) =>
             e instanceof ConfigError && e.path === "semantic_model.model_name" &&
             /export_w2v_bert\.py facebook\/w2v-bert-2\.0 DIR --layer 17/.test(e.message),
@@ -102,7 +102,7 @@ Deno.test({
         const empty = join(dir, "empty");
         await Deno.mkdir(empty);
         await assert.rejects(
-          () => open({ model_dir: empty }),
+          () => open({ model_name: empty }),
           (e) => e instanceof FormatError && e.file === join(empty, "w2v_bert_export.json"),
         );
         const noModel = join(dir, "no_model");
@@ -111,7 +111,7 @@ Deno.test({
           await Deno.copyFile(join(exportDir, f), join(noModel, f));
         }
         await assert.rejects(
-          () => open({ model_dir: noModel }),
+          () => open({ model_name: noModel }),
           (e) => e instanceof FormatError && e.file === join(noModel, "model.onnx"),
         );
       });
@@ -125,7 +125,7 @@ Deno.test({
         const bytes = await Deno.readFile(join(corrupt, "model.onnx"));
         await Deno.writeFile(join(corrupt, "model.onnx"), bytes.subarray(0, bytes.length >> 1));
         await assert.rejects(
-          () => open({ model_dir: corrupt, output_layer: layer }),
+          () => open({ model_name: corrupt, output_layer: layer }),
           (e) =>
             e instanceof FormatError && e.file === join(corrupt, "model.onnx") &&
             /ONNX Runtime cannot load it/.test(e.message),
@@ -133,7 +133,7 @@ Deno.test({
       });
 
       await t.step("audio shorter than two frames is a SampleError for that key", async () => {
-        const extractor = await w2vBert({ model_dir: exportDir });
+        const extractor = await w2vBert({ model_name: exportDir });
         await assert.rejects(
           async () => await extractor.extract({ key: "clip", audio: new Float32Array(300) }),
           (e) => e instanceof SampleError && e.key === "clip" && /300 samples/.test(e.message),
