@@ -1,8 +1,14 @@
 import assert from "node:assert/strict";
 import { ConfigError, FormatError, SampleError } from "../errors.ts";
 import w2vBert from "../extractors/w2v_bert.ts";
+import { openCache } from "../ops/cache_reader.ts";
+import { preprocess } from "../ops/preprocess.ts";
 import { join } from "../stages/path.ts";
+import { referenceFeatures } from "./helpers/audio_reference.ts";
+import { makeAwkwardFiles } from "./helpers/speech_corpus.ts";
 import { findMlPython, ignoreWithout, requireTool } from "./helpers/interop.ts";
+import { Resampler } from "../formats/resample.ts";
+import { decodeWav } from "../formats/wav.ts";
 import { compareFloat16 } from "./helpers/float16_compare.ts";
 import { seededRandom } from "./helpers/random.ts";
 import {
@@ -15,6 +21,33 @@ import {
 
 const python = await findMlPython();
 const open = async (options: Record<string, unknown>) => await w2vBert(options);
+
+/** Running agreement of float32 outputs with references, in float32 and after float16. */
+class Agreement {
+  worst = 0;
+  scale = 0;
+  values = 0;
+  same = 0;
+  ulp = 0;
+  add(got: Float32Array, ref: Float32Array): void {
+    const c = compareFloat16(got, ref);
+    this.same += c.identical;
+    this.ulp = Math.max(this.ulp, c.worstUlp);
+    for (let j = 0; j < ref.length; j++) {
+      this.worst = Math.max(this.worst, Math.abs(got[j] - ref[j]));
+      this.scale = Math.max(this.scale, Math.abs(ref[j]));
+    }
+    this.values += ref.length;
+  }
+  pct(): number {
+    return (this.same / this.values) * 100;
+  }
+  summary(float16: boolean): string {
+    return float16
+      ? `${this.pct().toFixed(2)}% identical, worst ${this.ulp} ULP`
+      : `worst abs diff ${this.worst.toExponential(2)}`;
+  }
+}
 
 Deno.test({
   name: "w2v-bert extractor",
@@ -79,6 +112,90 @@ Deno.test({
         assert.ok(pct >= 99.5, `${pct}% identical after float16`);
         assert.ok(worstUlp <= 2, `${worstUlp} ULP`);
       });
+
+      await t.step(
+        "preprocess stores hidden_states equal to the reference pipeline's (float32, float16)",
+        async () => {
+          // LJSpeech layout over the awkward set: rates, widths, channels, silence, 50 ms.
+          const files = (await makeAwkwardFiles(join(dir, "awkward"))).filter((f) => f.valid);
+          const root = join(dir, "LJSpeech");
+          await Deno.mkdir(join(root, "wavs"), { recursive: true });
+          const keys = files.map((_, i) => `LJ001-${String(i + 1).padStart(4, "0")}`);
+          for (const [i, f] of files.entries()) {
+            await Deno.copyFile(f.path, join(root, "wavs", `${keys[i]}.wav`));
+          }
+          // transformers on two waveforms: the reference pipeline's (soundfile + a port of
+          // torchaudio's resample) and ours (decodeWav + Resampler), to tell the model path's
+          // rounding from the resampler's.
+          const waves = await referenceFeatures(py, files.map((f) => f.path));
+          const ours = await Promise.all(files.map(async (f) => {
+            const { audio, sampleRate } = decodeWav(await Deno.readFile(f.path), f.path);
+            return sampleRate === 16000 ? audio : new Resampler(sampleRate, 16000).resample(audio);
+          }));
+          const raw = [
+            ...keys.map((k) => join(dir, `${k}.ref.f32`)),
+            ...keys.map((k) => join(dir, `${k}.ours.f32`)),
+          ];
+          for (const [i, w] of waves.entries()) await writeF32(raw[i], w.wave);
+          for (const [i, w] of ours.entries()) await writeF32(raw[keys.length + i], w);
+          const both = await w2vBertReference(py, modelDir, raw, layer);
+          const waveDiff = Math.max(
+            ...waves.map((w, i) => Math.max(...w.wave.map((v, j) => Math.abs(v - ours[i][j])))),
+          );
+          for (const float16 of [false, true]) {
+            const out = join(dir, float16 ? "cache16" : "cache32");
+            const report = await preprocess({
+              dataRoot: root,
+              processedDir: out,
+              plugin: "ljspeech",
+              semanticModel: exportDir,
+              outputLayer: layer,
+              preprocessing: { use_float16: float16, num_audio_workers: 2 },
+            });
+            assert.equal(report.failed, 0);
+            const cache = await openCache(out);
+            // Stored values against: transformers on the reference pipeline's audio, on ours,
+            // and torch in float64 on ours (the truth float32 rounds away from); then torch's
+            // own float32 result against that truth, the yardstick for "float32 rounding".
+            const refsOf = [
+              (i: number) => both[i].hidden!,
+              (i: number) => both[keys.length + i].hidden!,
+              (i: number) => both[keys.length + i].hidden64!,
+            ];
+            const [pipeline, model, truth, torch32] = [0, 1, 2, 3].map(() => new Agreement());
+            for (const [i, key] of keys.entries()) {
+              const { hidden_states: hs, mel_spectrogram: mel } = await cache.get(key);
+              assert.equal(hs.dtype, float16 ? "float16" : "float32");
+              assert.deepEqual(hs.shape, [both[i].hidden!.length / 32, 32], key);
+              assert.equal(mel.shape[1], hs.shape[0], `${key}: mel and hidden frames align`);
+              const got = Float32Array.from(hs.data as ArrayLike<number>);
+              for (const [r, st] of [pipeline, model, truth].entries()) st.add(got, refsOf[r](i));
+              torch32.add(refsOf[1](i), refsOf[2](i));
+            }
+            cache.close();
+            const what = float16 ? "float16" : "float32";
+            console.log(
+              `preprocess ${what}, ${keys.length} files, ${model.values} values (waves differ from the ` +
+                `reference by <= ${waveDiff.toExponential(1)}): vs transformers ` +
+                `on the reference pipeline's audio ${pipeline.summary(float16)}; on our audio ` +
+                `${model.summary(float16)}; vs float64 torch ${truth.summary(float16)} ` +
+                `(torch float32 itself: ${torch32.summary(float16)})`,
+            );
+            if (float16) {
+              for (const st of [pipeline, model, truth]) assert.ok(st.ulp <= 2, `${st.ulp} ULP`);
+              // As often equal to the truth as torch's own float32 result is.
+              assert.ok(truth.pct() >= torch32.pct(), `${truth.pct()}% vs ${torch32.pct()}%`);
+              assert.ok(pipeline.pct() >= 95, `${pipeline.pct()}% identical`);
+            } else {
+              // At least as close to the truth as torch's own float32 result is.
+              assert.ok(truth.worst <= torch32.worst, `${truth.worst} vs ${torch32.worst}`);
+              for (const st of [pipeline, model]) {
+                assert.ok(st.worst <= 1e-5 * Math.max(1, st.scale) * layer, `${st.worst}`);
+              }
+            }
+          }
+        },
+      );
 
       await t.step("a layer other than the export's stops naming both", async () => {
         await assert.rejects(

@@ -62,6 +62,8 @@ if len(sys.argv) > 3:
     from transformers import Wav2Vec2BertModel
     model = Wav2Vec2BertModel.from_pretrained(model_dir, attn_implementation="eager").eval()
     layer = int(sys.argv[3])
+    import copy
+    model64 = copy.deepcopy(model).double()
 for path in json.load(open(listing)):
     audio = np.fromfile(path, dtype="<f4")
     out = fe(audio, sampling_rate=16000, return_tensors="np")
@@ -75,6 +77,12 @@ for path in json.load(open(listing)):
                        attention_mask=torch.from_numpy(out["attention_mask"]),
                        output_hidden_states=True).hidden_states[layer]
         hs[0].numpy().astype("<f4").tofile(path + ".hidden")
+        # The same in float64: the truth both float32 implementations round away from.
+        with torch.no_grad():
+            hs64 = model64(input_features=torch.from_numpy(out["input_features"]).double(),
+                           attention_mask=torch.from_numpy(out["attention_mask"]),
+                           output_hidden_states=True).hidden_states[layer]
+        hs64[0].numpy().astype("<f4").tofile(path + ".hidden64")
 `;
 
 /** Python's reference outputs for one utterance. */
@@ -87,6 +95,8 @@ export interface W2vBertReference {
   mask: BigInt64Array;
   /** Wav2Vec2BertModel `hidden_states[layer][0]`, when a layer was asked for. */
   hidden?: Float32Array;
+  /** The same computed in float64 (stored as float32). */
+  hidden64?: Float32Array;
 }
 
 /**
@@ -110,6 +120,7 @@ export async function w2vBertReference(
       logMel: await readF32(`${f}.logmel`),
       mask: new BigInt64Array(maskBytes.buffer, 0, maskBytes.byteLength / 8),
       hidden: layer ? await readF32(`${f}.hidden`) : undefined,
+      hidden64: layer ? await readF32(`${f}.hidden64`) : undefined,
     });
   }
   return out;
