@@ -27,3 +27,6 @@ export { default as h5wasm } from "npm:h5wasm@0.10.3/node";
  * `--allow-ffi`, which scripts that never run a model should not have to grant.
  */
 export const loadOnnxRuntime = () => import("npm:onnxruntime-node@1.30.0");
+
+// MP3 decoding (mpg123 as WASM), imported on first use: WAV corpora never load it.
+export const loadMpegDecoder = () => import("npm:mpg123-decoder@1.0.3");

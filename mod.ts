@@ -77,6 +77,7 @@ export * from "./ops/example_cache.ts";
 
 // From audio: WAV decoding, resampling, mel, feature extractors, preprocess.
 export { type DecodedAudio, decodeWav, encodeWav } from "./formats/wav.ts";
+export { decodeAudio, sniffAudio } from "./formats/audio_decode.ts";
 export { LOWPASS_FILTER_WIDTH, Resampler, ROLLOFF } from "./formats/resample.ts";
 export { RealFft } from "./formats/fft.ts";
 export { type MelFilter, melFilterbank, type MelOptions, MelSpectrogram } from "./formats/mel.ts";

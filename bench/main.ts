@@ -24,6 +24,7 @@ import {
 } from "./proc.ts";
 import { type Measurement, type ProfileRun, renderReport, summarize } from "./report.ts";
 import { summarizeProfiles } from "./cpu_profile.ts";
+import { preprocessCase } from "./preprocess_mel.ts";
 
 const BENCH = new URL(".", import.meta.url).pathname.replace(/\/$/, "");
 const ROOT = BENCH.replace(/\/bench$/, "");
@@ -237,7 +238,12 @@ async function main(argv: string[]): Promise<number> {
   });
   const report = renderReport(summary);
   console.log(report);
-  await Deno.writeTextFile(`${OUT}/results.json`, JSON.stringify(summary, null, 2) + "\n");
+  // Preprocess from WAV (mel only) against the original's torch path: bench/preprocess_mel.ts.
+  const preprocess = await preprocessCase(opts.size, opts.reps, OUT);
+  await Deno.writeTextFile(
+    `${OUT}/results.json`,
+    JSON.stringify({ ...summary, preprocess }, null, 2) + "\n",
+  );
   await Deno.writeTextFile(`${OUT}/report.txt`, report + "\n");
   console.log(`\nwrote ${OUT}/results.json and ${OUT}/report.txt`);
   return 0;

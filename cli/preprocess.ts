@@ -10,6 +10,11 @@ import { type Command, datasetOption, effectiveConfig, UsageError } from "./comm
 import { printRunReport } from "./migrate.ts";
 import { ProgressBar } from "./progress.ts";
 
+/** A module path as the user meant it: relative to the working directory the CLI was given. */
+function resolve(cwd: string, path: string): string {
+  return path.startsWith("/") || path.startsWith("file:") ? path : `${cwd}/${path}`;
+}
+
 /** The keys the audio front end reads, besides the write pipeline's. */
 const AUDIO_KEYS = [
   "extract_mel",
@@ -48,6 +53,11 @@ export const preprocessCommand: Command = {
     dataset: datasetOption(
       "dataset plugin: ljspeech, libritts, or a module path like ./my_plugin.ts (required)",
     ),
+    extractor: {
+      type: "string",
+      value: "FILE[,FILE]",
+      help: "your own extractor modules (default export: options => Extractor), run after the mel",
+    },
     "semantic-model": {
       type: "string",
       value: "DIR",
@@ -82,6 +92,7 @@ export const preprocessCommand: Command = {
     "h5shard preprocess --dataset libritts --config preprocess_config.json",
     "h5shard preprocess LJSpeech-1.1 out --dataset ljspeech --semantic-model w2v_bert_l17",
     "h5shard preprocess corpus out --dataset ./my_plugin.ts --num-audio-workers 2 --extract-mel true",
+    "h5shard preprocess data/LJSpeech-1.1 out --dataset ljspeech --extractor ./pitch.ts",
   ],
   async run(ctx) {
     const dataset = ctx.values.dataset;
@@ -115,6 +126,9 @@ export const preprocessCommand: Command = {
       processedDir,
       plugin: dataset,
       semanticModel,
+      extractors: typeof ctx.values.extractor === "string"
+        ? ctx.values.extractor.split(",").map((name) => ({ name: resolve(ctx.cwd, name) }))
+        : [],
       outputLayer: layer === undefined ? config.semantic_model.output_layer : Number(layer),
       intraOpThreads: threads === undefined ? undefined : Number(threads),
       executionProvider: flag("execution-provider") as "cpu" | "cuda" | undefined,

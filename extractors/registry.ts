@@ -7,8 +7,9 @@
  * @module
  */
 import { pathToFileURL } from "../deps.ts";
-import { ConfigError, errorMessage, FormatError } from "../errors.ts";
-import type { Extractor, ExtractorFactory } from "./extractor.ts";
+import { ConfigError } from "../errors.ts";
+import type { Extractor } from "./extractor.ts";
+import { loadExtractor } from "./load_extractor.ts";
 
 /** What builds one extractor: a registry name or module path, and its JSON options. */
 export interface ExtractorSpec {
@@ -63,8 +64,7 @@ export function extractorModule(nameOrPath: string): URL {
 }
 
 /**
- * Builds the extractor `spec` names. A module that cannot be loaded, has no factory as its
- * default export, or whose factory fails throws a {@linkcode FormatError} naming the module.
+ * Builds the extractor `spec` names (see {@linkcode loadExtractor}).
  *
  * @example
  * ```ts
@@ -74,27 +74,6 @@ export function extractorModule(nameOrPath: string): URL {
  * if (mel.outputs[0] !== "mel_spectrogram" || mel.sampleRate !== 16000) throw new Error();
  * ```
  */
-export async function createExtractor(spec: ExtractorSpec): Promise<Extractor> {
-  const url = extractorModule(spec.name);
-  let factory: unknown;
-  try {
-    factory = (await import(url.href)).default;
-  } catch (error) {
-    throw new FormatError(spec.name, `cannot load extractor module: ${errorMessage(error)}`, {
-      cause: error,
-    });
-  }
-  if (typeof factory !== "function") {
-    throw new FormatError(
-      spec.name,
-      "exports no extractor factory (expected a default export: (options) => Extractor)",
-    );
-  }
-  try {
-    return await (factory as ExtractorFactory)(spec.options ?? {});
-  } catch (error) {
-    throw new FormatError(spec.name, `extractor factory failed: ${errorMessage(error)}`, {
-      cause: error,
-    });
-  }
+export function createExtractor(spec: ExtractorSpec): Promise<Extractor> {
+  return loadExtractor(extractorModule(spec.name), spec.options ?? {}, spec.name);
 }

@@ -9,6 +9,8 @@
 import { CacheError, ConfigError, errorMessage } from "../errors.ts";
 import type { ExtractorSpec } from "../extractors/registry.ts";
 import w2vBert from "../extractors/w2v_bert.ts";
+import { createExtractor } from "../extractors/registry.ts";
+import { MelSpectrogram } from "../formats/mel.ts";
 import type { DatasetPlugin, SampleRef } from "../plugins/plugin.ts";
 import { getPlugin } from "../plugins/registry.ts";
 import { AudioSource } from "../stages/audio_source.ts";
@@ -56,7 +58,11 @@ export interface PreprocessOptions extends PackOptions {
 export function runExtractors(options: PreprocessOptions): ExtractorSpec[] {
   const p = resolvePreprocessing(options.preprocessing);
   const specs: ExtractorSpec[] = [];
-  if (p.extract_mel) specs.push({ name: "mel", options: { ...p.mel_config } });
+  if (p.extract_mel) {
+    // Bad mel settings throw here, before any audio is read, not once per file on the workers.
+    new MelSpectrogram(p.mel_config);
+    specs.push({ name: "mel", options: { ...p.mel_config } });
+  }
   const model = options.semanticModel ?? NO_SEMANTIC_MODEL;
   if (model !== NO_SEMANTIC_MODEL) {
     const workers = audioWorkers(p.num_audio_workers);
@@ -140,6 +146,8 @@ export async function preprocess(options: PreprocessOptions): Promise<RunReport>
   const refs = await discover(plugin, options.dataRoot);
   const done = p.overwrite_existing ? new Set<string>() : indexedKeys(options.processedDir);
   const todo = refs.filter((ref) => !done.has(ref.key));
+  // Settings and modules that cannot work stop the run here, not once per file on the workers.
+  for (const spec of options.extractors ?? []) await (await createExtractor(spec)).close?.();
   options.onDiscovered?.(refs.length, todo.length);
   const source = new AudioSource(todo, {
     prefetchSize: p.prefetch_size,

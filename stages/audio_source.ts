@@ -6,7 +6,8 @@
  */
 import { errorMessage, SampleError } from "../errors.ts";
 import { Resampler } from "../formats/resample.ts";
-import { type DecodedAudio, decodeWav } from "../formats/wav.ts";
+import { decodeAudio } from "../formats/audio_decode.ts";
+import type { DecodedAudio } from "../formats/wav.ts";
 import type { SampleRef } from "../plugins/plugin.ts";
 import type { SampleFailure } from "./record.ts";
 
@@ -30,8 +31,8 @@ export interface AudioSourceOptions {
   retryDelay?: number;
   /** Resample every clip to this rate here. Default: keep each file's rate (the feature stage resamples on its workers). */
   sampleRate?: number;
-  /** Bytes to audio; default {@linkcode decodeWav}. Throw to fail the file. */
-  decode?: (bytes: Uint8Array, file: string) => DecodedAudio;
+  /** Bytes to audio; default {@linkcode decodeAudio} (WAV, FLAC, MP3). Throw to fail the file. */
+  decode?: (bytes: Uint8Array, file: string) => DecodedAudio | Promise<DecodedAudio>;
 }
 
 function count(value: number, name: string, min: number): number {
@@ -68,11 +69,11 @@ export class AudioSource extends ReadableStream<AudioClip | SampleFailure> {
     const prefetch = count(options.prefetchSize ?? 8, "prefetchSize", 1);
     const maxRetries = count(options.maxRetries ?? 3, "maxRetries", 0);
     const delayMs = count(options.retryDelay ?? 1, "retryDelay", 0) * 1000;
-    const decode = options.decode ?? decodeWav;
+    const decode = options.decode ?? decodeAudio;
     const target = options.sampleRate;
     const resamplers = new Map<number, Resampler>();
     const load = async (ref: SampleRef): Promise<AudioClip> => {
-      const decoded = decode(await Deno.readFile(ref.path), ref.path);
+      const decoded = await decode(await Deno.readFile(ref.path), ref.path);
       if (target === undefined || target === decoded.sampleRate) {
         return { key: ref.key, origin: ref.path, ...decoded };
       }

@@ -61,7 +61,7 @@ export class FeatureStream
     }
     // Resolved here, so relative module paths mean the caller's working directory everywhere.
     const extractors = options.extractors.map((spec) => ({
-      name: extractorModule(spec.name).href,
+      module: extractorModule(spec.name).href,
       options: spec.options ?? {},
     }));
     const pool = workers > 0

@@ -6,14 +6,14 @@
  * @module
  */
 import type { Extractor } from "../extractors/extractor.ts";
-import { createExtractor, type ExtractorSpec } from "../extractors/registry.ts";
+import { loadExtractor } from "../extractors/load_extractor.ts";
 import { Resampler } from "../formats/resample.ts";
 import type { Tensor } from "../formats/tensor.ts";
 
 /** One clip and the extractors to run on it. */
 export interface FeatureTask {
-  /** Extractors, by module URL or registry name, with their JSON options. */
-  extractors: ExtractorSpec[];
+  /** Extractors: module URLs (resolved by the registry) and their JSON options. */
+  extractors: { module: string; options: Record<string, unknown> }[];
   key: string;
   sampleRate: number;
   audio: Float32Array;
@@ -32,7 +32,9 @@ export class FeatureRunner {
     const id = JSON.stringify(task.extractors);
     let built = this.#extractors.get(id);
     if (!built) {
-      built = Promise.all(task.extractors.map((spec) => createExtractor(spec)));
+      built = Promise.all(
+        task.extractors.map((e) => loadExtractor(new URL(e.module), e.options)),
+      );
       this.#extractors.set(id, built);
     }
     const tensors: Record<string, Tensor> = {};

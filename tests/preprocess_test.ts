@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { decodeNpy } from "../formats/npy.ts";
+import { decodeWav, encodeWav } from "../formats/wav.ts";
+import { openCache } from "../ops/cache_reader.ts";
+import { preprocess } from "../ops/preprocess.ts";
 import { main } from "../cli.ts";
 import { MEL, type ReferenceFeatures, referenceFeatures } from "./helpers/audio_reference.ts";
 import { compareFloats } from "./helpers/float_compare.ts";
@@ -248,5 +251,83 @@ Deno.test("h5shard preprocess on a data root with no audio fails naming what it 
   );
   assert.equal(model.code, 1);
   assert.match(model.stderr, /semantic_model\.model_name: expected a directory made by scripts/);
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("h5shard preprocess runs a user's extractor module on the workers beside the mel", async () => {
+  const root = await Deno.makeTempDir();
+  await Deno.mkdir(`${root}/corpus/wavs`, { recursive: true });
+  const tone = Float32Array.from({ length: 16000 }, (_, i) => 0.5 * Math.sin(i / 5));
+  await Deno.writeFile(`${root}/corpus/wavs/LJ001-0001.wav`, encodeWav(tone, 16000));
+  const fixture = new URL("./fixtures/energy_extractor.ts", import.meta.url).pathname;
+  const run = await h5shard(
+    "preprocess",
+    `${root}/corpus`,
+    `${root}/cache`,
+    "--dataset",
+    "ljspeech",
+    "--extractor",
+    fixture,
+    "--use-float16",
+    "false",
+  );
+  assert.equal(run.code, 0, run.stderr);
+  const cache = await openCache(`${root}/cache`);
+  const sample = await cache.get("LJ001-0001");
+  cache.close();
+  assert.deepEqual(Object.keys(sample).sort(), ["energy", "mel_spectrogram"]);
+  assert.deepEqual(sample.mel_spectrogram.shape, [1, 50, 80]);
+  const decoded = decodeWav(await Deno.readFile(`${root}/corpus/wavs/LJ001-0001.wav`), "x");
+  let first = 0;
+  for (let i = 0; i < 320; i++) first += decoded.audio[i] ** 2;
+  assert.equal(sample.energy.data[0], Math.fround(first));
+  assert.deepEqual(sample.energy.shape, [50]);
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("h5shard preprocess --help lists its audio settings and says semantic-model none is the mode", async () => {
+  const help = await h5shard("preprocess", "--help");
+  assert.equal(help.code, 0);
+  for (
+    const flag of [
+      "--dataset",
+      "--extract-mel",
+      "--mel-n-fft",
+      "--num-audio-workers",
+      "--max-retries",
+      "--retry-delay",
+      "--prefetch-size",
+      "--semantic-model",
+      "--extractor",
+    ]
+  ) {
+    assert.match(help.stdout, new RegExp(`${flag} `), flag);
+  }
+  assert.match(help.stdout, /only "none" \(the default\)/);
+  const missing = await h5shard("preprocess", "only_one_dir", "--dataset", "ljspeech");
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /give both <data_root> and <processed_dir>, or neither/);
+});
+
+Deno.test("h5shard preprocess stops before reading audio on bad mel settings or a broken extractor module", async () => {
+  const root = await Deno.makeTempDir();
+  await Deno.mkdir(`${root}/wavs`);
+  await Deno.writeFile(`${root}/wavs/LJ001-0001.wav`, encodeWav(new Float32Array(16000), 16000));
+  const base = ["preprocess", root, `${root}/cache`, "--dataset", "ljspeech"];
+  // The library takes settings the CLI's config checks would refuse: the mel checks its own.
+  await assert.rejects(
+    () =>
+      preprocess({
+        dataRoot: root,
+        processedDir: `${root}/cache`,
+        plugin: "ljspeech",
+        preprocessing: { mel_config: { ...MEL, win_size: 2048 } },
+      }),
+    /mel_config\.win_size \(2048\) must be <= n_fft \(1024\)/,
+  );
+  const broken = await h5shard(...base, "--extractor", `${root}/missing_extractor.ts`);
+  assert.equal(broken.code, 1);
+  assert.match(broken.stderr, /missing_extractor\.ts.*cannot load extractor module/);
+  await assert.rejects(() => Deno.stat(`${root}/cache/hdf5_index.json`));
   await Deno.remove(root, { recursive: true });
 });
