@@ -15,6 +15,7 @@ import { inspectCommand } from "./cli/inspect.ts";
 import { migrateCommand } from "./cli/migrate.ts";
 import { pluginsCommand } from "./cli/plugins.ts";
 import { preprocessCommand } from "./cli/preprocess.ts";
+import { reindexCommand } from "./cli/reindex.ts";
 import { reshardCommand } from "./cli/reshard.ts";
 import { verifyCommand } from "./cli/verify.ts";
 
@@ -27,6 +28,7 @@ export const COMMANDS: readonly Command[] = [
   verifyCommand,
   getCommand,
   reshardCommand,
+  reindexCommand,
   pluginsCommand,
 ];
 
