@@ -55,5 +55,12 @@ async function loadWithoutEnv<T>(load: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * ONNX Runtime for Node (its Linux x64 CPU build ships inside the package; its install script,
+ * which Deno does not run, only fetches CUDA extras). Loaded on first use: its native addon needs
+ * `--allow-ffi`, which scripts that never run a model should not have to grant.
+ */
+export const loadOnnxRuntime = () => import("npm:onnxruntime-node@1.30.0");
+
 // MP3 decoding (mpg123 as WASM), imported on first use: WAV corpora never load it.
 export const loadMpegDecoder = () => import("npm:mpg123-decoder@1.0.3");

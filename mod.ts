@@ -157,6 +157,17 @@ export {
   registerExtractor,
 } from "./extractors/registry.ts";
 export { MEL_DEFAULTS } from "./extractors/mel.ts";
+export {
+  SeamlessFbank,
+  type SeamlessFbankOptions,
+  type SeamlessFeatures,
+} from "./formats/seamless_fbank.ts";
+export {
+  readW2vBertExport,
+  w2vBert,
+  type W2vBertExportInfo,
+  type W2vBertOptions,
+} from "./extractors/w2v_bert.ts";
 export { type AudioClip, AudioSource, type AudioSourceOptions } from "./stages/audio_source.ts";
 export { FeatureStream, type FeatureStreamOptions } from "./stages/feature_stream.ts";
 export { NO_SEMANTIC_MODEL, preprocess, type PreprocessOptions } from "./ops/preprocess.ts";

@@ -27,6 +27,7 @@ import {
 import { type Measurement, type ProfileRun, renderReport, summarize } from "./report.ts";
 import { summarizeProfiles } from "./cpu_profile.ts";
 import { preprocessCase } from "./preprocess_mel.ts";
+import { w2vBertCase } from "./preprocess_w2v_bert.ts";
 
 const BENCH = new URL(".", import.meta.url).pathname.replace(/\/$/, "");
 const ROOT = BENCH.replace(/\/bench$/, "");
@@ -264,9 +265,11 @@ async function main(argv: string[]): Promise<number> {
   console.log(report);
   // Preprocess from WAV (mel only) against the original's torch path: bench/preprocess_mel.ts.
   const preprocess = await preprocessCase(opts.size, opts.reps, OUT);
+  // Both features, w2v-BERT on ONNX Runtime against transformers: bench/preprocess_w2v_bert.ts.
+  const preprocessW2vBert = await w2vBertCase(opts.size, opts.reps, OUT);
   await Deno.writeTextFile(
     `${OUT}/results.json`,
-    JSON.stringify({ ...summary, preprocess }, null, 2) + "\n",
+    JSON.stringify({ ...summary, preprocess, preprocessW2vBert }, null, 2) + "\n",
   );
   await Deno.writeTextFile(`${OUT}/report.txt`, report + "\n");
   console.log(`\nwrote ${OUT}/results.json and ${OUT}/report.txt`);
