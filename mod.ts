@@ -120,6 +120,7 @@ export {
 export { pack, type PackOptions, type RunReport } from "./ops/pack.ts";
 export { migrate, type MigrateOptions } from "./ops/migrate.ts";
 export { reshard, type ReshardOptions, type ReshardReport } from "./ops/reshard.ts";
+export { reindex, type ReindexOptions, type ReindexReport } from "./ops/reindex.ts";
 export {
   type CacheReader,
   type GetOptions,
@@ -156,9 +157,20 @@ export {
   registerExtractor,
 } from "./extractors/registry.ts";
 export { MEL_DEFAULTS } from "./extractors/mel.ts";
+export {
+  SeamlessFbank,
+  type SeamlessFbankOptions,
+  type SeamlessFeatures,
+} from "./formats/seamless_fbank.ts";
+export {
+  readW2vBertExport,
+  w2vBert,
+  type W2vBertExportInfo,
+  type W2vBertOptions,
+} from "./extractors/w2v_bert.ts";
 export { type AudioClip, AudioSource, type AudioSourceOptions } from "./stages/audio_source.ts";
 export { FeatureStream, type FeatureStreamOptions } from "./stages/feature_stream.ts";
-export * from "./ops/preprocess.ts";
+export { NO_SEMANTIC_MODEL, preprocess, type PreprocessOptions } from "./ops/preprocess.ts";
 
 // Array jobs: partitioned runs and their merge; raw (still compressed) chunk copies.
 export {

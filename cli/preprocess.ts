@@ -34,7 +34,7 @@ const AUDIO_KEYS = [
 
 export const preprocessCommand: Command = {
   name: "preprocess",
-  summary: "Compute features (mel spectrograms) of a WAV corpus into an HDF5 cache",
+  summary: "Compute features (w2v-BERT hidden states, mels) of a WAV corpus into an HDF5 cache",
   args: "[data_root] [processed_dir]",
   description:
     "Finds the corpus's WAV files with the dataset plugin (LJSpeech: <data_root>/wavs/*.wav;\n" +
@@ -46,8 +46,10 @@ export const preprocessCommand: Command = {
     "index is resumed: files already indexed are not read again. A file that fails is retried\n" +
     "max_retries times, then listed in error_log.json and error_files.txt; the rest are stored.\n" +
     "Exit status 1 when any file failed.\n" +
-    `--semantic-model: only "${NO_SEMANTIC_MODEL}" (the default) in this build, which computes\n` +
-    "the mel alone; w2v-BERT hidden states come with the semantic-model extractor.",
+    "hidden_states (T, hidden) come from the w2v-BERT export directory named by\n" +
+    "--semantic-model or semantic_model.model_name (made once by scripts/export_w2v_bert.py,\n" +
+    "run by ONNX Runtime; needs --allow-ffi); its layer must equal --output-layer /\n" +
+    `semantic_model.output_layer. --semantic-model ${NO_SEMANTIC_MODEL} leaves them out.`,
   options: {
     dataset: datasetOption(
       "dataset plugin: ljspeech, libritts, or a module path like ./my_plugin.ts (required)",
@@ -60,8 +62,28 @@ export const preprocessCommand: Command = {
     partition: partitionOption(),
     "semantic-model": {
       type: "string",
-      value: "NAME",
-      help: `semantic feature model; "${NO_SEMANTIC_MODEL}" (default) leaves it out`,
+      value: "DIR",
+      help:
+        `w2v-BERT export directory (default: semantic_model.model_name); "${NO_SEMANTIC_MODEL}" ` +
+        "leaves hidden_states out",
+    },
+    "output-layer": {
+      type: "string",
+      value: "N",
+      help: "hidden layer to keep (default: semantic_model.output_layer); must equal the export's",
+      check: (text) => /^\d+$/.test(text) ? undefined : "a whole number",
+    },
+    "intra-op-threads": {
+      type: "string",
+      value: "N",
+      help: "ONNX Runtime threads per feature worker (default: cores / num_audio_workers)",
+      check: (text) => /^\d+$/.test(text) && +text > 0 ? undefined : "a whole number >= 1",
+    },
+    "execution-provider": {
+      type: "string",
+      value: "cpu|cuda",
+      help: "ONNX Runtime execution provider (default cpu; cuda needs its CUDA build, untested)",
+      check: (text) => text === "cpu" || text === "cuda" ? undefined : "cpu or cuda",
     },
   },
   config: [...WRITE_KEYS, ...AUDIO_KEYS],
@@ -70,6 +92,7 @@ export const preprocessCommand: Command = {
   examples: [
     "h5shard preprocess data/LJSpeech-1.1 data/processed_maskgct/ljspeech --dataset ljspeech",
     "h5shard preprocess --dataset libritts --config preprocess_config.json",
+    "h5shard preprocess LJSpeech-1.1 out --dataset ljspeech --semantic-model w2v_bert_l17",
     "h5shard preprocess corpus out --dataset ./my_plugin.ts --num-audio-workers 2 --extract-mel true",
     "h5shard preprocess data/LJSpeech-1.1 out --dataset ljspeech --extractor ./pitch.ts",
     "h5shard preprocess corpus parts/part_$SLURM_ARRAY_TASK_ID --dataset libritts --partition $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT",
@@ -93,9 +116,13 @@ export const preprocessCommand: Command = {
       }
       ({ data_root: dataRoot, processed_dir: processedDir } = paths);
     }
-    const semanticModel = typeof ctx.values["semantic-model"] === "string"
-      ? ctx.values["semantic-model"]
-      : NO_SEMANTIC_MODEL;
+    const flag = (name: string) => {
+      const v = ctx.values[name];
+      return typeof v === "string" ? v : undefined;
+    };
+    const semanticModel = flag("semantic-model") ?? config.semantic_model.model_name;
+    const layer = flag("output-layer");
+    const threads = flag("intra-op-threads");
     let bar: ProgressBar | undefined;
     const report = await preprocess({
       dataRoot,
@@ -106,7 +133,9 @@ export const preprocessCommand: Command = {
       extractors: typeof ctx.values.extractor === "string"
         ? ctx.values.extractor.split(",").map((name) => ({ name: resolve(ctx.cwd, name) }))
         : [],
-      outputLayer: config.semantic_model.output_layer,
+      outputLayer: layer === undefined ? config.semantic_model.output_layer : Number(layer),
+      intraOpThreads: threads === undefined ? undefined : Number(threads),
+      executionProvider: flag("execution-provider") as "cpu" | "cuda" | undefined,
       preprocessing: config.preprocessing,
       onDiscovered: (total, todo) => {
         ctx.err(`${dataRoot}: ${total} audio files, ${todo} to process`);

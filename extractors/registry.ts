@@ -21,7 +21,7 @@ export interface ExtractorSpec {
 
 const registry = new Map<string, URL>([
   ["mel", new URL("./mel.ts", import.meta.url)],
-  // The semantic-model extractor registers here as ["w2v-bert", new URL("./w2v_bert.ts", ...)].
+  ["w2v-bert", new URL("./w2v_bert.ts", import.meta.url)],
 ]);
 
 /**

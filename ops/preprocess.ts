@@ -8,7 +8,8 @@
  */
 import { CacheError, ConfigError, errorMessage } from "../errors.ts";
 import type { ExtractorSpec } from "../extractors/registry.ts";
-import { createExtractor, listExtractors } from "../extractors/registry.ts";
+import w2vBert from "../extractors/w2v_bert.ts";
+import { createExtractor } from "../extractors/registry.ts";
 import { MelSpectrogram } from "../formats/mel.ts";
 import type { DatasetPlugin, SampleRef } from "../plugins/plugin.ts";
 import { getPlugin } from "../plugins/registry.ts";
@@ -35,12 +36,19 @@ export interface PreprocessOptions extends PackOptions {
   /** Dataset plugin: a registered name, a module path, or a plugin. */
   plugin: string | DatasetPlugin;
   /**
-   * The semantic model (`semantic_model.model_name`), or `"none"` (the default) to compute
-   * only the other features. A model needs the `w2v-bert` extractor registered.
+   * The semantic model (`semantic_model.model_name`): a directory made by
+   * scripts/export_w2v_bert.py, or `"none"` (the default) to compute only the other features.
    */
   semanticModel?: string;
   /** `semantic_model.output_layer`, handed to the semantic extractor. Default 17. */
   outputLayer?: number;
+  /**
+   * ONNX Runtime threads of each feature worker's semantic model; default: the cores shared
+   * among the workers (at least 1), so workers do not fight over cores.
+   */
+  intraOpThreads?: number;
+  /** `cpu` (default) or `cuda` (ONNX Runtime's CUDA build; untested here). */
+  executionProvider?: "cpu" | "cuda";
   /** More extractors (a user's own, by module path), run after the built-in ones. */
   extractors?: ExtractorSpec[];
   /** Take only partition `index` of `count` of the sorted keys (an array job's task). */
@@ -60,16 +68,16 @@ export function runExtractors(options: PreprocessOptions): ExtractorSpec[] {
   }
   const model = options.semanticModel ?? NO_SEMANTIC_MODEL;
   if (model !== NO_SEMANTIC_MODEL) {
-    if (!listExtractors().includes("w2v-bert")) {
-      throw new ConfigError(
-        "semantic_model.model_name",
-        model,
-        `"none": this build has no semantic-model extractor yet`,
-      );
-    }
+    const workers = audioWorkers(p.num_audio_workers);
+    const cores = navigator.hardwareConcurrency || 2;
     specs.push({
       name: "w2v-bert",
-      options: { model_name: model, output_layer: options.outputLayer ?? 17 },
+      options: {
+        model_name: model,
+        output_layer: options.outputLayer ?? 17,
+        intra_op_threads: options.intraOpThreads ?? Math.max(1, Math.floor(cores / workers)),
+        execution_provider: options.executionProvider ?? "cpu",
+      },
     });
   }
   specs.push(...options.extractors ?? []);
@@ -134,6 +142,10 @@ export async function preprocess(options: PreprocessOptions): Promise<RunReport>
     : options.plugin;
   const p = resolvePreprocessing(options.preprocessing);
   const extractors = runExtractors(options);
+  // A wrong model (HF name, other layer, corrupt file) stops the run before any audio is read,
+  // rather than failing every file on the workers.
+  const semantic = extractors.find((e) => e.name === "w2v-bert");
+  if (semantic) await (await w2vBert(semantic.options ?? {})).close?.();
   let refs = await discover(plugin, options.dataRoot);
   let partition: Record<string, unknown> | undefined;
   if (options.partition) {

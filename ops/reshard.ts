@@ -1,14 +1,16 @@
 /**
  * Rewriting a cache into a new one with other settings (shard size, float16, compression):
  * the source read through its index by {@linkcode Hdf5Source}, written by {@linkcode pack}.
+ * When the target keeps the stored chunks (only the shard layout changes), they are copied as
+ * they are ({@linkcode RawHdf5Source} into {@linkcode packEncoded}): no inflate, no deflate.
  * The source is never modified; a destination that already has an index is resumed.
  *
  * @module
  */
-import { CacheError, ConfigError } from "../errors.ts";
+import { CacheError } from "../errors.ts";
 import { Hdf5Source } from "../stages/hdf5_source.ts";
-import { RawHdf5Source } from "../stages/raw_hdf5_source.ts";
 import { join } from "../stages/path.ts";
+import { RawHdf5Source } from "../stages/raw_hdf5_source.ts";
 import { readCacheIndex } from "./cache_reader.ts";
 import {
   indexedKeys,
@@ -114,8 +116,6 @@ export async function reshard(
   const keys = all.filter((k) => !done.has(k));
   const already = all.length - keys.length;
   const onProgress = options.onProgress;
-  let report: RunReport;
-  let copiedChunks = 0;
   const packOptions: PackOptions = {
     ...options,
     dataset: options.dataset ?? `reshard of ${src}`,
@@ -123,51 +123,40 @@ export async function reshard(
     onProgress: onProgress && ((s) => onProgress({ ...s, skipped: s.skipped + already })),
   };
   const maxOpenFiles = options.maxOpenFiles;
-  try {
-    if (options.copyChunks ?? sameChunkSettings(src, index.use_float16, options)) {
-      const p = resolvePreprocessing(options.preprocessing);
-      const raw = new RawHdf5Source(src, {
-        keys,
-        maxOpenFiles,
-        target: {
-          level: p.compression_level,
-          shuffle: p.shuffle,
-          chunkBytes: p.chunk_bytes,
-          useFloat16: p.use_float16,
-        },
-      });
-      report = await packEncoded(raw, dst, packOptions);
-      copiedChunks = report.written;
-      if (raw.deferred.length) {
-        const first = report;
-        const rest = new Hdf5Source(src, { keys: raw.deferred, maxOpenFiles });
-        report = addReports(
-          first,
-          await pack(rest, dst, {
-            ...packOptions,
-            onProgress: onProgress && ((s) =>
-              onProgress({
-                ...s,
-                written: s.written + first.written,
-                failed: s.failed + first.failed,
-                skipped: s.skipped + first.skipped + already,
-              })),
-          }),
-        );
-      }
-    } else {
-      report = await pack(new Hdf5Source(src, { keys, maxOpenFiles }), dst, packOptions);
-    }
-  } catch (e) {
-    // The sink's advice is to reshard; here the user is resharding into a cache that exists.
-    const expected = e instanceof ConfigError && /: expected (.*), got /s.exec(e.message)?.[1];
-    if (e instanceof ConfigError && expected && expected.includes("use reshard")) {
-      const advice = `(${dst} already holds a cache; reshard into a new directory to change it)`;
-      throw new ConfigError(e.path, e.value, expected.replace(/\(use reshard[^)]*\)/, advice), {
-        cause: e,
-      });
-    }
-    throw e;
+  if (!(options.copyChunks ?? sameChunkSettings(src, index.use_float16, options))) {
+    const report = await pack(new Hdf5Source(src, { keys, maxOpenFiles }), dst, packOptions);
+    report.skipped += already;
+    return { ...report, copiedChunks: 0 };
+  }
+  const p = resolvePreprocessing(options.preprocessing);
+  const raw = new RawHdf5Source(src, {
+    keys,
+    maxOpenFiles,
+    target: {
+      level: p.compression_level,
+      shuffle: p.shuffle,
+      chunkBytes: p.chunk_bytes,
+      useFloat16: p.use_float16,
+    },
+  });
+  let report = await packEncoded(raw, dst, packOptions);
+  const copiedChunks = report.written;
+  if (raw.deferred.length) {
+    const first = report;
+    const rest = new Hdf5Source(src, { keys: raw.deferred, maxOpenFiles });
+    report = addReports(
+      first,
+      await pack(rest, dst, {
+        ...packOptions,
+        onProgress: onProgress && ((s) =>
+          onProgress({
+            ...s,
+            written: s.written + first.written,
+            failed: s.failed + first.failed,
+            skipped: s.skipped + first.skipped + already,
+          })),
+      }),
+    );
   }
   report.skipped += already;
   return { ...report, copiedChunks };

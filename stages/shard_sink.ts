@@ -20,6 +20,7 @@ import { CHUNK_KEYS, PREPROCESSING_DEFAULTS } from "../config/schema.ts";
 import { CacheError, ConfigError, errorMessage, KeyError, SampleError } from "../errors.ts";
 import { Hdf5FileWriter } from "../formats/hdf5/file_writer.ts";
 import { datasetNameProblem, sampleKeyProblem } from "../formats/sample_key.ts";
+import { codecName } from "../formats/zlib_codec.ts";
 import {
   emptyIndex,
   INDEX_FILE,
@@ -610,6 +611,7 @@ class SinkState {
           failed_samples: this.stats.failed,
           runs: this.earlier.runs + 1,
           storage_format: "hdf5",
+          compression_codec: codecName(),
           use_float16: this.useFloat16,
           samples_per_hdf5: this.samplesPerFile,
           num_hdf5_files: shards,

@@ -126,6 +126,8 @@ Deno.test({
       "0.01",
       "--num-audio-workers",
       "2",
+      "--semantic-model",
+      "none",
     ];
     const run = await h5shard(...args);
     assert.equal(run.code, 1, run.stderr);
@@ -199,6 +201,7 @@ Deno.test({
     const refList = await referenceFeatures(py, paths.map((p) => `${root}/LibriTTS/${p}.wav`));
     const refs = new Map(paths.map((p, i) => [p, refList[i]]));
     const config = {
+      semantic_model: { model_name: "none" },
       preprocessing: { use_float16: false, num_audio_workers: 1 },
       datasets: {
         libritts: { data_root: `${root}/LibriTTS`, processed_dir: `${root}/cache` },
@@ -221,7 +224,8 @@ Deno.test({
 Deno.test("h5shard preprocess on a data root with no audio fails naming what it looked for", async () => {
   const root = await Deno.makeTempDir();
   await Deno.mkdir(`${root}/wavs`);
-  const run = await h5shard("preprocess", root, `${root}/cache`, "--dataset", "ljspeech");
+  const none = ["--semantic-model", "none"];
+  const run = await h5shard("preprocess", root, `${root}/cache`, "--dataset", "ljspeech", ...none);
   assert.equal(run.code, 1);
   assert.match(run.stderr, /no audio found: the ljspeech plugin looked for .*wavs\/\*\.wav/);
   const off = await h5shard(
@@ -232,6 +236,7 @@ Deno.test("h5shard preprocess on a data root with no audio fails naming what it 
     "ljspeech",
     "--extract-mel",
     "false",
+    ...none,
   );
   assert.equal(off.code, 1);
   assert.match(off.stderr, /preprocessing\.extract_mel: expected true when the semantic model/);
@@ -245,7 +250,7 @@ Deno.test("h5shard preprocess on a data root with no audio fails naming what it 
     "facebook/w2v-bert-2.0",
   );
   assert.equal(model.code, 1);
-  assert.match(model.stderr, /semantic_model\.model_name: expected "none"/);
+  assert.match(model.stderr, /semantic_model\.model_name: expected a directory made by scripts/);
   await Deno.remove(root, { recursive: true });
 });
 
@@ -265,6 +270,8 @@ Deno.test("h5shard preprocess runs a user's extractor module on the workers besi
     fixture,
     "--use-float16",
     "false",
+    "--semantic-model",
+    "none",
   );
   assert.equal(run.code, 0, run.stderr);
   const cache = await openCache(`${root}/cache`);
@@ -280,7 +287,7 @@ Deno.test("h5shard preprocess runs a user's extractor module on the workers besi
   await Deno.remove(root, { recursive: true });
 });
 
-Deno.test("h5shard preprocess --help lists its audio settings and says semantic-model none is the mode", async () => {
+Deno.test("h5shard preprocess --help lists its audio settings and how to leave the semantic model out", async () => {
   const help = await h5shard("preprocess", "--help");
   assert.equal(help.code, 0);
   for (
@@ -298,7 +305,7 @@ Deno.test("h5shard preprocess --help lists its audio settings and says semantic-
   ) {
     assert.match(help.stdout, new RegExp(`${flag} `), flag);
   }
-  assert.match(help.stdout, /only "none" \(the default\)/);
+  assert.match(help.stdout, /--semantic-model none leaves them out/);
   const missing = await h5shard("preprocess", "only_one_dir", "--dataset", "ljspeech");
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /give both <data_root> and <processed_dir>, or neither/);
@@ -308,7 +315,15 @@ Deno.test("h5shard preprocess stops before reading audio on bad mel settings or 
   const root = await Deno.makeTempDir();
   await Deno.mkdir(`${root}/wavs`);
   await Deno.writeFile(`${root}/wavs/LJ001-0001.wav`, encodeWav(new Float32Array(16000), 16000));
-  const base = ["preprocess", root, `${root}/cache`, "--dataset", "ljspeech"];
+  const base = [
+    "preprocess",
+    root,
+    `${root}/cache`,
+    "--dataset",
+    "ljspeech",
+    "--semantic-model",
+    "none",
+  ];
   // The library takes settings the CLI's config checks would refuse: the mel checks its own.
   await assert.rejects(
     () =>

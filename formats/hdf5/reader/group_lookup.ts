@@ -85,6 +85,9 @@ export class GroupLookup {
     if (node) return node;
     const what = "group B-tree node";
     const r = this.#reader;
+    // HDF5 reads a node whole, sized by the superblock's K: it must fit in the file.
+    const k = this.#limits.groupInternalK;
+    r.check(address, BTREE_HEADER_SIZE + 2 * k * 8 + (2 * k + 1) * 8, what);
     const head = viewOf(r.read(address, BTREE_HEADER_SIZE, what));
     if (signature(head, 0) !== "TREE") throw r.damaged(what, address, "no TREE signature");
     if (head.getUint8(4) !== GROUP_NODE) {
@@ -93,7 +96,7 @@ export class GroupLookup {
     const level = head.getUint8(5);
     const n = head.getUint16(6, true);
     // HDF5 sizes every group node for 2 * internal K children, whatever its level.
-    const max = 2 * this.#limits.groupInternalK;
+    const max = 2 * k;
     if (n > max) throw r.damaged(what, address, `${n} children, more than 2K = ${max}`);
     const body = viewOf(r.read(address + BTREE_HEADER_SIZE, 16 * n + 8, what));
     const keys: number[] = [];
@@ -118,6 +121,7 @@ export class GroupLookup {
     if (snod) return snod;
     const what = "symbol table node";
     const r = this.#reader;
+    r.check(address, 8 + 2 * this.#limits.groupLeafK * SYMBOL_ENTRY_SIZE, what);
     const head = viewOf(r.read(address, 8, what));
     if (signature(head, 0) !== "SNOD") throw r.damaged(what, address, "no SNOD signature");
     if (head.getUint8(4) !== SNOD_VERSION) {
