@@ -38,6 +38,7 @@ export interface Preprocessing {
   checkpoint_interval: number;
   checkpoint_seconds: number;
   max_open_files: number;
+  max_sample_bytes: number;
 }
 
 /** The `semantic_model` object. */
@@ -244,6 +245,12 @@ export const SCHEMA: { readonly [P in Leaf]: Spec<ValueAt<P, Config>> } = {
     min: 1,
     default: 64,
     help: "shard files a reader keeps open (LRU)",
+  },
+  "preprocessing.max_sample_bytes": {
+    type: "integer",
+    min: 1,
+    default: 2 ** 30,
+    help: "most bytes one NPZ sample may decode to (a bigger one fails, e.g. a zip bomb)",
   },
 };
 

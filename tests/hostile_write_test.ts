@@ -280,6 +280,47 @@ Deno.test("migrate: broken symlinks and loops go to error_log.json; a zip bomb i
   });
 });
 
+Deno.test("migrate --max-sample-bytes: a sample over the cap is a named failure, the rest are stored", async () => {
+  await withDir(async (dir) => {
+    await npzCache(`${dir}/npz`, ["a", "b"]);
+    await Deno.writeFile(
+      `${dir}/npz/bomb.npz`,
+      encodeNpz({ x: { dtype: "uint8", shape: [2 << 20], data: new Uint8Array(2 << 20) } }, {
+        compress: true,
+      }),
+    );
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("../cli.ts", import.meta.url).pathname,
+        "migrate",
+        `${dir}/npz`,
+        `${dir}/h5`,
+        "--dataset",
+        "ljspeech",
+        "--max-sample-bytes",
+        String(1 << 20),
+      ],
+      cwd: dir,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assertEquals(out.code, 1, stderr);
+    assertMatch(stderr, /1 sample\(s\) failed/);
+    const index = JSON.parse(await Deno.readTextFile(`${dir}/h5/hdf5_index.json`));
+    assertEquals(Object.keys(index.sample_index).sort(), ["a", "b"]);
+    const log = JSON.parse(await Deno.readTextFile(`${dir}/h5/error_log.json`));
+    assertEquals(log.errors.length, 1, JSON.stringify(log));
+    const [entry] = log.errors;
+    assertEquals(entry.sample_key, "bomb");
+    assertEquals(entry.file_path, `${dir}/npz/bomb.npz`);
+    assertMatch(entry.error_message, /decode to 2097\d+ bytes, more than the cap of 1048576 bytes/);
+    assertMatch(entry.error_message, /preprocessing\.max_sample_bytes, --max-sample-bytes N/);
+  });
+});
+
 Deno.test("migrate: a source with nothing to migrate, or swapped dirs, is an error; the source is untouched", async () => {
   await withDir(async (dir) => {
     await npzCache(`${dir}/npz`, ["a", "b"]);
