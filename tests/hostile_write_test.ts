@@ -115,6 +115,12 @@ Deno.test("reindex rebuilds a lost index byte for byte, and never replaces one",
     await Deno.remove(`${dir}/hdf5_index.json`);
     const gap = await rejection(() => reindex(dir, { samplesPerFile: 2 }), CacheError);
     assertMatch(gap.message, /features_00002\.h5 is missing/);
+    // a damaged shard is named, and no index is written from what could be read
+    await Deno.rename(`${dir}/features_00009.h5`, `${dir}/features_00002.h5`);
+    await Deno.truncate(`${dir}/features_00001.h5`, 1000);
+    const damaged = await rejection(() => reindex(dir, { samplesPerFile: 2 }), FormatError);
+    assertMatch(damaged.message, /features_00001\.h5/);
+    assertEquals(listing(dir).includes("hdf5_index.json"), false);
   });
 });
 
