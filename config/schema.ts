@@ -7,17 +7,10 @@
  * @module
  */
 import { FLOAT16_OVERFLOW_POLICIES, type Float16Overflow } from "../formats/float16.ts";
+import type { MelOptions } from "../formats/mel.ts";
 
-/** `preprocessing.mel_config`: how mel spectrograms are computed. */
-export interface MelConfig {
-  sample_rate: number;
-  hop_size: number;
-  win_size: number;
-  n_fft: number;
-  n_mel: number;
-  fmin: number;
-  fmax: number;
-}
+/** `preprocessing.mel_config`: how mel spectrograms are computed (the mel module's options). */
+export type MelConfig = MelOptions;
 
 /** The `preprocessing` object. */
 export interface Preprocessing {
