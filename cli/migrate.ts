@@ -68,7 +68,8 @@ export const migrateCommand: Command = {
     ),
     partition: partitionOption(),
   },
-  config: [...WRITE_KEYS, ...NPZ_KEYS],
+  // The zip-bomb cap guards files of unknown origin; the demo's own example needs no flag.
+  config: [...WRITE_KEYS, ...NPZ_KEYS, "max_sample_bytes"],
   minArgs: 2,
   maxArgs: 2,
   examples: [
