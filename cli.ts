@@ -22,6 +22,7 @@ import { inspectCommand } from "./cli/inspect.ts";
 import { migrateCommand } from "./cli/migrate.ts";
 import { pluginsCommand } from "./cli/plugins.ts";
 import { reshardCommand } from "./cli/reshard.ts";
+import { statsCommand } from "./cli/stats.ts";
 import { verifyCommand } from "./cli/verify.ts";
 
 /** Every command, in the order `--help` lists them. */
@@ -32,6 +33,7 @@ export const COMMANDS: readonly Command[] = [
   verifyCommand,
   getCommand,
   reshardCommand,
+  statsCommand,
   pluginsCommand,
 ];
 
