@@ -7,6 +7,7 @@ import { writeExampleCache } from "../ops/example_cache.ts";
 import { migrate } from "../ops/migrate.ts";
 import { join } from "../stages/path.ts";
 import { ProgressBar } from "./progress.ts";
+import { NPZ_KEYS, WRITE_KEYS } from "../config/schema.ts";
 import { type Command, effectiveConfig, formatBytes, UsageError } from "./command.ts";
 import { printVerifyReport, runVerify } from "./verify.ts";
 
@@ -49,21 +50,21 @@ export const demoCommand: Command = {
     "standard pipeline (float16, gzip 4, 25 samples per shard unless overridden), verifies every\n" +
     "value against the NPZ files, and prints sizes and throughput.",
   options: {
-    samples: { type: "string", value: "N", help: "utterances to generate (default 64)" },
+    samples: {
+      type: "string",
+      value: "N",
+      help: "utterances to generate, 1..5000 (default 64)",
+      check: (text) =>
+        /^\d+$/.test(text) && +text >= 1 && +text <= 5000 ? undefined : "an integer 1..5000",
+    },
   },
-  configurable: true,
+  config: [...WRITE_KEYS, ...NPZ_KEYS],
   minArgs: 0,
   maxArgs: 1,
   examples: ["h5shard demo", "h5shard demo /tmp/h5demo --samples 400 --num-save-workers 1"],
   async run(ctx) {
     const dir = ctx.args[0] ?? "demo_out";
-    const samplesText = ctx.values.samples ?? "64";
-    const samples = Number(samplesText);
-    if (!Number.isSafeInteger(samples) || samples < 1 || samples > 5000) {
-      throw new UsageError(
-        `--samples must be an integer 1..5000, got ${JSON.stringify(samplesText)}`,
-      );
-    }
+    const samples = Number(ctx.values.samples ?? "64");
     const config = await effectiveConfig(ctx);
     const preprocessing = { ...config.preprocessing };
     if (!("samples-per-hdf5" in ctx.overrides)) preprocessing.samples_per_hdf5 = 25;
@@ -71,14 +72,14 @@ export const demoCommand: Command = {
     const npzDir = join(dir, "npz_cache");
     const processed = join(dir, "processed");
 
-    const genBar = new ProgressBar("example cache", samples, { unit: "files" });
+    const genBar = new ProgressBar("example cache", samples, { ...ctx.progress, unit: "files" });
     const example = await writeExampleCache(npzDir, {
       samples,
       onProgress: (done) => genBar.update(done),
     });
     genBar.finish();
 
-    const bar = new ProgressBar("migrate", samples);
+    const bar = new ProgressBar("migrate", samples, ctx.progress);
     const run = await migrate({
       npzDir,
       processedDir: processed,

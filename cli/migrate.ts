@@ -5,14 +5,17 @@
  */
 import { migrate } from "../ops/migrate.ts";
 import type { RunReport } from "../ops/pack.ts";
-import { ProgressBar } from "./progress.ts";
+import { NPZ_KEYS, WRITE_KEYS } from "../config/schema.ts";
+import { ProgressBar, type ProgressOptions } from "./progress.ts";
 import {
   type Command,
   type CommandContext,
+  datasetOption,
   effectiveConfig,
   formatBytes,
   UsageError,
 } from "./command.ts";
+import { withSubject } from "./print_error.ts";
 
 /** Prints a run's summary and failures; returns the exit status (1 when anything failed). */
 export function printRunReport(ctx: CommandContext, report: RunReport, dir: string): number {
@@ -26,7 +29,7 @@ export function printRunReport(ctx: CommandContext, report: RunReport, dir: stri
       formatBytes(report.outputBytes)
     }`,
   );
-  for (const f of report.failures) ctx.err(`failed: ${f.file ?? f.key}: ${f.error}`);
+  for (const f of report.failures) ctx.err(`failed: ${withSubject(f.file ?? f.key, f.error)}`);
   if (report.failed) {
     ctx.err(`${report.failed} sample(s) failed: see ${dir}/error_log.json and error_files.txt`);
   }
@@ -34,8 +37,8 @@ export function printRunReport(ctx: CommandContext, report: RunReport, dir: stri
 }
 
 /** Progress wiring shared by commands that run the write pipeline. */
-export function runProgress(label: string, total?: number) {
-  const bar = new ProgressBar(label, total);
+export function runProgress(label: string, total?: number, options?: ProgressOptions) {
+  const bar = new ProgressBar(label, total, options);
   return {
     onProgress: (s: { written: number; skipped: number; failed: number }) =>
       bar.update(s.written + s.skipped + s.failed, s.failed ? `${s.failed} failed` : ""),
@@ -55,13 +58,11 @@ export const migrateCommand: Command = {
     "and new samples continue the last shard. Samples that fail are listed in error_log.json and\n" +
     "error_files.txt; the rest are stored. Exit status 1 when any sample failed.",
   options: {
-    dataset: {
-      type: "string",
-      value: "NAME|FILE",
-      help: "dataset plugin: ljspeech, libritts, or a module path like ./my_plugin.ts (required)",
-    },
+    dataset: datasetOption(
+      "dataset plugin: ljspeech, libritts, or a module path like ./my_plugin.ts (required)",
+    ),
   },
-  configurable: true,
+  config: [...WRITE_KEYS, ...NPZ_KEYS],
   minArgs: 2,
   maxArgs: 2,
   examples: [
@@ -76,7 +77,7 @@ export const migrateCommand: Command = {
       throw new UsageError("--dataset is required (ljspeech, libritts or ./plugin.ts)");
     }
     const config = await effectiveConfig(ctx);
-    const progress = runProgress("migrate");
+    const progress = runProgress("migrate", undefined, ctx.progress);
     const report = await migrate({
       npzDir,
       processedDir,

@@ -6,14 +6,8 @@ import {
   assertStrictEquals,
   assertThrows,
 } from "./helpers/assert.ts";
-import {
-  applyOverrides,
-  type Config,
-  defaultConfig,
-  loadConfig,
-  parseConfig,
-  PREPROCESSING_FLAGS,
-} from "../config.ts";
+import { type Config, defaultConfig, loadConfig, parseConfig } from "../config.ts";
+import { applyOverrides, PREPROCESSING_FLAGS } from "../cli/flags.ts";
 import { ConfigError, FormatError } from "../errors.ts";
 
 const REPO_CONFIG = new URL("../preprocess_config.json", import.meta.url);
@@ -59,7 +53,7 @@ Deno.test("parseConfig reads the repo's preprocess_config.json without warnings"
   const config = await loadConfig(REPO_CONFIG.pathname, (m) => warnings.push(m));
   assertEquals(warnings, []);
   assertEquals(config.semantic_model, { model_name: "facebook/w2v-bert-2.0", output_layer: 17 });
-  assertStrictEquals(config.preprocessing.mel_config.n_mel, 128);
+  assertStrictEquals(config.preprocessing.mel_config.n_mel, 80);
   assertStrictEquals(config.preprocessing.retry_delay, 1);
   assertEquals(config.datasets.libritts, {
     data_root: "data/LibriTTS",
@@ -71,10 +65,10 @@ Deno.test("parseConfig reads the repo's preprocess_config.json without warnings"
 });
 
 Deno.test("parseConfig fills missing keys with defaults", () => {
-  const { config } = parse({ preprocessing: { samples_per_hdf5: 7, mel_config: { n_mel: 80 } } });
+  const { config } = parse({ preprocessing: { samples_per_hdf5: 7, mel_config: { n_mel: 40 } } });
   assertStrictEquals(config.preprocessing.samples_per_hdf5, 7);
-  assertStrictEquals(config.preprocessing.mel_config.n_mel, 80);
-  assertStrictEquals(config.preprocessing.mel_config.hop_size, 480);
+  assertStrictEquals(config.preprocessing.mel_config.n_mel, 40);
+  assertStrictEquals(config.preprocessing.mel_config.hop_size, 320);
   assertStrictEquals(config.preprocessing.compression_level, 4);
   assertEquals(parse({}).config, defaultConfig());
 });
@@ -128,10 +122,10 @@ Deno.test("parseConfig errors name the file, the JSON path, the value and what i
 
 Deno.test("parseConfig checks mel_config keys against each other", () => {
   assertConfigError(
-    () => parse({ preprocessing: { mel_config: { sample_rate: 16000 } } }),
+    () => parse({ preprocessing: { mel_config: { sample_rate: 8000 } } }),
     "preprocessing.mel_config.fmax",
-    "<= mel_config.sample_rate / 2 (8000)",
-    "got 12000",
+    "<= mel_config.sample_rate / 2 (4000)",
+    "got 8000",
   );
   assertConfigError(
     () => parse({ preprocessing: { mel_config: { fmin: 500, fmax: 400 } } }),
@@ -159,7 +153,7 @@ Deno.test("parseConfig warns about unknown keys at every level and ignores them"
     "cfg.json: unknown key preprocessing.mel_config.n_mels (ignored)",
     "cfg.json: unknown key datasets.lj.plugin (ignored)",
   ]);
-  assertStrictEquals(config.preprocessing.mel_config.n_mel, 128);
+  assertStrictEquals(config.preprocessing.mel_config.n_mel, 80);
   assertEquals(config.datasets, { lj: { data_root: "a", processed_dir: "b" } });
 });
 
@@ -224,7 +218,7 @@ Deno.test("applyOverrides parses every type and returns a new Config", () => {
 
 Deno.test("applyOverrides sets mel_config keys through mel- flags", () => {
   const config = applyOverrides(defaultConfig(), {
-    "mel-sample-rate": "16000",
+    "mel-sample-rate": "22050",
     "mel-fmax": "8000",
     "mel-n-mel": "80",
     "mel-n-fft": "1024",
@@ -233,7 +227,7 @@ Deno.test("applyOverrides sets mel_config keys through mel- flags", () => {
     "mel-fmin": "0",
   });
   assertEquals(config.preprocessing.mel_config, {
-    sample_rate: 16000,
+    sample_rate: 22050,
     hop_size: 256,
     win_size: 1024,
     n_fft: 1024,
@@ -242,14 +236,14 @@ Deno.test("applyOverrides sets mel_config keys through mel- flags", () => {
     fmax: 8000,
   });
   assertConfigError(
-    () => applyOverrides(defaultConfig(), { "mel-sample-rate": "16000" }),
+    () => applyOverrides(defaultConfig(), { "mel-sample-rate": "8000" }),
     "preprocessing.mel_config.fmax",
-    "got 12000",
+    "got 8000",
   );
   assertConfigError(
-    () => applyOverrides(defaultConfig(), { "mel-fmax": "20000" }),
+    () => applyOverrides(defaultConfig(), { "mel-fmax": "9000" }),
     "--mel-fmax",
-    'got "20000"',
+    'got "9000"',
   );
 });
 
