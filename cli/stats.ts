@@ -7,14 +7,6 @@ import { computeStats } from "../ops/stats.ts";
 import { type Command, UsageError } from "./command.ts";
 import { ProgressBar } from "./progress.ts";
 
-function parseWorkers(text: string | boolean | undefined): number | undefined {
-  if (typeof text !== "string") return undefined;
-  if (!/^\d+$/.test(text)) {
-    throw new UsageError(`--workers must be an integer >= 0, got ${JSON.stringify(text)}`);
-  }
-  return Number(text);
-}
-
 export const statsCommand: Command = {
   name: "stats",
   summary: "Per-dimension mean, variance and std of a dataset over every frame (for normalising)",
@@ -34,7 +26,12 @@ export const statsCommand: Command = {
       help: "dataset to summarise (required), e.g. mel_spectrogram",
     },
     out: { type: "string", short: "o", value: "FILE", help: "write the JSON here (else stdout)" },
-    workers: { type: "string", value: "N", help: "reader workers (default: cores, at most 2)" },
+    workers: {
+      type: "string",
+      value: "N",
+      help: "reader workers, 0 = this thread (default: cores, at most 2)",
+      check: (text) => /^\d+$/.test(text) ? undefined : "an integer >= 0",
+    },
   },
   minArgs: 1,
   maxArgs: 1,
@@ -46,8 +43,8 @@ export const statsCommand: Command = {
     const [dir] = ctx.args;
     const dataset = ctx.values.dataset;
     if (typeof dataset !== "string") throw new UsageError("--dataset is required");
-    const workers = parseWorkers(ctx.values.workers);
-    const bar = new ProgressBar("stats", undefined);
+    const workers = typeof ctx.values.workers === "string" ? Number(ctx.values.workers) : undefined;
+    const bar = new ProgressBar("stats", undefined, ctx.progress);
     const report = await computeStats(dir, {
       dataset,
       workers,

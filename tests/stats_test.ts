@@ -232,5 +232,8 @@ Deno.test({
     const missing = await run(["stats", dir]);
     assertEquals(missing.code, 2);
     assertMatch(missing.stderr, /--dataset is required/);
+    const badWorkers = await run(["stats", dir, "--dataset", "x", "--workers", "two"]);
+    assertEquals(badWorkers.code, 2);
+    assertMatch(badWorkers.stderr, /--workers.*"two"/);
   },
 });
