@@ -13,6 +13,7 @@ import { demoCommand } from "./cli/demo.ts";
 import { getCommand } from "./cli/get.ts";
 import { inspectCommand } from "./cli/inspect.ts";
 import { migrateCommand } from "./cli/migrate.ts";
+import { plotCommand } from "./cli/plot.ts";
 import { pluginsCommand } from "./cli/plugins.ts";
 import { reshardCommand } from "./cli/reshard.ts";
 import { statsCommand } from "./cli/stats.ts";
@@ -27,6 +28,7 @@ export const COMMANDS: readonly Command[] = [
   getCommand,
   reshardCommand,
   statsCommand,
+  plotCommand,
   pluginsCommand,
 ];
 
