@@ -32,8 +32,9 @@ def shard_file_name(file_idx):
 
 
 def time_axis(shape):
-    """The time axis of a stored array: 0 of (T,) and (T, D), 1 of (1, T, D); None otherwise."""
-    if len(shape) in (1, 2):
+    """The time axis of a stored array: 0 of (T, D), 1 of (1, T, D); None for other shapes
+    (one-dimensional arrays such as phone ids or durations, scalars), which are read whole."""
+    if len(shape) == 2:
         return 0
     if len(shape) == 3 and shape[0] == 1:
         return 1
