@@ -12,6 +12,7 @@ import { type CliIo, runCli } from "./cli/run.ts";
 import { demoCommand } from "./cli/demo.ts";
 import { getCommand } from "./cli/get.ts";
 import { inspectCommand } from "./cli/inspect.ts";
+import { lsCommand } from "./cli/ls.ts";
 import { migrateCommand } from "./cli/migrate.ts";
 import { plotCommand } from "./cli/plot.ts";
 import { pluginsCommand } from "./cli/plugins.ts";
@@ -26,6 +27,7 @@ export const COMMANDS: readonly Command[] = [
   inspectCommand,
   verifyCommand,
   getCommand,
+  lsCommand,
   reshardCommand,
   statsCommand,
   plotCommand,
