@@ -56,3 +56,11 @@ export {
   type H5ReadOptions,
 } from "./formats/h5wasm/h5_file.ts";
 export * from "./ops/example_cache.ts";
+
+// Looking at a cache: statistics, plots, listings.
+export { countNonFinite, Moments, type MomentsState, type MomentSummary } from "./ops/moments.ts";
+export { computeStats, type StatsOptions, type StatsReport } from "./ops/stats.ts";
+export { type PlotOptions, type PlotResult, plotSample } from "./ops/plot.ts";
+export { type HeatmapLayout, type HeatmapOptions, renderHeatmap } from "./plot/heatmap.ts";
+export { encodePng, type RgbPixels } from "./formats/png.ts";
+export { listCache, type ListEntry, type ListOptions } from "./ops/ls.ts";
