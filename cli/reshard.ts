@@ -3,9 +3,8 @@
  *
  * @module
  */
-import { indexedKeys, pack } from "../ops/pack.ts";
 import { readCacheIndex } from "../ops/cache_reader.ts";
-import { Hdf5Source } from "../stages/hdf5_source.ts";
+import { reshard } from "../ops/reshard.ts";
 import { type Command, effectiveConfig, UsageError } from "./command.ts";
 import { printRunReport, runProgress } from "./migrate.ts";
 
@@ -16,7 +15,6 @@ async function sameDir(a: string, b: string): Promise<boolean> {
     return false;
   }
 }
-
 export const reshardCommand: Command = {
   name: "reshard",
   summary: "Rewrite a cache into a new one (other samples_per_hdf5, float16, gzip level...)",
@@ -42,18 +40,15 @@ export const reshardCommand: Command = {
       );
     }
     const config = await effectiveConfig(ctx);
-    const index = await readCacheIndex(src);
-    const done = config.preprocessing.overwrite_existing ? new Set<string>() : indexedKeys(dst);
-    const keys = Object.keys(index.sample_index).filter((k) => !done.has(k));
-    const progress = runProgress("reshard", keys.length);
-    const report = await pack(new Hdf5Source(src, { keys }), dst, {
+    const total = Object.keys((await readCacheIndex(src)).sample_index).length;
+    const progress = runProgress("reshard", total);
+    const report = await reshard(src, dst, {
       preprocessing: config.preprocessing,
-      dataset: `reshard of ${src}`,
+      maxOpenFiles: config.preprocessing.max_open_files,
       onProgress: progress.onProgress,
       onWarning: (m) => ctx.err(`warning: ${m}`),
     });
     progress.finish();
-    report.skipped += Object.keys(index.sample_index).length - keys.length;
     return printRunReport(ctx, report, dst);
   },
 };

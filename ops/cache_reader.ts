@@ -15,7 +15,8 @@ import { CacheError, KeyError } from "../errors.ts";
 import { viewAs } from "../formats/dtype.ts";
 import { loadH5wasm } from "../formats/h5wasm/module.ts";
 import { fromWire, type ReadReply, type ReadRequest } from "../formats/h5wasm/wire.ts";
-import { checkFrames, H5FileCache, readSample } from "../formats/h5wasm/sample_reader.ts";
+import { checkFrames, type FrameRange, readSample } from "../formats/read_sample.ts";
+import { ShardCache } from "../formats/shard_reader.ts";
 import {
   INDEX_FILE,
   type IndexEntry,
@@ -47,8 +48,13 @@ export interface OpenCacheOptions {
 export interface GetOptions {
   /** Datasets to read (default: every dataset of the sample). */
   datasets?: string[];
-  /** Frames `[start, end)` of the time axis to read, per dataset that has one. */
-  frames?: [start: number, end: number];
+  /**
+   * Frames to read, as a Python slice `start:end` (end optional, negatives count from the end,
+   * clamped to the frames there are, as h5py does), of each dataset with a time axis: rank 2
+   * or more, `(T, D)` on axis 0, `(1, T, D)` on axis 1. One-dimensional datasets (phone ids,
+   * durations) and scalars come whole.
+   */
+  frames?: FrameRange;
 }
 
 /** A cache open for reading. */
@@ -62,10 +68,11 @@ export interface CacheReader {
   /** True when the index has `key`. */
   has(key: string): boolean;
   /**
-   * Reads a sample's tensors; frames slices the time axis (timeAxis(shape)) of each dataset
-   * that has one, reading only that hyperslab (so only the chunks it overlaps decompress).
-   * Unknown key -> KeyError; missing dataset -> KeyError naming key and dataset;
-   * frames out of range -> RangeError quoting them.
+   * Reads a sample's tensors; `frames` slices the time axis of each dataset that has one
+   * (see {@linkcode GetOptions.frames}), reading only that hyperslab (so only the chunks it
+   * overlaps decompress). Unknown key -> KeyError; missing dataset -> KeyError naming key and
+   * dataset and listing those there are; frames not integers -> RangeError quoting them;
+   * a damaged shard -> FormatError naming file, key, dataset and offset.
    */
   get(key: string, options?: GetOptions): Promise<Record<string, Tensor>>;
   /** Looks a sample up by its wav path through the plugin (plugin.keyForPath). */
@@ -117,7 +124,7 @@ export async function openCache(dir: string, options: OpenCacheOptions = {}): Pr
     throw new RangeError(`workers must be an integer >= 0, got ${workers}`);
   }
   const index = await readCacheIndex(dir);
-  const files = workers ? undefined : new H5FileCache(await loadH5wasm(), maxOpenFiles);
+  const files = workers ? undefined : new ShardCache(await loadH5wasm(), maxOpenFiles);
   const pool = workers ? new ReadPool(workers, maxOpenFiles) : undefined;
   return new ShardCacheReader(dir, index, options, files, pool);
 }
@@ -129,7 +136,7 @@ class ShardCacheReader implements CacheReader {
   #plugin?: DatasetPlugin;
   #dataRoot?: string;
   #keys: string[] | undefined;
-  #files?: H5FileCache;
+  #files?: ShardCache;
   #pool?: ReadPool;
   #closed = false;
 
@@ -137,7 +144,7 @@ class ShardCacheReader implements CacheReader {
     dir: string,
     index: ShardIndex,
     options: OpenCacheOptions,
-    files?: H5FileCache,
+    files?: ShardCache,
     pool?: ReadPool,
   ) {
     this.dir = dir;

@@ -1,15 +1,24 @@
 /**
  * A summary of a cache for people: shards, samples, datasets (dtypes, shape ranges, sizes) and
- * anything odd. Reads metadata only, never chunk data.
+ * anything odd, found by the same checks as verify (cache_checks.ts) through the same
+ * {@linkcode ShardReader}. Reads metadata only, never chunk data.
  *
  * @module
  */
 import { errorMessage } from "../errors.ts";
 import { DTYPES, elementCount } from "../formats/dtype.ts";
-import { type H5DatasetInfo, H5File } from "../formats/h5wasm/h5_file.ts";
+import type { H5Filter } from "../formats/h5wasm/h5_file.ts";
 import { loadH5wasm } from "../formats/h5wasm/module.ts";
-import { INDEX_FILE, shardFileName, shardNumber } from "../formats/shard_index.ts";
+import { shardFileName, shardNumber } from "../formats/shard_index.ts";
+import { openShard, type ShardReader } from "../formats/shard_reader.ts";
 import { absoluteDir, readCacheIndex } from "./cache_reader.ts";
+import {
+  checkIndex,
+  type CheckResult,
+  checkShardFiles,
+  groupsByShard,
+  shardGroups,
+} from "./cache_checks.ts";
 
 /** One shard file. */
 export interface InspectShard {
@@ -84,33 +93,28 @@ export async function inspectCache(dir: string): Promise<InspectReport> {
   const index = await readCacheIndex(dir);
   const module = await loadH5wasm();
   const abs = absoluteDir(dir);
-  const oddities: string[] = [];
-  const byShard = new Map<number, string[]>(); // file_idx -> group paths
-  const entries = Object.values(index.sample_index);
-  for (const e of entries) {
-    let list = byShard.get(e.file_idx);
-    if (!list) byShard.set(e.file_idx, list = []);
-    list.push(`/${e.group_name}`);
-  }
+  const byShard = groupsByShard(index);
   const onDisk = new Map<number, number>();
   for await (const f of Deno.readDir(abs)) {
     const n = f.isFile ? shardNumber(f.name) : undefined;
     if (n !== undefined) onDisk.set(n, (await Deno.stat(`${abs}/${f.name}`)).size);
   }
-  const counted = byShard.get(index.current_file_idx)?.length ?? 0;
-  if (counted !== index.current_file_count) {
-    oddities.push(
-      `${INDEX_FILE}: current_file_count is ${index.current_file_count} but ${counted} entries ` +
-        `point at shard ${index.current_file_idx}`,
-    );
-  }
+  // The same checks verify runs, minus decompression; only the problems' wording is kept.
+  const oddities: string[] = [];
+  const note = (r: CheckResult) => {
+    for (const p of [...r.problems, ...r.warnings]) {
+      if (p.kind !== "short_shard" && p.kind !== "group_name_differs") oddities.push(p.message);
+    }
+  };
+  note(checkIndex(index));
+  note(checkShardFiles(index, new Set(onDisk.keys())));
 
   const datasets: Record<string, InspectDataset> = {};
   const shards: InspectShard[] = [];
   const numbers = [...new Set([...byShard.keys(), ...onDisk.keys()])].sort((a, b) => a - b);
   for (const n of numbers) {
     const name = shardFileName(n);
-    const groups = byShard.get(n) ?? [];
+    const groups = [...(byShard.get(n)?.keys() ?? [])];
     const shard: InspectShard = {
       name,
       fileIdx: n,
@@ -121,39 +125,33 @@ export async function inspectCache(dir: string): Promise<InspectReport> {
       readable: false,
     };
     shards.push(shard);
-    if (!onDisk.has(n)) {
-      oddities.push(`${name} is missing; ${groups.length} index entries point at it`);
-      continue;
-    }
-    if (!byShard.has(n)) oddities.push(`${name} is not referenced by ${INDEX_FILE}`);
-    if (n > index.current_file_idx && byShard.has(n)) {
-      oddities.push(`${name} is referenced but beyond current_file_idx ${index.current_file_idx}`);
-    }
-    let h5: H5File;
+    if (!onDisk.has(n)) continue;
+    let reader: ShardReader;
     try {
-      h5 = H5File.openWith(module, `${abs}/${name}`);
+      reader = openShard(module, `${abs}/${name}`);
     } catch (e) {
       oddities.push(errorMessage(e));
       continue;
     }
     try {
       shard.readable = true;
-      const leaves = h5.leaves();
-      shard.groups = leaves.size;
-      if (leaves.size === 0) oddities.push(`${name} holds no sample groups`);
+      const found = shardGroups(reader, name);
+      for (const p of found.unreadable) oddities.push(p.message);
+      shard.groups = found.groups.size;
+      if (found.groups.size === 0) oddities.push(`${name} holds no sample groups`);
       const indexed = new Set(groups);
-      const unindexed = [...leaves.keys()].filter((g) => !indexed.has(g)).length;
+      const unindexed = [...found.groups.keys()].filter((g) => !indexed.has(g)).length;
       if (unindexed) oddities.push(`${name}: ${unindexed} groups are not indexed to this shard`);
       const seen = new Set<string>();
       for (const group of groups) {
-        for (const leaf of leaves.get(group) ?? []) {
-          shard.rawBytes += describe(h5, `${group}/${leaf}`, leaf, seen, datasets, oddities);
+        for (const leaf of found.groups.get(group) ?? []) {
+          shard.rawBytes += describe(reader, `${group}/${leaf}`, leaf, seen, datasets, oddities);
         }
       }
     } catch (e) {
       oddities.push(errorMessage(e));
     } finally {
-      h5.close();
+      reader.close();
     }
     if (shard.bytes > 0 && shard.rawBytes > 0) {
       shard.compressionRatio = shard.rawBytes / shard.bytes;
@@ -180,7 +178,7 @@ export async function inspectCache(dir: string): Promise<InspectReport> {
     samplesPerFile: index.samples_per_file,
     currentFileIdx: index.current_file_idx,
     currentFileCount: index.current_file_count,
-    totalSamples: entries.length,
+    totalSamples: Object.keys(index.sample_index).length,
     shards,
     bytesOnDisk,
     rawBytes,
@@ -193,7 +191,7 @@ export async function inspectCache(dir: string): Promise<InspectReport> {
 
 /** Adds one dataset to the summary; returns its raw bytes (0 when it is not a dataset). */
 function describe(
-  h5: H5File,
+  h5: ShardReader,
   path: string,
   name: string,
   seen: Set<string>,
@@ -201,13 +199,14 @@ function describe(
   oddities: string[],
 ): number {
   let d = datasets[name];
-  let info: Omit<H5DatasetInfo, "filters"> & { filters?: H5DatasetInfo["filters"] };
+  let info: ReturnType<ShardReader["describe"]> & { filters?: H5Filter[] };
   try {
     // Filters cost one more HDF5 call: ask for them once per dataset name and shard.
-    info = seen.has(name) ? h5.describe(path) : h5.datasetInfo(path);
+    info = h5.describe(path);
+    if (!seen.has(name)) info = { ...info, filters: h5.filters(path) };
     seen.add(name);
   } catch (e) {
-    if (h5.kind(path) === "dataset") oddities.push(errorMessage(e));
+    oddities.push(errorMessage(e));
     return 0;
   }
   if (!d) {

@@ -1,29 +1,34 @@
 /**
  * Checks a cache end to end: the index against itself and the shards, every sample group
- * against the index, every dataset by decompressing it whole, and optionally every value
- * against the source the cache was built from.
+ * against the index (found by HDF5's own lookup path), every dataset by decompressing it
+ * whole, and optionally every value against the source the cache was built from. Composed of
+ * the named checks of `cache_checks.ts`; a cache verify calls sound is one h5py reads.
  *
  * @module
  */
 import { errorMessage, FormatError } from "../errors.ts";
 import { bytesOf, type DType, DTYPES, type TypedArray } from "../formats/dtype.ts";
-import { H5File } from "../formats/h5wasm/h5_file.ts";
 import { loadH5wasm } from "../formats/h5wasm/module.ts";
 import { INDEX_FILE, shardFileName, shardNumber } from "../formats/shard_index.ts";
+import { openShard, type ShardReader } from "../formats/shard_reader.ts";
 import type { Tensor } from "../formats/tensor.ts";
 import type { Sample, SampleFailure } from "../stages/record.ts";
 import { absoluteDir, openCache, readCacheIndex } from "./cache_reader.ts";
+import {
+  type CacheProblem,
+  type CacheProblemKind,
+  type CacheWarningKind,
+  checkIndex,
+  checkSample,
+  checkShardFiles,
+  checkShardGroups,
+  groupsByShard,
+  problemOf,
+  shardGroups,
+} from "./cache_checks.ts";
 
-/** One thing wrong (or odd) in a cache. */
-export interface VerifyProblem {
-  /** e.g. `missing_shard`, `missing_group`, `unindexed_group`, `unreadable_dataset`. */
-  kind: string;
-  /** Shard file name, e.g. `features_00001.h5` (or `hdf5_index.json`). */
-  file?: string;
-  key?: string;
-  dataset?: string;
-  message: string;
-}
+/** One thing wrong (or odd) in a cache: its `kind` says which check found it. */
+export type VerifyProblem = CacheProblem;
 
 /** The outcome of {@linkcode verifyCache}; the cache is sound when `problems` is empty. */
 export interface VerifyReport {
@@ -33,9 +38,9 @@ export interface VerifyReport {
   samples: number;
   /** Datasets decompressed. */
   datasets: number;
-  problems: VerifyProblem[];
+  problems: CacheProblem<CacheProblemKind>[];
   /** Odd but readable: superseded copies, short shards, group names that differ from keys. */
-  warnings: VerifyProblem[];
+  warnings: CacheProblem<CacheWarningKind>[];
 }
 
 /** Options of {@linkcode verifyCache}. */
@@ -50,12 +55,19 @@ export interface VerifyOptions {
 
 /**
  * Verifies the cache in `dir`. Throws only when there is no readable index; everything else is
- * reported in the returned {@linkcode VerifyReport}, each problem naming file, key and dataset.
+ * reported in the returned {@linkcode VerifyReport}, each problem naming file, key, dataset
+ * and (for damage) the byte offset.
  *
  * @example
- * ```ts ignore
- * const report = await verifyCache("processed/ljspeech");
- * if (report.problems.length) console.error(report.problems);
+ * ```ts
+ * import { pack, verifyCache } from "./mod.ts";
+ * const dir = await Deno.makeTempDir();
+ * const data = new Float32Array(8 * 4).fill(0.5);
+ * const sample = { key: "a", tensors: { x: { dtype: "float32" as const, shape: [8, 4], data } } };
+ * await pack(ReadableStream.from([sample]), dir);
+ * const report = await verifyCache(dir);
+ * console.log(report.problems.length === 0 ? "OK" : report.problems);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function verifyCache(dir: string, options: VerifyOptions = {}): Promise<VerifyReport> {
@@ -63,147 +75,61 @@ export async function verifyCache(dir: string, options: VerifyOptions = {}): Pro
   const module = await loadH5wasm();
   const abs = absoluteDir(dir);
   const report: VerifyReport = { shards: 0, samples: 0, datasets: 0, problems: [], warnings: [] };
-  const problem = (p: VerifyProblem) => report.problems.push(p);
-  const warn = (p: VerifyProblem) => report.warnings.push(p);
+  const add = (r: { problems: VerifyReport["problems"]; warnings: VerifyReport["warnings"] }) => {
+    report.problems.push(...r.problems);
+    report.warnings.push(...r.warnings);
+  };
 
-  // Index against itself.
-  const byShard = new Map<number, Map<string, string>>(); // file_idx -> group path -> key
-  const entries = Object.entries(index.sample_index);
-  for (const [key, e] of entries) {
-    let groups = byShard.get(e.file_idx);
-    if (!groups) byShard.set(e.file_idx, groups = new Map());
-    groups.set(`/${e.group_name}`, key);
-    if (e.group_name !== key) {
-      warn({
-        kind: "group_name_differs",
-        file: shardFileName(e.file_idx),
-        key,
-        message: `index entry ${JSON.stringify(key)} names group ${JSON.stringify(e.group_name)}`,
-      });
-    }
-  }
-  checkCounts(index.current_file_idx, index.current_file_count, index.samples_per_file, byShard, {
-    problem,
-    warn,
-  });
-
-  // Shard files present versus referenced.
+  add(checkIndex(index));
   const present = new Set<number>();
   for await (const f of Deno.readDir(abs)) {
     const n = f.isFile ? shardNumber(f.name) : undefined;
     if (n !== undefined) present.add(n);
   }
-  for (const n of [...present].sort((a, b) => a - b)) {
-    if (!byShard.has(n)) {
-      warn({
-        kind: "unreferenced_shard",
-        file: shardFileName(n),
-        message: `${shardFileName(n)} is not referenced by ${INDEX_FILE}`,
-      });
-    }
-  }
+  add(checkShardFiles(index, present));
+  const byShard = groupsByShard(index);
 
   const checked = options.expected
-    ? await compareExpected(abs, index.sample_index, options.expected, problem, warn)
+    ? await compareExpected(abs, index.sample_index, options.expected, report)
     : new Set<string>();
 
   const workers = options.workers ?? 0;
-  const reader = workers ? await openCache(dir, { workers }) : undefined;
-  const total = entries.length;
+  const pool = workers ? await openCache(dir, { workers }) : undefined;
+  const total = Object.keys(index.sample_index).length;
   let done = 0;
-  const shardOf = (group: string) => {
-    for (const [n, groups] of byShard) if (groups.has(group)) return n;
-    return undefined;
-  };
   try {
     for (const n of [...new Set([...byShard.keys(), ...present])].sort((a, b) => a - b)) {
       const file = shardFileName(n);
       const indexed = byShard.get(n) ?? new Map<string, string>();
       if (!present.has(n)) {
-        problem({
-          kind: "missing_shard",
-          file,
-          message: `${file} is missing; ${indexed.size} indexed samples point at it`,
-        });
         done += indexed.size;
         options.onProgress?.(done, total);
         continue;
       }
-      let h5: H5File;
+      let reader: ShardReader;
       try {
-        h5 = H5File.openWith(module, `${abs}/${file}`);
+        reader = openShard(module, `${abs}/${file}`);
       } catch (e) {
-        problem({ kind: "unreadable_shard", file, message: errorMessage(e) });
+        report.problems.push(problemOf("unreadable_shard", e, file));
         done += indexed.size;
         options.onProgress?.(done, total);
         continue;
       }
       report.shards++;
       try {
-        const tree = h5.leaves();
-        for (const [group, leaves] of tree) {
-          if (indexed.has(group)) continue;
-          // Unindexed: only its kind matters (an empty leaf group is an intermediate).
-          if (!leaves.some((leaf) => h5.kind(`${group}/${leaf}`) === "dataset")) continue;
-          const key = group.slice(1);
-          const other = shardOf(group);
-          if (other !== undefined) {
-            warn({
-              kind: "superseded_copy",
-              file,
-              key,
-              message: `${file}:${group} is a superseded copy; the index points at ${
-                shardFileName(other)
-              }`,
-            });
-          } else {
-            problem({
-              kind: "unindexed_group",
-              file,
-              key,
-              message: `${file}:${group} holds datasets but is not in ${INDEX_FILE}`,
-            });
-          }
-        }
+        add(checkShardGroups(shardGroups(reader, file), n, byShard));
         const check = async (group: string, key: string) => {
-          const leaves = tree.get(group) ?? [];
           // Decompressing whole is the only way to know every chunk inflates. On workers: one
           // get per sample, and only a sample that fails is gone through dataset by dataset.
-          let workerRead = checked.has(key);
-          if (reader && !workerRead && leaves.length) {
-            workerRead = await reader.get(key, { datasets: leaves }).then(() => true, () => false);
+          let decompressed = checked.has(key);
+          if (pool && !decompressed) {
+            decompressed = await pool.get(key).then(() => true, () => false);
           }
-          let datasets = 0;
-          for (const name of leaves) {
-            const path = `${group}/${name}`;
-            try {
-              if (!workerRead) h5.read(path);
-              datasets++;
-            } catch (e) {
-              if (h5.kind(path) === "group") continue;
-              datasets++;
-              problem({
-                kind: "unreadable_dataset",
-                file,
-                key,
-                dataset: name,
-                message: errorMessage(e),
-              });
-            }
-          }
-          if (datasets > 0) {
+          const result = checkSample(reader, file, group, key, !decompressed);
+          report.problems.push(...result.problems);
+          if (result.datasets.length) {
             report.samples++;
-            report.datasets += datasets;
-          } else {
-            const exists = tree.has(group) || h5.kind(group) === "group";
-            problem({
-              kind: exists ? "empty_group" : "missing_group",
-              file,
-              key,
-              message: exists
-                ? `${file}:${group} (indexed as ${JSON.stringify(key)}) holds no datasets`
-                : `${file} has no group ${group} for indexed key ${JSON.stringify(key)}`,
-            });
+            report.datasets += result.datasets.length;
           }
           options.onProgress?.(++done, total);
         };
@@ -212,68 +138,17 @@ export async function verifyCache(dir: string, options: VerifyOptions = {}): Pro
           for (const [group, key] of queue) await check(group, key);
         };
         // A few samples in flight per worker keep each busy while replies travel.
-        await Promise.all(Array.from({ length: reader ? 2 * workers : 1 }, lane));
+        await Promise.all(Array.from({ length: pool ? 2 * workers : 1 }, lane));
       } catch (e) {
-        problem({ kind: "unreadable_shard", file, message: errorMessage(e) });
+        report.problems.push(problemOf("unreadable_shard", e, file));
       } finally {
-        h5.close();
+        reader.close();
       }
     }
   } finally {
-    reader?.close();
+    pool?.close();
   }
   return report;
-}
-
-interface Sinks {
-  problem(p: VerifyProblem): void;
-  warn(p: VerifyProblem): void;
-}
-
-function checkCounts(
-  currentIdx: number,
-  currentCount: number,
-  perFile: number,
-  byShard: Map<number, Map<string, string>>,
-  { problem, warn }: Sinks,
-): void {
-  const file = INDEX_FILE;
-  const actual = byShard.get(currentIdx)?.size ?? 0;
-  if (actual !== currentCount) {
-    problem({
-      kind: "count_mismatch",
-      file,
-      message:
-        `current_file_count is ${currentCount} but ${actual} entries have file_idx ${currentIdx}`,
-    });
-  }
-  for (const [n, groups] of [...byShard].sort((a, b) => a[0] - b[0])) {
-    if (n > currentIdx) {
-      problem({
-        kind: "beyond_current_file",
-        file,
-        message: `${groups.size} entries point at ${
-          shardFileName(n)
-        }, beyond current_file_idx ${currentIdx}`,
-      });
-    } else if (n < currentIdx && groups.size < perFile) {
-      warn({
-        kind: "short_shard",
-        file: shardFileName(n),
-        message: `${
-          shardFileName(n)
-        } holds ${groups.size} indexed samples, fewer than samples_per_file ${perFile}, and is not the last shard`,
-      });
-    } else if (groups.size > perFile) {
-      warn({
-        kind: "overfull_shard",
-        file: shardFileName(n),
-        message: `${
-          shardFileName(n)
-        } holds ${groups.size} indexed samples, more than samples_per_file ${perFile}`,
-      });
-    }
-  }
 }
 
 /**
@@ -284,12 +159,13 @@ async function compareExpected(
   abs: string,
   sampleIndex: Record<string, { file_idx: number; group_name: string }>,
   expected: AsyncIterable<Sample | SampleFailure> | ReadableStream<Sample | SampleFailure>,
-  problem: (p: VerifyProblem) => void,
-  warn: (p: VerifyProblem) => void,
+  report: VerifyReport,
 ): Promise<Set<string>> {
+  const problem = (p: CacheProblem<CacheProblemKind>) => report.problems.push(p);
+  const warn = (p: CacheProblem<CacheWarningKind>) => report.warnings.push(p);
   const checked = new Set<string>();
   const module = await loadH5wasm();
-  const files = new Map<number, H5File | Error>();
+  const files = new Map<number, ShardReader | Error>();
   try {
     for await (const record of expected as AsyncIterable<Sample | SampleFailure>) {
       const key = record.key;
@@ -316,7 +192,7 @@ async function compareExpected(
       let h5 = files.get(entry.file_idx);
       if (!h5) {
         try {
-          h5 = H5File.openWith(module, `${abs}/${file}`);
+          h5 = openShard(module, `${abs}/${file}`);
         } catch (e) {
           h5 = e as Error;
         }
@@ -333,7 +209,7 @@ async function compareExpected(
         } catch (e) {
           complete = false;
           // The shard walk reports unreadable datasets; a missing one only we can see.
-          if (e instanceof FormatError && h5.kind(path) === undefined) {
+          if (e instanceof FormatError && kindOf(h5, path) === undefined) {
             problem({
               kind: "missing_dataset",
               file,
@@ -358,9 +234,18 @@ async function compareExpected(
       if (complete) checked.add(key);
     }
   } finally {
-    for (const f of files.values()) if (f instanceof H5File) f.close();
+    for (const f of files.values()) if (!(f instanceof Error)) f.close();
   }
   return checked;
+}
+
+/** What `path` is; "damaged" when looking it up fails (the shard walk reports that). */
+function kindOf(reader: ShardReader, path: string): string | undefined {
+  try {
+    return reader.kind(path);
+  } catch {
+    return "damaged";
+  }
 }
 
 const CASTS: Partial<Record<DType, (a: TypedArray) => TypedArray>> = {

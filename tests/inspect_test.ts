@@ -83,7 +83,7 @@ h5py.File(sys.argv[1], "w").close()`,
     const report = await inspectCache(odd);
     const text = report.oddities.join("\n");
     assertMatch(text, /current_file_count is 4 but 2 entries/);
-    assertMatch(text, /features_00002\.h5 is missing; 2 index entries/);
+    assertMatch(text, /features_00002\.h5 is missing; 2 indexed samples/);
     assertMatch(text, /features_00007\.h5 is not referenced/);
     assertMatch(text, /features_00007\.h5: 3 groups are not indexed/);
     assertMatch(text, /features_00003\.h5.*cannot open as HDF5/);

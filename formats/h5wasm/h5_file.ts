@@ -8,6 +8,7 @@
  */
 import { FormatError } from "../../errors.ts";
 import { allocate, type DType, DTYPES, elementCount, viewAs } from "../dtype.ts";
+import type { ShardReader } from "../shard_reader.ts";
 import type { Tensor } from "../tensor.ts";
 import {
   clearDiagnostics,
@@ -18,6 +19,7 @@ import {
   loadH5wasm,
 } from "./module.ts";
 import { checkSlab } from "../hdf5/reader/hyperslab.ts";
+import { maxDatasetBytes } from "../hdf5/reader/limits.ts";
 
 export type { H5Filter } from "./module.ts";
 
@@ -80,16 +82,18 @@ export function dtypeFromMetadata(meta: H5Metadata): DType | undefined {
 }
 
 /** An HDF5 file open for reading. Close it when done: each open file holds HDF5 caches. */
-export class H5File {
+export class H5File implements ShardReader {
   /** The file's path on disk. */
   readonly path: string;
   #m: H5Module;
   #id: bigint | undefined;
+  #maxBytes: number;
 
-  private constructor(module: H5Module, path: string, id: bigint) {
+  private constructor(module: H5Module, path: string, id: bigint, fileBytes: number) {
     this.#m = module;
     this.path = path;
     this.#id = id;
+    this.#maxBytes = maxDatasetBytes(fileBytes);
   }
 
   /**
@@ -110,6 +114,12 @@ export class H5File {
 
   /** Opens `path` with an already loaded module (no await, for hot paths). */
   static openWith(module: H5Module, path: string): H5File {
+    let fileBytes: number;
+    try {
+      fileBytes = Deno.statSync(path).size;
+    } catch (e) {
+      throw new FormatError(path, `cannot open (${(e as Error).message})`, { cause: e });
+    }
     clearDiagnostics();
     let id: bigint;
     try {
@@ -122,7 +132,7 @@ export class H5File {
     if (id < 0n) {
       throw new FormatError(path, `cannot open as HDF5 (${lastDiagnostic() || "H5Fopen failed"})`);
     }
-    return new H5File(module, path, id);
+    return new H5File(module, path, id, fileBytes);
   }
 
   /** True until {@linkcode close}. */
@@ -239,6 +249,17 @@ export class H5File {
 
   #describe(path: string, meta: H5Metadata): { dtype: DType; shape: number[] } {
     const dtype = dtypeFromMetadata(meta);
+    const shape = meta.shape ?? [];
+    // Checked before HDF5 is asked for the data: an allocation it cannot make aborts wasm.
+    const bytes = elementCount(shape) * meta.size;
+    if (bytes > this.#maxBytes) {
+      throw new FormatError(
+        this.path,
+        `dataset ${path} of shape ${JSON.stringify(shape)} declares ${bytes} bytes, ` +
+          `more than this file can hold`,
+        { dataset: path },
+      );
+    }
     if (!dtype) {
       throw new FormatError(
         this.path,
@@ -246,7 +267,7 @@ export class H5File {
           `expected float16/32/64, a signed or unsigned 1-8 byte integer, or h5py's bool enum`,
       );
     }
-    return { dtype, shape: meta.shape ?? [] };
+    return { dtype, shape };
   }
 
   /** Dtype, shape and chunk shape of the dataset at `path` (one HDF5 call, no filters). */
@@ -258,16 +279,22 @@ export class H5File {
     return out;
   }
 
+  /** The filter pipeline of the dataset at `path`, in write order. */
+  filters(path: string): H5Filter[] {
+    const p = absolute(path);
+    clearDiagnostics();
+    try {
+      return this.#m.get_dataset_filters(this.#fid(), p);
+    } catch (e) {
+      throw this.#fail("cannot read the filter pipeline of", p, e);
+    }
+  }
+
   /** Dtype, shape, chunk shape and filters of the dataset at `path`. */
   datasetInfo(path: string): H5DatasetInfo {
     const p = absolute(path);
     const { dtype, shape, chunkShape } = this.describe(p);
-    let filters: H5Filter[];
-    try {
-      filters = this.#m.get_dataset_filters(this.#fid(), p);
-    } catch (e) {
-      throw this.#fail("cannot read the filter pipeline of", p, e);
-    }
+    const filters = this.filters(p);
     const info: H5DatasetInfo = { dtype, shape, filters };
     if (chunkShape) info.chunkShape = chunkShape;
     return info;
@@ -282,14 +309,10 @@ export class H5File {
   read(path: string, options: H5ReadOptions = {}): Tensor {
     const p = absolute(path);
     const { dtype, shape } = this.#describe(p, this.#metadata(p));
-    return this.readAs(p, dtype, shape, options);
+    return this.#readAs(p, dtype, shape, options);
   }
 
-  /**
-   * {@linkcode read} for a caller that already knows the dataset's dtype and shape (from
-   * {@linkcode datasetInfo} or a previous read): skips one metadata lookup.
-   */
-  readAs(path: string, dtype: DType, shape: number[], options: H5ReadOptions = {}): Tensor {
+  #readAs(path: string, dtype: DType, shape: number[], options: H5ReadOptions): Tensor {
     const p = absolute(path);
     const fid = this.#fid();
     let outShape = shape;

@@ -6,7 +6,8 @@
  * @module
  */
 import { type H5Module, loadH5wasm } from "./module.ts";
-import { H5FileCache, readSample } from "./sample_reader.ts";
+import { readSample } from "../read_sample.ts";
+import { ShardCache } from "../shard_reader.ts";
 import { type ReadReply, type ReadRequest, toWire, type WireTensor } from "./wire.ts";
 
 const scope = globalThis as unknown as {
@@ -15,14 +16,14 @@ const scope = globalThis as unknown as {
 };
 // The handler is set before h5wasm loads: a message that arrives while nobody listens is lost.
 const ready = loadH5wasm();
-let files: H5FileCache | undefined;
+let files: ShardCache | undefined;
 scope.onmessage = (event) => {
   ready.then((module) => handle(module, event.data));
 };
 
 function handle(module: H5Module, req: ReadRequest): void {
   try {
-    files ??= new H5FileCache(module, req.maxOpenFiles);
+    files ??= new ShardCache(module, req.maxOpenFiles);
     const file = files.get(req.path);
     const sample = readSample(file, req.key, req.group, req.label, req.options);
     const tensors: WireTensor[] = [];

@@ -7,7 +7,7 @@
  */
 import { CacheError, FormatError, KeyError } from "../../errors.ts";
 import type { DType } from "../dtype.ts";
-import type { SampleReadOptions } from "./sample_reader.ts";
+import type { SampleReadOptions } from "../read_sample.ts";
 
 /** A request: read `group` of `path` (the sample `key`). */
 export interface ReadRequest {

@@ -1,14 +1,18 @@
 /**
  * The chunk index of a chunked dataset: a v1 B-tree of type 1 (spec §III.A.1). Finds the chunks
- * a set of chunk offsets names by descending by key (never a walk of the whole tree); nodes
- * are parsed once and kept in a bounded LRU.
+ * a set of chunk offsets names by descending by key (never a walk of the whole tree), or lists
+ * every chunk ({@linkcode ChunkIndex.list}, for copying chunks as they are); nodes are parsed
+ * once and kept in a bounded LRU.
+ *
+ * Every node is checked before use: signature, type, at most 2K children, levels counting
+ * down, keys ascending, element offset 0, each chunk inside the file and no bigger than
+ * deflate could make it. Damage throws FormatError naming the file and the node's offset.
  *
  * @module
  */
-import { BTREE_HEADER_SIZE, chunkKeySize } from "../constants.ts";
+import { BTREE_HEADER_SIZE, CHUNK_K, chunkKeySize } from "../constants.ts";
 import { Lru } from "./lru.ts";
 import { type PositionedReader, signature, u64, viewOf } from "./positioned_reader.ts";
-import { UnsupportedHdf5Error } from "./unsupported_error.ts";
 
 /** A stored chunk: where it is, its filtered size and which filters it skipped. */
 export interface ChunkRef {
@@ -20,6 +24,7 @@ export interface ChunkRef {
 }
 
 interface ChunkNode {
+  address: number;
   level: number;
   /** Keys 0..n: chunk offsets (element dimension dropped). */
   offsets: number[][];
@@ -28,8 +33,11 @@ interface ChunkNode {
   children: number[];
 }
 
-/** Deeper than this is a loop. */
-const MAX_DEPTH = 64;
+/** Node type 1 of a v1 B-tree: chunk nodes. */
+const CHUNK_NODE = 1;
+/** A stored chunk may exceed its raw size by zlib's worst case plus headers. */
+const MAX_GROWTH = 1.01;
+const GROWTH_SLACK = 1024;
 
 /** Lexicographic order of two chunk offsets. */
 export function compareOffsets(a: readonly number[], b: readonly number[]): number {
@@ -37,59 +45,90 @@ export function compareOffsets(a: readonly number[], b: readonly number[]): numb
   return 0;
 }
 
+/** What the index needs to know of the dataset whose chunks it finds. */
+export interface ChunkedDataset {
+  /** Root of the chunk B-tree. */
+  btree: number;
+  rank: number;
+  /** Uncompressed bytes of one chunk: a stored chunk is never much bigger. */
+  chunkBytes: number;
+}
+
 /** Chunk B-tree nodes of one file. */
 export class ChunkIndex {
   #reader: PositionedReader;
+  #k: number;
   #nodes: Lru<number, ChunkNode>;
 
-  constructor(reader: PositionedReader, maxNodes = 128) {
+  constructor(reader: PositionedReader, k = CHUNK_K, maxNodes = 128) {
     this.#reader = reader;
+    this.#k = k;
     this.#nodes = new Lru(maxNodes);
   }
 
-  #node(address: number, rank: number): ChunkNode {
+  #node(address: number, d: ChunkedDataset, expected: number): ChunkNode {
     let node = this.#nodes.get(address);
-    if (node) return node;
-    const name = this.#reader.name;
-    const head = viewOf(this.#reader.read(address, BTREE_HEADER_SIZE, "chunk B-tree node"));
-    if (signature(head, 0) !== "TREE" || head.getUint8(4) !== 1) {
-      throw new UnsupportedHdf5Error(name, `no chunk B-tree node at ${address}`);
+    const r = this.#reader;
+    const what = "chunk B-tree node";
+    if (!node) {
+      const head = viewOf(r.read(address, BTREE_HEADER_SIZE, what));
+      if (signature(head, 0) !== "TREE") throw r.damaged(what, address, "no TREE signature");
+      if (head.getUint8(4) !== CHUNK_NODE) {
+        throw r.damaged(what, address, `node type ${head.getUint8(4)}, expected 1 (chunks)`);
+      }
+      const level = head.getUint8(5);
+      const n = head.getUint16(6, true);
+      if (n > 2 * this.#k) throw r.damaged(what, address, `${n} children, more than 2K`);
+      const keySize = chunkKeySize(d.rank);
+      const body = viewOf(
+        r.read(address + BTREE_HEADER_SIZE, n * (keySize + 8) + keySize, what),
+      );
+      node = { address, level, offsets: [], sizes: [], masks: [], children: [] };
+      const maxStored = d.chunkBytes * MAX_GROWTH + GROWTH_SLACK;
+      for (let i = 0; i <= n; i++) {
+        const at = i * (keySize + 8);
+        const size = body.getUint32(at, true);
+        const offset: number[] = [];
+        for (let j = 0; j < d.rank; j++) offset.push(u64(body, at + 8 + 8 * j));
+        // The right-most key may point one element past the last chunk (h5py's do).
+        if (i < n && u64(body, at + 8 + 8 * d.rank) !== 0) {
+          throw r.damaged(what, address, `key ${i} has a non-zero element offset`);
+        }
+        if (i > 0 && compareOffsets(node.offsets[i - 1], offset) >= 0 && i < n) {
+          throw r.damaged(what, address, `key ${i} ${JSON.stringify(offset)} is out of order`);
+        }
+        node.sizes.push(size);
+        node.masks.push(body.getUint32(at + 4, true));
+        node.offsets.push(offset);
+        if (i < n) {
+          const child = u64(body, at + keySize);
+          if (level === 0) {
+            if (size === 0 || size > maxStored) {
+              throw r.damaged(what, address, `chunk ${i} claims ${size} stored bytes`);
+            }
+            r.check(child, size, `chunk ${JSON.stringify(offset)}`);
+          } else {
+            r.check(child, BTREE_HEADER_SIZE, `${what} at ${address} child ${i}`);
+          }
+          node.children.push(child);
+        }
+      }
+      this.#nodes.set(address, node);
     }
-    const level = head.getUint8(5);
-    const n = head.getUint16(6, true);
-    const keySize = chunkKeySize(rank);
-    const body = viewOf(
-      this.#reader.read(
-        address + BTREE_HEADER_SIZE,
-        n * (keySize + 8) + keySize,
-        "chunk B-tree node",
-      ),
-    );
-    node = { level, offsets: [], sizes: [], masks: [], children: [] };
-    for (let i = 0; i <= n; i++) {
-      const at = i * (keySize + 8);
-      node.sizes.push(body.getUint32(at, true));
-      node.masks.push(body.getUint32(at + 4, true));
-      const offset: number[] = [];
-      for (let d = 0; d < rank; d++) offset.push(u64(body, at + 8 + 8 * d));
-      node.offsets.push(offset);
-      if (i < n) node.children.push(u64(body, at + keySize));
+    if (expected >= 0 && node.level !== expected) {
+      throw r.damaged(what, address, `level ${node.level} where its parent expects ${expected}`);
     }
-    this.#nodes.set(address, node);
     return node;
   }
 
   /**
    * The stored chunks among `wanted` (chunk offsets sorted lexicographically), in that order;
-   * a wanted chunk that was never written is left out (it reads as the fill value).
+   * a wanted chunk that was never written is left out.
    */
-  find(root: number, rank: number, wanted: readonly number[][]): ChunkRef[] {
+  find(d: ChunkedDataset, wanted: readonly number[][]): ChunkRef[] {
     const out: ChunkRef[] = [];
-    const visit = (address: number, lo: number, hi: number, depth: number) => {
-      if (depth > MAX_DEPTH) {
-        throw new UnsupportedHdf5Error(this.#reader.name, `chunk B-tree at ${root} is too deep`);
-      }
-      const node = this.#node(address, rank);
+    const visit = (address: number, lo: number, hi: number, expected: number) => {
+      const node = this.#node(address, d, expected);
       const n = node.children.length;
       if (n === 0) return;
       if (node.level > 0) {
@@ -100,7 +139,7 @@ export class ChunkIndex {
           let end = w;
           if (i === n - 1) end = hi;
           else while (end < hi && compareOffsets(wanted[end], node.offsets[i + 1]) < 0) end++;
-          if (end > w) visit(node.children[i], w, end, depth + 1);
+          if (end > w) visit(node.children[i], w, end, node.level - 1);
           w = end;
         }
         return;
@@ -109,17 +148,41 @@ export class ChunkIndex {
       for (let w = lo; w < hi; w++) {
         while (k < n && compareOffsets(node.offsets[k], wanted[w]) < 0) k++;
         if (k === n) break;
-        if (compareOffsets(node.offsets[k], wanted[w]) === 0) {
-          out.push({
-            offset: node.offsets[k],
-            address: node.children[k],
-            size: node.sizes[k],
-            filterMask: node.masks[k],
-          });
-        }
+        if (compareOffsets(node.offsets[k], wanted[w]) === 0) out.push(ref(node, k));
       }
     };
-    if (wanted.length) visit(root, 0, wanted.length, 0);
+    if (wanted.length) visit(d.btree, 0, wanted.length, -1);
     return out;
   }
+
+  /**
+   * Every stored chunk of the dataset, in key order: offset, filter mask, address and stored
+   * size, as a raw copy of the chunks needs them. A node reached twice throws FormatError.
+   */
+  list(d: ChunkedDataset): ChunkRef[] {
+    const out: ChunkRef[] = [];
+    const seen = new Set<number>();
+    const visit = (address: number, expected: number) => {
+      if (seen.has(address)) {
+        throw this.#reader.damaged("chunk B-tree node", address, "reached twice (a cycle)");
+      }
+      seen.add(address);
+      const node = this.#node(address, d, expected);
+      for (let i = 0; i < node.children.length; i++) {
+        if (node.level > 0) visit(node.children[i], node.level - 1);
+        else out.push(ref(node, i));
+      }
+    };
+    visit(d.btree, -1);
+    return out;
+  }
+}
+
+function ref(node: ChunkNode, k: number): ChunkRef {
+  return {
+    offset: node.offsets[k],
+    address: node.children[k],
+    size: node.sizes[k],
+    filterMask: node.masks[k],
+  };
 }

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { DType } from "../../dtype.ts";
-import { MessageType } from "../constants.ts";
+import { type DType, DTYPES } from "../../dtype.ts";
+import { FilterId, MessageType } from "../constants.ts";
 import { parseDataspace } from "./dataspace.ts";
 import { parseDatatype } from "./datatype.ts";
 import { fillIsNonZero } from "./fill_value.ts";
@@ -39,8 +39,15 @@ export type ObjectInfo =
   | { kind: "dataset"; unsupported: string }
   | { kind: "other" };
 
-/** Classifies an object from its header messages. */
-export function parseObject(messages: readonly RawMessage[]): ObjectInfo {
+/**
+ * Classifies an object from its header messages. `damaged` builds the error for messages no
+ * HDF5 library accepts (they throw it); what is merely outside the native profile comes back
+ * as `unsupported`.
+ */
+export function parseObject(
+  messages: readonly RawMessage[],
+  damaged: (why: string) => Error,
+): ObjectInfo {
   const byType = new Map<number, RawMessage>();
   for (const m of messages) if (!byType.has(m.type)) byType.set(m.type, m);
   const stab = byType.get(MessageType.SYMBOL_TABLE);
@@ -52,19 +59,22 @@ export function parseObject(messages: readonly RawMessage[]): ObjectInfo {
   const space = byType.get(MessageType.DATASPACE);
   const type = byType.get(MessageType.DATATYPE);
   if (!layoutMsg || !space || !type) return { kind: "other" };
-  const shape = parseDataspace(space.data);
+  const shape = parseDataspace(space.data, damaged);
   if (typeof shape === "string") return { kind: "dataset", unsupported: shape };
   const datatype = parseDatatype(type.data);
   if (typeof datatype === "string") return { kind: "dataset", unsupported: datatype };
   const dtype = datatype.dtype;
-  const layout = parseLayout(layoutMsg.data);
+  const layout = parseLayout(layoutMsg.data, shape.length, DTYPES[dtype].size, damaged);
   if (typeof layout === "string") return { kind: "dataset", unsupported: layout };
-  if (layout.kind === "chunked" && layout.chunkShape.length !== shape.length) {
-    return { kind: "dataset", unsupported: "chunk rank differs from the dataspace rank" };
-  }
   const pipeline = byType.get(MessageType.FILTER_PIPELINE);
   const filters = pipeline ? parseFilterPipeline(pipeline.data) : [];
   if (typeof filters === "string") return { kind: "dataset", unsupported: filters };
+  for (const f of filters) {
+    // Shuffling by another size than the element's reorders bytes into wrong values.
+    if (f.id === FilterId.SHUFFLE && f.cd.length && f.cd[0] !== DTYPES[dtype].size) {
+      throw damaged(`shuffle element size ${f.cd[0]} for a ${DTYPES[dtype].size}-byte datatype`);
+    }
+  }
   const fill = byType.get(MessageType.FILL_VALUE);
   const oldFill = byType.get(FILL_VALUE_OLD);
   const fillNonZero = (fill ? fillIsNonZero(fill.data, false) : false) ||

@@ -9,7 +9,7 @@ import { FormatError } from "../../../errors.ts";
 import { unshuffleBytes } from "../../chunks.ts";
 import { DTYPES, elementCount } from "../../dtype.ts";
 import { FilterId, UNDEF } from "../constants.ts";
-import { ChunkIndex } from "./chunk_index.ts";
+import { type ChunkedDataset, ChunkIndex, type ChunkRef } from "./chunk_index.ts";
 import type { DatasetHeader } from "./dataset_header.ts";
 import { copyOverlap, overlappingChunks } from "./hyperslab.ts";
 import type { PositionedReader } from "./positioned_reader.ts";
@@ -33,28 +33,45 @@ export class DatasetReader {
   #chunks: ChunkIndex;
   #scratch = new Uint8Array(1 << 16);
 
-  constructor(reader: PositionedReader) {
+  constructor(reader: PositionedReader, chunkK?: number) {
     this.#reader = reader;
-    this.#chunks = new ChunkIndex(reader);
+    this.#chunks = new ChunkIndex(reader, chunkK);
+  }
+
+  /** Every stored chunk of the chunked dataset `d`, in key order (see {@linkcode ChunkIndex.list}). */
+  chunks(d: DatasetHeader): ChunkRef[] {
+    if (d.layout.kind !== "chunked" || d.layout.btree === UNDEF) return [];
+    return this.#chunks.list(chunkedOf(d));
   }
 
   /**
    * Fills `out` (zeroed, C order) with the hyperslab `start`/`count` of dataset `p`. A chunk
-   * that does not inflate or decodes to the wrong size throws FormatError naming file and
-   * dataset; unwritten data with a non-zero fill value throws {@linkcode UnsupportedHdf5Error}.
+   * that is missing, does not inflate or decodes to the wrong size throws FormatError naming
+   * file, dataset and offset: a cache writes every chunk, so an unwritten one is damage that
+   * HDF5 would silently read as fill values.
    */
   read(p: string, d: DatasetHeader, start: number[], count: number[], out: Uint8Array): void {
     if (d.layout.kind === "contiguous") this.#readContiguous(p, d, start, count, out);
     else this.#readChunked(p, d, start, count, out);
   }
 
-  #noFill(p: string, d: DatasetHeader): void {
+  /**
+   * Unwritten data: with a non-zero fill value a legitimate HDF5 dataset that h5wasm reads
+   * (unsupported here); with zeros, in a cache that writes every chunk, damage that HDF5 would
+   * silently read as zeros.
+   */
+  #unwritten(p: string, d: DatasetHeader, what: string, offset?: number): FormatError {
     if (d.fillNonZero) {
-      throw new UnsupportedHdf5Error(
+      return new UnsupportedHdf5Error(
         this.#reader.name,
         `dataset ${p}: unwritten data with a fill value`,
       );
     }
+    return new FormatError(
+      this.#reader.name,
+      `cannot read dataset ${p}: ${what} never written (HDF5 would read zeros)`,
+      { dataset: p, offset },
+    );
   }
 
   #readContiguous(
@@ -66,7 +83,7 @@ export class DatasetReader {
   ): void {
     const layout = d.layout as { address: number; size: number };
     const es = DTYPES[d.dtype].size;
-    if (layout.address === UNDEF || layout.size === 0) return this.#noFill(p, d);
+    if (layout.address === UNDEF || layout.size === 0) throw this.#unwritten(p, d, "its data was");
     const rank = d.shape.length;
     let first = 0;
     let last = 0;
@@ -78,9 +95,10 @@ export class DatasetReader {
     }
     const end = last + es;
     if (end > layout.size) {
-      throw new UnsupportedHdf5Error(
+      throw new FormatError(
         this.#reader.name,
-        `dataset ${p}: contiguous data is cut short`,
+        `cannot read dataset ${p}: its contiguous data of ${layout.size} bytes is cut short`,
+        { dataset: p, offset: layout.address },
       );
     }
     const span = this.#reader.read(layout.address + first, end - first, `data of ${p}`);
@@ -97,10 +115,38 @@ export class DatasetReader {
     const layout = d.layout as { btree: number; chunkShape: number[] };
     const es = DTYPES[d.dtype].size;
     const chunkBytes = elementCount(layout.chunkShape) * es;
+    // Every chunk is a stored key of at least its own size: more than the file has bytes
+    // cannot be, and would only exhaust memory listing them.
+    const n = count.reduce((a, c, i) => {
+      const first = Math.floor(start[i] / layout.chunkShape[i]);
+      return a * (c === 0 ? 0 : Math.floor((start[i] + c - 1) / layout.chunkShape[i]) - first + 1);
+    }, 1);
+    if (n > this.#reader.limit) {
+      throw new FormatError(
+        this.#reader.name,
+        `cannot read dataset ${p}: chunk dims ${JSON.stringify(layout.chunkShape)} make ` +
+          `${n} chunks, more than the file has bytes`,
+        { dataset: p },
+      );
+    }
     const wanted = overlappingChunks(start, count, layout.chunkShape);
-    if (layout.btree === UNDEF) return this.#noFill(p, d);
-    const refs = this.#chunks.find(layout.btree, d.shape.length, wanted);
-    if (refs.length < wanted.length) this.#noFill(p, d);
+    if (layout.btree === UNDEF) {
+      if (wanted.length) throw this.#unwritten(p, d, "its chunks were");
+      return;
+    }
+    const refs = this.#chunks.find(chunkedOf(d), wanted);
+    if (refs.length < wanted.length) {
+      const found = new Set(refs.map((r) => r.offset.join()));
+      const missing = wanted.find((w) => !found.has(w.join()))!;
+      throw this.#unwritten(
+        p,
+        d,
+        `${wanted.length - refs.length} of ${wanted.length} chunks (first at ${
+          JSON.stringify(missing)
+        }) were`,
+        layout.btree,
+      );
+    }
     const what = `chunks of ${p}`;
     // Chunks written one after another (by us, and mostly by h5py) come in one read.
     let first = Infinity;
@@ -126,6 +172,7 @@ export class DatasetReader {
             JSON.stringify(ref.offset)
           } (address ${ref.address}) ` +
             `decodes to ${chunk.length} bytes, expected ${chunkBytes}`,
+          { dataset: p, offset: ref.address },
         );
       }
       copyOverlap(chunk, ref.offset, layout.chunkShape, 0, out, start, count, es);
@@ -150,6 +197,15 @@ export class DatasetReader {
     expected: number,
   ): Uint8Array {
     let bytes = raw;
+    const skipped = d.filters.filter((f, i) => (mask & (1 << i)) && !f.optional);
+    if (mask >>> d.filters.length || skipped.length) {
+      throw new FormatError(
+        this.#reader.name,
+        `cannot read dataset ${p}: chunk at ${JSON.stringify(offset)} has filter mask ${mask}, ` +
+          `skipping filters that are not optional`,
+        { dataset: p, offset: address },
+      );
+    }
     for (let i = d.filters.length - 1; i >= 0; i--) {
       if (mask & (1 << i)) continue;
       const f = d.filters[i];
@@ -161,7 +217,7 @@ export class DatasetReader {
             this.#reader.name,
             `cannot read dataset ${p}: chunk at ${JSON.stringify(offset)} (address ${address}, ` +
               `${raw.length} bytes) does not inflate (${(e as Error).message})`,
-            { cause: e },
+            { cause: e, dataset: p, offset: address },
           );
         }
       } else {
@@ -170,4 +226,13 @@ export class DatasetReader {
     }
     return bytes;
   }
+}
+
+function chunkedOf(d: DatasetHeader): ChunkedDataset {
+  const layout = d.layout as { btree: number; chunkShape: number[] };
+  return {
+    btree: layout.btree,
+    rank: d.shape.length,
+    chunkBytes: elementCount(layout.chunkShape) * DTYPES[d.dtype].size,
+  };
 }

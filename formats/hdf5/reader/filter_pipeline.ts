@@ -9,10 +9,14 @@ import { FilterId } from "../constants.ts";
 /** One filter of the pipeline, in write order. */
 export interface Filter {
   id: number;
+  /** The filter may be skipped for a chunk (flags bit 0); a mandatory one never is. */
+  optional: boolean;
   /** Client data values (deflate: level; shuffle: element size). */
   cd: number[];
 }
 
+/** Filter flags bit 0: optional. */
+const FLAG_OPTIONAL = 1;
 /** Version 2 stores a name only for filter ids at or above this. */
 const FIRST_NAMED_ID_V2 = 256;
 
@@ -31,7 +35,8 @@ export function parseFilterPipeline(v: DataView): Filter[] | string {
       nameLength = v.getUint16(at, true);
       at += 2;
     }
-    at += 2; // flags: optional or not, both are applied when the chunk's mask says so
+    const optional = (v.getUint16(at, true) & FLAG_OPTIONAL) !== 0;
+    at += 2;
     const ncd = v.getUint16(at, true);
     at += 2 + nameLength;
     const cd: number[] = [];
@@ -40,7 +45,7 @@ export function parseFilterPipeline(v: DataView): Filter[] | string {
     if (id !== FilterId.DEFLATE && id !== FilterId.SHUFFLE) {
       return `filter ${id} (native reader: deflate and shuffle)`;
     }
-    out.push({ id, cd });
+    out.push({ id, optional, cd });
   }
   return out;
 }

@@ -3,10 +3,15 @@
  * name by descending the group's B-tree by key and binary-searching one SNOD, or lists a group
  * in order. Nodes, SNODs and heaps are cached in bounded LRUs.
  *
+ * The descent is HDF5's own (H5B_find with the group comparator, then the SNOD search): a name
+ * is found here exactly when the HDF5 library finds it, so a damaged key hides a sample from
+ * both. Every node is checked against the file's end and the superblock's K before it is used,
+ * and every name offset against its heap; damage throws FormatError naming file and offset.
+ *
  * @module
  */
 import { BTREE_HEADER_SIZE, SYMBOL_ENTRY_SIZE } from "../constants.ts";
-import { compareName, nameAt, readLocalHeap } from "./local_heap.ts";
+import { checkName, compareName, nameAt, readLocalHeap } from "./local_heap.ts";
 import { Lru } from "./lru.ts";
 import { type PositionedReader, signature, u64, viewOf } from "./positioned_reader.ts";
 import { UnsupportedHdf5Error } from "./unsupported_error.ts";
@@ -17,18 +22,27 @@ export interface SymbolTable {
   heap: number;
 }
 
-/** One symbol table entry (spec §III.C); its scratch-pad cache is ignored (it can be stale). */
-export interface SymbolEntry {
+/** One link found in a group (spec §III.C); its scratch-pad cache is ignored (it can be stale). */
+export interface GroupLink {
   name: string;
   header: number;
 }
 
-/** Cache type 2: a soft link. */
-const CACHE_SOFT_LINK = 2;
-/** Deeper than this is a loop. */
-const MAX_DEPTH = 64;
+/** Group and chunk B-tree limits from the superblock. */
+export interface BtreeLimits {
+  groupLeafK: number;
+  groupInternalK: number;
+}
 
-interface GroupNode {
+/** Cache type 2: a soft link. Higher values are not defined. */
+const CACHE_SOFT_LINK = 2;
+/** Node type 0 of a v1 B-tree: group nodes. */
+const GROUP_NODE = 0;
+/** SNOD version. */
+const SNOD_VERSION = 1;
+
+interface GroupBtreeNode {
+  address: number;
   level: number;
   /** Heap offsets of key 0..n. */
   keys: number[];
@@ -36,6 +50,7 @@ interface GroupNode {
 }
 
 interface Snod {
+  address: number;
   nameOffsets: number[];
   entries: DataView;
 }
@@ -43,19 +58,17 @@ interface Snod {
 /** Looks names up in the old-style groups of one file. */
 export class GroupLookup {
   #reader: PositionedReader;
+  #limits: BtreeLimits;
   // Per open file. 512 nodes hold every internal node of a 25k-sample shard (103); SNODs,
   // one per 8 names, are the part a random key misses.
-  #nodes = new Lru<number, GroupNode>(512);
+  #nodes = new Lru<number, GroupBtreeNode>(512);
   #snods = new Lru<number, Snod>(512);
   #heaps: Lru<number, Uint8Array>;
 
-  constructor(reader: PositionedReader, maxHeapBytes = 4 << 20) {
+  constructor(reader: PositionedReader, limits: BtreeLimits, maxHeapBytes = 4 << 20) {
     this.#reader = reader;
+    this.#limits = limits;
     this.#heaps = new Lru(256, maxHeapBytes);
-  }
-
-  #fail(why: string): UnsupportedHdf5Error {
-    return new UnsupportedHdf5Error(this.#reader.name, why);
   }
 
   #heap(address: number): Uint8Array {
@@ -67,109 +80,194 @@ export class GroupLookup {
     return heap;
   }
 
-  #node(address: number): GroupNode {
+  #node(address: number, heap: Uint8Array, heapAddress: number): GroupBtreeNode {
     let node = this.#nodes.get(address);
     if (node) return node;
-    const head = viewOf(this.#reader.read(address, BTREE_HEADER_SIZE, "group B-tree node"));
-    if (signature(head, 0) !== "TREE" || head.getUint8(4) !== 0) {
-      throw this.#fail(`no group B-tree node at ${address}`);
+    const what = "group B-tree node";
+    const r = this.#reader;
+    const head = viewOf(r.read(address, BTREE_HEADER_SIZE, what));
+    if (signature(head, 0) !== "TREE") throw r.damaged(what, address, "no TREE signature");
+    if (head.getUint8(4) !== GROUP_NODE) {
+      throw r.damaged(what, address, `node type ${head.getUint8(4)}, expected 0 (group)`);
     }
     const level = head.getUint8(5);
     const n = head.getUint16(6, true);
-    const body = viewOf(
-      this.#reader.read(address + BTREE_HEADER_SIZE, 16 * n + 8, "group B-tree node"),
-    );
+    // HDF5 sizes every group node for 2 * internal K children, whatever its level.
+    const max = 2 * this.#limits.groupInternalK;
+    if (n > max) throw r.damaged(what, address, `${n} children, more than 2K = ${max}`);
+    const body = viewOf(r.read(address + BTREE_HEADER_SIZE, 16 * n + 8, what));
     const keys: number[] = [];
     const children: number[] = [];
-    for (let i = 0; i < n; i++) {
-      keys.push(u64(body, 16 * i));
-      children.push(u64(body, 16 * i + 8));
+    for (let i = 0; i <= n; i++) {
+      const key = u64(body, 16 * i);
+      checkName(r, heap, heapAddress, key, `${what} at ${address} key ${i}`);
+      keys.push(key);
+      if (i < n) {
+        const child = u64(body, 16 * i + 8);
+        r.check(child, 1, `${what} at ${address} child ${i}`);
+        children.push(child);
+      }
     }
-    keys.push(u64(body, 16 * n));
-    node = { level, keys, children };
+    node = { address, level, keys, children };
     this.#nodes.set(address, node);
     return node;
   }
 
-  #snod(address: number): Snod {
+  #snod(address: number, heap: Uint8Array, heapAddress: number): Snod {
     let snod = this.#snods.get(address);
     if (snod) return snod;
-    const head = viewOf(this.#reader.read(address, 8, "symbol table node"));
-    if (signature(head, 0) !== "SNOD" || head.getUint8(4) !== 1) {
-      throw this.#fail(`no symbol table node at ${address}`);
+    const what = "symbol table node";
+    const r = this.#reader;
+    const head = viewOf(r.read(address, 8, what));
+    if (signature(head, 0) !== "SNOD") throw r.damaged(what, address, "no SNOD signature");
+    if (head.getUint8(4) !== SNOD_VERSION) {
+      throw r.damaged(what, address, `version ${head.getUint8(4)}, expected 1`);
     }
     const n = head.getUint16(6, true);
-    const entries = viewOf(
-      this.#reader.read(address + 8, n * SYMBOL_ENTRY_SIZE, "symbol table node"),
-    );
+    if (n > 2 * this.#limits.groupLeafK) {
+      throw r.damaged(what, address, `${n} entries, more than 2K = ${2 * this.#limits.groupLeafK}`);
+    }
+    const entries = viewOf(r.read(address + 8, n * SYMBOL_ENTRY_SIZE, what));
     const nameOffsets: number[] = [];
-    for (let i = 0; i < n; i++) nameOffsets.push(u64(entries, i * SYMBOL_ENTRY_SIZE));
-    snod = { nameOffsets, entries };
+    for (let i = 0; i < n; i++) {
+      const at = i * SYMBOL_ENTRY_SIZE;
+      const offset = u64(entries, at);
+      checkName(r, heap, heapAddress, offset, `${what} at ${address} entry ${i}`);
+      const cacheType = entries.getUint32(at + 16, true);
+      if (cacheType > CACHE_SOFT_LINK) {
+        throw r.damaged(what, address + 8 + at, `entry ${i} has cache type ${cacheType}`);
+      }
+      nameOffsets.push(offset);
+    }
+    snod = { address, nameOffsets, entries };
     this.#snods.set(address, snod);
     return snod;
   }
 
-  #entry(snod: Snod, i: number, heap: Uint8Array): SymbolEntry {
+  #link(snod: Snod, i: number, heap: Uint8Array): GroupLink {
     const at = i * SYMBOL_ENTRY_SIZE;
     const e = snod.entries;
     const name = nameAt(heap, snod.nameOffsets[i]);
     const cacheType = e.getUint32(at + 16, true);
-    if (cacheType === CACHE_SOFT_LINK) throw this.#fail(`${JSON.stringify(name)} is a soft link`);
-    return { name, header: u64(e, at + 8) };
+    if (cacheType === CACHE_SOFT_LINK) {
+      throw new UnsupportedHdf5Error(this.#reader.name, `${JSON.stringify(name)} is a soft link`);
+    }
+    const header = u64(e, at + 8);
+    this.#reader.check(header, 1, `object header of ${JSON.stringify(name)}`);
+    return { name, header };
   }
 
-  /** The entry named `name` (UTF-8 bytes) in the group, or undefined. */
-  find(group: SymbolTable, name: Uint8Array): SymbolEntry | undefined {
+  /** The link named `name` (UTF-8 bytes) in the group, or undefined. */
+  find(group: SymbolTable, name: Uint8Array): GroupLink | undefined {
     const heap = this.#heap(group.heap);
     let address = group.btree;
-    for (let depth = 0; depth < MAX_DEPTH; depth++) {
-      const node = this.#node(address);
-      const n = node.children.length;
-      // Child i holds the names in (key[i], key[i+1]]: the first i with name <= key[i+1].
-      let lo = 0;
-      let hi = n;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (compareName(name, heap, node.keys[mid + 1]) <= 0) hi = mid;
-        else lo = mid + 1;
+    let expected = -1;
+    for (;;) {
+      const node = this.#node(address, heap, group.heap);
+      if (expected >= 0 && node.level !== expected) {
+        throw this.#reader.damaged(
+          "group B-tree node",
+          address,
+          `level ${node.level} where its parent expects ${expected}`,
+        );
       }
-      if (lo === n) return undefined;
+      // H5B_find: binary search for the child whose keys bracket the name, (left, right].
+      let lo = 0;
+      let hi = node.children.length;
+      let idx = 0;
+      let cmp = 1;
+      while (lo < hi && cmp !== 0) {
+        idx = (lo + hi) >> 1;
+        if (compareName(name, heap, node.keys[idx]) <= 0) cmp = -1;
+        else if (compareName(name, heap, node.keys[idx + 1]) > 0) cmp = 1;
+        else cmp = 0;
+        if (cmp < 0) hi = idx;
+        else lo = idx + 1;
+      }
+      if (cmp !== 0) return undefined;
       if (node.level > 0) {
-        address = node.children[lo];
+        address = node.children[idx];
+        expected = node.level - 1;
         continue;
       }
-      const snod = this.#snod(node.children[lo]);
+      // H5G__node_found: the same binary search over the SNOD's sorted names.
+      const snod = this.#snod(node.children[idx], heap, group.heap);
       let a = 0;
-      let b = snod.nameOffsets.length - 1;
-      while (a <= b) {
-        const mid = (a + b) >> 1;
-        const c = compareName(name, heap, snod.nameOffsets[mid]);
-        if (c === 0) return this.#entry(snod, mid, heap);
-        if (c < 0) b = mid - 1;
-        else a = mid + 1;
+      let b = snod.nameOffsets.length;
+      let i = 0;
+      let c = 1;
+      while (a < b && c !== 0) {
+        i = (a + b) >> 1;
+        c = compareName(name, heap, snod.nameOffsets[i]);
+        if (c < 0) b = i;
+        else a = i + 1;
       }
-      return undefined;
+      return c === 0 ? this.#link(snod, i, heap) : undefined;
     }
-    throw this.#fail(`group B-tree at ${group.btree} is too deep`);
   }
 
-  /** Every entry of the group, in HDF5's (UTF-8 byte) order. */
-  list(group: SymbolTable): SymbolEntry[] {
+  /**
+   * Every link of the group, in HDF5's (UTF-8 byte) order. Checks what HDF5's lookups rely on:
+   * levels count down, each name lies between its node's keys, and names ascend; a node seen
+   * twice is a cycle. Any of these broken throws FormatError.
+   */
+  list(group: SymbolTable): GroupLink[] {
     const heap = this.#heap(group.heap);
-    const out: SymbolEntry[] = [];
-    const walk = (address: number, depth: number) => {
-      if (depth > MAX_DEPTH) throw this.#fail(`group B-tree at ${group.btree} is too deep`);
-      const node = this.#node(address);
-      for (const child of node.children) {
+    const out: GroupLink[] = [];
+    const seen = new Set<number>();
+    const enc = new TextEncoder();
+    let previous: Uint8Array | undefined;
+    const walk = (address: number, expected: number) => {
+      if (seen.has(address)) {
+        throw this.#reader.damaged("group B-tree node", address, "reached twice (a cycle)");
+      }
+      seen.add(address);
+      const node = this.#node(address, heap, group.heap);
+      if (expected >= 0 && node.level !== expected) {
+        throw this.#reader.damaged(
+          "group B-tree node",
+          address,
+          `level ${node.level} where its parent expects ${expected}`,
+        );
+      }
+      for (let i = 0; i < node.children.length; i++) {
+        const child = node.children[i];
         if (node.level > 0) {
-          walk(child, depth + 1);
+          walk(child, node.level - 1);
           continue;
         }
-        const snod = this.#snod(child);
-        for (let i = 0; i < snod.nameOffsets.length; i++) out.push(this.#entry(snod, i, heap));
+        if (seen.has(child)) {
+          throw this.#reader.damaged("symbol table node", child, "reached twice (a cycle)");
+        }
+        seen.add(child);
+        const snod = this.#snod(child, heap, group.heap);
+        for (let j = 0; j < snod.nameOffsets.length; j++) {
+          const link = this.#link(snod, j, heap);
+          const bytes = enc.encode(link.name);
+          const inRange = compareName(bytes, heap, node.keys[i]) > 0 &&
+            compareName(bytes, heap, node.keys[i + 1]) <= 0;
+          const ascending = !previous || compareBytes(previous, bytes) < 0;
+          if (!inRange || !ascending) {
+            throw this.#reader.damaged(
+              "symbol table node",
+              child,
+              `name ${JSON.stringify(link.name)} is ${
+                inRange ? "out of order" : "outside its B-tree keys"
+              }, so HDF5 cannot find it`,
+            );
+          }
+          previous = bytes;
+          out.push(link);
+        }
       }
     };
-    walk(group.btree, 0);
+    walk(group.btree, -1);
     return out;
   }
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return a.length - b.length;
 }

@@ -15,8 +15,20 @@ export type Layout =
   /** `chunkShape` excludes the trailing element-size dimension. */
   | { kind: "chunked"; btree: number; chunkShape: number[]; elementSize: number };
 
-/** Parses a layout message, or returns a string saying why not. */
-export function parseLayout(v: DataView): Layout | string {
+/** HDF5 refuses chunks of 4 GiB or more. */
+const MAX_CHUNK_BYTES = 2 ** 32 - 1;
+
+/**
+ * Parses a layout message, or returns a string saying why not. A chunked layout must agree
+ * with the dataset's `rank` and `elementSize` and have chunk dims of at least 1 (HDF5 refuses
+ * others); `damaged` builds the error when it does not.
+ */
+export function parseLayout(
+  v: DataView,
+  rank: number,
+  elementSize: number,
+  damaged: (why: string) => Error,
+): Layout | string {
   const version = v.getUint8(0);
   if (version !== 3) return `layout message version ${version} (native reader: 3)`;
   const cls = v.getUint8(1);
@@ -25,10 +37,22 @@ export function parseLayout(v: DataView): Layout | string {
   }
   if (cls === CLASS_CHUNKED) {
     const dimensionality = v.getUint8(2);
+    if (dimensionality !== rank + 1) {
+      throw damaged(`chunked layout of ${dimensionality - 1} dims for a rank-${rank} dataspace`);
+    }
     const btree = u64(v, 3);
     const dims: number[] = [];
     for (let i = 0; i < dimensionality; i++) dims.push(v.getUint32(11 + 4 * i, true));
-    const elementSize = dims.pop()!;
+    const chunkElementSize = dims.pop()!;
+    if (dims.some((d) => d === 0)) throw damaged(`chunk dims ${JSON.stringify(dims)} hold a 0`);
+    if (chunkElementSize !== elementSize) {
+      throw damaged(
+        `chunk element size ${chunkElementSize}, but the datatype's size is ${elementSize}`,
+      );
+    }
+    if (dims.reduce((a, d) => a * d, elementSize) > MAX_CHUNK_BYTES) {
+      throw damaged(`chunk dims ${JSON.stringify(dims)} make a chunk of 4 GiB or more`);
+    }
     return { kind: "chunked", btree, chunkShape: dims, elementSize };
   }
   return `layout class ${cls} (native reader: contiguous or chunked)`;

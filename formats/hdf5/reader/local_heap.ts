@@ -6,7 +6,6 @@
  */
 import { LOCAL_HEAP_HEADER_SIZE } from "../constants.ts";
 import { type PositionedReader, signature, u64, viewOf } from "./positioned_reader.ts";
-import { UnsupportedHdf5Error } from "./unsupported_error.ts";
 
 const decoder = new TextDecoder();
 
@@ -14,9 +13,31 @@ const decoder = new TextDecoder();
 export function readLocalHeap(reader: PositionedReader, address: number): Uint8Array {
   const head = viewOf(reader.read(address, LOCAL_HEAP_HEADER_SIZE, "local heap"));
   if (signature(head, 0) !== "HEAP" || head.getUint8(4) !== 0) {
-    throw new UnsupportedHdf5Error(reader.name, `no version 0 local heap at ${address}`);
+    throw reader.damaged("local heap", address, "no HEAP signature of version 0");
   }
-  return reader.read(u64(head, 24), u64(head, 8), "local heap data");
+  const data = reader.read(u64(head, 24), u64(head, 8), "local heap data segment");
+  if (data.length === 0) throw reader.damaged("local heap", address, "empty data segment");
+  return data;
+}
+
+/**
+ * Throws FormatError unless `offset` is inside the heap and a NUL ends the name there, as
+ * HDF5 requires before it compares a name.
+ */
+export function checkName(
+  reader: PositionedReader,
+  heap: Uint8Array,
+  heapAddress: number,
+  offset: number,
+  what: string,
+): void {
+  if (offset >= heap.length || heap.indexOf(0, offset) < 0) {
+    throw reader.damaged(
+      "local heap",
+      heapAddress,
+      `${what} names offset ${offset}, outside its ${heap.length}-byte data segment`,
+    );
+  }
 }
 
 /** strcmp of `name` against the NUL-terminated string at `offset` of `heap`. */

@@ -7,3 +7,4 @@
  */
 export { NativeH5File, type NativeObjectKind, type NativeReadOptions } from "./native_h5_file.ts";
 export { isUnsupported, UnsupportedHdf5Error } from "./unsupported_error.ts";
+export type { ChunkRef } from "./chunk_index.ts";

@@ -3,23 +3,29 @@
  * TypeScript: superblock 0/1, v1 object headers, old-style groups, contiguous or chunked
  * datasets with deflate and shuffle. Lookups descend one path (never the whole tree); parsed
  * metadata is cached in bounded LRUs. Anything outside the profile throws
- * {@linkcode UnsupportedHdf5Error}, on which callers fall back to h5wasm.
+ * {@linkcode UnsupportedHdf5Error}, on which callers fall back to h5wasm; damage (a size or
+ * address past the file's end, a broken signature, keys out of order, a chunk dim of 0, a
+ * missing chunk) throws {@linkcode FormatError} naming the file, the dataset and the offset,
+ * before anything of a size read from the file is allocated.
  *
  * @module
  */
-import { FormatError } from "../../../errors.ts";
+import { FormatError, withWhere } from "../../../errors.ts";
 import { allocate, type DType, DTYPES, elementCount, viewAs } from "../../dtype.ts";
+import type { ShardReader } from "../../shard_reader.ts";
 import type { Tensor } from "../../tensor.ts";
-import { SUPERBLOCK_SIZE } from "../constants.ts";
+import { FilterId, SUPERBLOCK_SIZE } from "../constants.ts";
 import { type DatasetHeader, type ObjectInfo, parseObject } from "./dataset_header.ts";
+import { maxDatasetBytes } from "./limits.ts";
 import { GroupLookup, type SymbolTable } from "./group_lookup.ts";
 import { DatasetReader } from "./dataset_reader.ts";
+import type { ChunkRef } from "./chunk_index.ts";
 import { checkSlab } from "./hyperslab.ts";
 import { Lru } from "./lru.ts";
 import { readObjectHeader } from "./object_header.ts";
 import { PositionedReader } from "./positioned_reader.ts";
-import { parseSuperblock } from "./superblock.ts";
-import { isUnsupported, UnsupportedHdf5Error } from "./unsupported_error.ts";
+import { parseSuperblock, type Superblock } from "./superblock.ts";
+import { UnsupportedHdf5Error } from "./unsupported_error.ts";
 
 /** What a link points at. */
 export type NativeObjectKind = "group" | "dataset" | "other";
@@ -36,7 +42,7 @@ const MAX_OBJECTS = 1024;
 const encoder = new TextEncoder();
 
 /** An HDF5 file open for native reads. Close it when done (it holds a file handle). */
-export class NativeH5File {
+export class NativeH5File implements ShardReader {
   /** The file's path on disk. */
   readonly path: string;
   #reader: PositionedReader;
@@ -46,17 +52,18 @@ export class NativeH5File {
   #objects = new Lru<string, ObjectInfo | null>(MAX_OBJECTS);
   #open = true;
 
-  private constructor(path: string, reader: PositionedReader, root: SymbolTable) {
+  private constructor(path: string, reader: PositionedReader, root: SymbolTable, sb: Superblock) {
     this.path = path;
     this.#reader = reader;
     this.#root = root;
-    this.#groups = new GroupLookup(reader);
-    this.#data = new DatasetReader(reader);
+    this.#groups = new GroupLookup(reader, sb);
+    this.#data = new DatasetReader(reader, sb.chunkK);
   }
 
   /**
-   * Opens `path`. Throws {@linkcode UnsupportedHdf5Error} for a file that is missing, not HDF5,
-   * or outside the native profile (superblock 2+, a new-style root group).
+   * Opens `path`. Throws {@linkcode UnsupportedHdf5Error} for a file outside the native profile
+   * (superblock 2+, a new-style root group), FormatError for one that is missing, not HDF5,
+   * truncated or damaged.
    *
    * @example
    * ```ts ignore
@@ -70,7 +77,7 @@ export class NativeH5File {
     try {
       file = Deno.openSync(path, { read: true });
     } catch (e) {
-      throw new UnsupportedHdf5Error(path, `cannot open (${(e as Error).message})`, { cause: e });
+      throw new FormatError(path, `cannot open (${(e as Error).message})`, { cause: e });
     }
     try {
       const size = file.statSync().size;
@@ -78,20 +85,21 @@ export class NativeH5File {
       const head = reader.read(0, Math.min(size, SUPERBLOCK_SIZE + 4), "superblock");
       const sb = parseSuperblock(head, path);
       if (sb.eof > size) {
-        throw new UnsupportedHdf5Error(path, `truncated: ${size} bytes, superblock says ${sb.eof}`);
+        throw new FormatError(path, `truncated: ${size} bytes, the superblock says ${sb.eof}`, {
+          offset: size,
+        });
       }
       reader.limit = sb.eof;
       // The root entry's cached B-tree and heap go stale when HDF5 converts the root to a
       // new-style group (h5py adding a UTF-8 name): only the header is authoritative.
-      const info = parseObject(readObjectHeader(reader, sb.rootHeader));
+      const info = parseHeader(reader, sb.rootHeader);
       if (info.kind !== "group" || !info.stab) {
         throw new UnsupportedHdf5Error(path, "root group is not an old-style group");
       }
-      return new NativeH5File(path, reader, info.stab);
+      return new NativeH5File(path, reader, info.stab, sb);
     } catch (e) {
       file.close();
-      if (isUnsupported(e)) throw e;
-      throw new UnsupportedHdf5Error(path, `cannot parse (${(e as Error).message})`, { cause: e });
+      throw e;
     }
   }
 
@@ -115,11 +123,7 @@ export class NativeH5File {
     try {
       info = this.#lookup(parts);
     } catch (e) {
-      if (isUnsupported(e) || e instanceof FormatError) throw e;
-      // A field out of range, a view past its buffer: bytes we do not understand.
-      throw new UnsupportedHdf5Error(this.path, `cannot parse ${path} (${(e as Error).message})`, {
-        cause: e,
-      });
+      throw withWhere(e, { dataset: `/${key}` });
     }
     this.#objects.set(key, info);
     return info;
@@ -136,7 +140,7 @@ export class NativeH5File {
     const entry = this.#groups.find(parent.stab, encoder.encode(parts[parts.length - 1]));
     if (!entry) return null;
     // Not the entry's cached symbol table: it goes stale when a group turns new-style.
-    return parseObject(readObjectHeader(this.#reader, entry.header));
+    return parseHeader(this.#reader, entry.header);
   }
 
   /** What `path` is, or undefined when nothing is linked there. */
@@ -162,7 +166,17 @@ export class NativeH5File {
     if ("unsupported" in info) {
       throw new UnsupportedHdf5Error(this.path, `dataset ${abs(path)}: ${info.unsupported}`);
     }
-    return info.dataset;
+    const d = info.dataset;
+    const bytes = elementCount(d.shape) * DTYPES[d.dtype].size;
+    if (bytes > maxDatasetBytes(this.#reader.limit)) {
+      throw new FormatError(
+        this.path,
+        `dataset ${abs(path)} of shape ${JSON.stringify(d.shape)} declares ${bytes} bytes, ` +
+          `more than this ${this.#reader.limit}-byte file can hold`,
+        { dataset: abs(path) },
+      );
+    }
+    return d;
   }
 
   /** Dtype, shape and chunk shape of the dataset at `path`. */
@@ -176,19 +190,31 @@ export class NativeH5File {
     return out;
   }
 
-  /** Reads the dataset at `path`, whole or the hyperslab `start`/`count`. */
-  read(path: string, options: NativeReadOptions = {}): Tensor {
-    const d = this.#dataset(path);
-    return this.readAs(path, d.dtype, d.shape, options);
+  /** The filter pipeline of the dataset at `path`, in write order, named as HDF5 names them. */
+  filters(path: string): { id: number; name: string; cd_values: number[] }[] {
+    return this.#dataset(path).filters.map((f) => ({
+      id: f.id,
+      name: f.id === FilterId.DEFLATE ? "deflate" : "shuffle",
+      cd_values: f.cd.slice(),
+    }));
   }
 
   /**
-   * {@linkcode read} with the dtype and shape the caller already has (the interface h5wasm's
-   * H5File offers). Only the chunks the hyperslab overlaps are read and inflated. A chunk that
-   * does not inflate (corrupt bytes fail zlib's Adler-32 check) throws FormatError naming the
-   * file and dataset; a hyperslab outside the dataset throws RangeError.
+   * Every stored chunk of the chunked dataset at `path` (offset, filter mask, address and
+   * stored size), in B-tree key order; empty for a contiguous dataset. For copying chunks as
+   * they are, without inflating them.
    */
-  readAs(path: string, _dtype: DType, _shape: number[], options: NativeReadOptions = {}): Tensor {
+  chunks(path: string): ChunkRef[] {
+    return this.#data.chunks(this.#dataset(path));
+  }
+
+  /**
+   * Reads the dataset at `path`, whole or the hyperslab `start`/`count`. Only the chunks the
+   * hyperslab overlaps are read and inflated. Damage (a chunk that does not inflate, is missing
+   * or decodes to the wrong size) throws FormatError naming file, dataset and offset; a
+   * hyperslab outside the dataset throws RangeError.
+   */
+  read(path: string, options: NativeReadOptions = {}): Tensor {
     const d = this.#dataset(path);
     const { dtype, shape } = d;
     const p = abs(path);
@@ -213,6 +239,17 @@ export class NativeH5File {
     this.#open = false;
     this.#objects.clear();
     this.#reader.close();
+  }
+}
+
+/** The object whose header is at `address`; a message cut short is damage at that header. */
+function parseHeader(reader: PositionedReader, address: number): ObjectInfo {
+  const damaged = (why: string) => reader.damaged("object header", address, why);
+  try {
+    return parseObject(readObjectHeader(reader, address), damaged);
+  } catch (e) {
+    if (e instanceof RangeError) throw damaged(`a message is cut short (${e.message})`);
+    throw e;
   }
 }
 

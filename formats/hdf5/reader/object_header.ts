@@ -5,7 +5,7 @@
  * @module
  */
 import { MESSAGE_HEADER_SIZE, MessageType, OBJECT_HEADER_PREFIX_SIZE } from "../constants.ts";
-import { type PositionedReader, u64, viewOf } from "./positioned_reader.ts";
+import { type PositionedReader, signature, u64, viewOf } from "./positioned_reader.ts";
 import { UnsupportedHdf5Error } from "./unsupported_error.ts";
 
 /** Bytes read at once for a header: h5py pads dataset headers to 256 + prefix. */
@@ -22,17 +22,27 @@ export interface RawMessage {
   data: DataView;
 }
 
-/** The messages of the object header at `address` (NIL and continuation messages left out). */
+/**
+ * The messages of the object header at `address` (NIL and continuation messages left out).
+ * A version-2 header is unsupported; bytes that are no header, a message overrunning its
+ * block, or fewer messages than the prefix counts throw FormatError naming the offset.
+ */
 export function readObjectHeader(reader: PositionedReader, address: number): RawMessage[] {
-  const fail = (why: string) =>
-    new UnsupportedHdf5Error(reader.name, `object header at ${address}: ${why}`);
+  const what = "object header";
+  const fail = (why: string) => reader.damaged(what, address, why);
+  reader.check(address, OBJECT_HEADER_PREFIX_SIZE, what);
   const first = reader.read(
     address,
     Math.max(OBJECT_HEADER_PREFIX_SIZE, Math.min(FIRST_READ, reader.limit - address)),
-    "object header",
+    what,
   );
   const prefix = viewOf(first);
-  if (first[0] !== 1) throw fail(`version ${first[0]} (native reader: 1)`);
+  if (first[0] !== 1) {
+    if (signature(prefix, 0) === "OHDR") {
+      throw new UnsupportedHdf5Error(reader.name, `object header at ${address}: version 2`);
+    }
+    throw fail(`version ${first[0]}, expected 1`);
+  }
   const count = prefix.getUint16(2, true);
   const blocks: [number, number][] = [[
     address + OBJECT_HEADER_PREFIX_SIZE,
@@ -41,7 +51,7 @@ export function readObjectHeader(reader: PositionedReader, address: number): Raw
   const out: RawMessage[] = [];
   let seen = 0;
   for (let b = 0; b < blocks.length && seen < count; b++) {
-    if (b > MAX_BLOCKS) throw fail("too many continuation blocks");
+    if (b > MAX_BLOCKS) throw fail(`more than ${MAX_BLOCKS} continuation blocks`);
     const [start, size] = blocks[b];
     const block = b === 0 && OBJECT_HEADER_PREFIX_SIZE + size <= first.length
       ? prefix
@@ -53,13 +63,21 @@ export function readObjectHeader(reader: PositionedReader, address: number): Raw
       const msgSize = block.getUint16(base + at + 2, true);
       const flags = block.getUint8(base + at + 4);
       const data = at + MESSAGE_HEADER_SIZE;
-      if (data + msgSize > size) throw fail("a message overruns its block");
+      if (data + msgSize > size) {
+        throw fail(`message ${seen} (type ${type}, ${msgSize} bytes) overruns its block`);
+      }
       seen++;
       if (type === MessageType.CONTINUATION) {
+        if (msgSize < 16) throw fail(`continuation message of ${msgSize} bytes`);
         const c = new DataView(block.buffer, block.byteOffset + base + data, msgSize);
         blocks.push([u64(c, 0), u64(c, 8)]);
       } else if (type !== MessageType.NIL) {
-        if (flags & FLAG_SHARED) throw fail(`message type ${type} is shared`);
+        if (flags & FLAG_SHARED) {
+          throw new UnsupportedHdf5Error(
+            reader.name,
+            `object header at ${address}: message type ${type} is shared`,
+          );
+        }
         out.push({
           type,
           flags,
@@ -69,5 +87,7 @@ export function readObjectHeader(reader: PositionedReader, address: number): Raw
       at = data + msgSize;
     }
   }
+  // HDF5 refuses a v1 header whose blocks hold fewer messages than its prefix counts.
+  if (seen < count) throw fail(`${seen} messages found, the prefix counts ${count}`);
   return out;
 }

@@ -4,8 +4,8 @@
  *
  * @module
  */
+import { FormatError } from "../../../errors.ts";
 import { UNDEF } from "../constants.ts";
-import { UnsupportedHdf5Error } from "./unsupported_error.ts";
 
 /**
  * A u64 address or length at `at`; UNDEF for all ones. Values past 2^53 lose precision but stay
@@ -48,27 +48,45 @@ export class PositionedReader {
     this.limit = limit;
   }
 
+  /** A FormatError naming this file, the damaged structure and its offset. */
+  damaged(what: string, offset: number, why: string): FormatError {
+    return new FormatError(this.name, `${what} at offset ${offset}: ${why}`, { offset });
+  }
+
+  /**
+   * Throws FormatError unless `length` bytes at `address` lie inside the file: every size read
+   * from the file passes here before anything of that size is allocated.
+   */
+  check(address: number, length: number, what: string): void {
+    if (
+      address === UNDEF || !Number.isSafeInteger(address) || address < 0 ||
+      !Number.isSafeInteger(length) || length < 0 || address + length > this.limit
+    ) {
+      throw this.damaged(
+        what,
+        address,
+        `${length} bytes there lie outside the file (end of file ${this.limit})`,
+      );
+    }
+  }
+
   /** `length` fresh bytes at `address`; `what` names the structure in errors. */
   read(address: number, length: number, what: string): Uint8Array {
+    this.check(address, length, what);
     return this.readInto(address, new Uint8Array(length), what);
   }
 
   /** Fills `into` from `address` and returns it. */
   readInto(address: number, into: Uint8Array, what: string): Uint8Array {
     const length = into.length;
-    if (address === UNDEF || address < 0 || address + length > this.limit) {
-      throw new UnsupportedHdf5Error(
-        this.name,
-        `${what} at address ${address} (+${length}) lies outside the file (EOF ${this.limit})`,
-      );
-    }
+    this.check(address, length, what);
     if (this.#position !== address) this.#file.seekSync(address, Deno.SeekMode.Start);
     let done = 0;
     try {
       while (done < length) {
         const n = this.#file.readSync(into.subarray(done));
         if (n === null || n === 0) {
-          throw new UnsupportedHdf5Error(this.name, `unexpected end of file at ${address + done}`);
+          throw this.damaged(what, address, `the file ends at ${address + done}`);
         }
         done += n;
       }

@@ -1,10 +1,12 @@
 /**
  * Superblock versions 0 and 1 (spec §II.A): where the root group is and where the file ends.
- * Anything else (version 2+, a user block, 4-byte offsets, a base address) is unsupported.
+ * Anything else (version 2+, a user block, 4-byte offsets, a base address) is unsupported; a
+ * file without the signature, or with a K of 0, is damaged.
  *
  * @module
  */
-import { HDF5_SIGNATURE, OFFSET_SIZE, SUPERBLOCK_SIZE, UNDEF } from "../constants.ts";
+import { FormatError } from "../../../errors.ts";
+import { CHUNK_K, HDF5_SIGNATURE, OFFSET_SIZE, SUPERBLOCK_SIZE, UNDEF } from "../constants.ts";
 import { u64, viewOf } from "./positioned_reader.ts";
 import { UnsupportedHdf5Error } from "./unsupported_error.ts";
 
@@ -19,14 +21,24 @@ export interface Superblock {
   eof: number;
   /** The root group's object header (its cached symbol table is not trusted: it can be stale). */
   rootHeader: number;
+  /** Group leaf node K: an SNOD holds at most 2K entries. */
+  groupLeafK: number;
+  /** Group internal node K: a group B-tree node has at most 2K children. */
+  groupInternalK: number;
+  /** Indexed storage K: a chunk B-tree node has at most 2K children. */
+  chunkK: number;
 }
 
 /** Parses the superblock from the first `SUPERBLOCK_SIZE + 4` bytes of `name`. */
 export function parseSuperblock(bytes: Uint8Array, name: string): Superblock {
   const fail = (why: string) => new UnsupportedHdf5Error(name, why);
-  if (bytes.length < SUPERBLOCK_SIZE) throw fail(`${bytes.length} bytes is too short for HDF5`);
+  const damaged = (why: string, offset: number) =>
+    new FormatError(name, `cannot open as HDF5 (superblock: ${why})`, { offset });
+  if (bytes.length < SUPERBLOCK_SIZE) {
+    throw damaged(`${bytes.length} bytes is too short for HDF5`, 0);
+  }
   for (let i = 0; i < HDF5_SIGNATURE.length; i++) {
-    if (bytes[i] !== HDF5_SIGNATURE[i]) throw fail("no HDF5 signature at offset 0");
+    if (bytes[i] !== HDF5_SIGNATURE[i]) throw damaged("no HDF5 signature at offset 0", 0);
   }
   const v = viewOf(bytes);
   const version = bytes[8];
@@ -35,12 +47,21 @@ export function parseSuperblock(bytes: Uint8Array, name: string): Superblock {
     throw fail(`offset/length sizes ${bytes[13]}/${bytes[14]} (native reader: 8/8)`);
   }
   const extra = version === 1 ? V1_EXTRA : 0;
-  if (bytes.length < SUPERBLOCK_SIZE + extra) throw fail("superblock is cut short");
+  if (bytes.length < SUPERBLOCK_SIZE + extra) throw damaged("cut short", 0);
+  const groupLeafK = v.getUint16(16, true);
+  const groupInternalK = v.getUint16(18, true);
+  const chunkK = version === 1 ? v.getUint16(24, true) : CHUNK_K;
+  if (groupLeafK === 0 || groupInternalK === 0 || chunkK === 0) {
+    throw damaged(
+      `B-tree K of 0 (leaf ${groupLeafK}, internal ${groupInternalK}, chunk ${chunkK})`,
+      16,
+    );
+  }
   const at = 24 + extra;
   if (u64(v, at) !== 0) throw fail(`base address ${u64(v, at)} (native reader: 0)`);
   const eof = u64(v, at + 16);
   const entry = ROOT_ENTRY_V0 + extra;
   const rootHeader = u64(v, entry + 8);
-  if (eof === UNDEF || rootHeader === UNDEF) throw fail("superblock has no root group");
-  return { eof, rootHeader };
+  if (eof === UNDEF || rootHeader === UNDEF) throw damaged("no root group", entry);
+  return { eof, rootHeader, groupLeafK, groupInternalK, chunkK };
 }

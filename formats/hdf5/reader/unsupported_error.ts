@@ -4,10 +4,11 @@
  *
  * @module
  */
-import { FormatError } from "../../../errors.ts";
+import { FormatError, type H5ShardErrorCode } from "../../../errors.ts";
 
 /** Something the native reader does not parse (a newer structure, a filter, big-endian data). */
 export class UnsupportedHdf5Error extends FormatError {
+  override readonly code: H5ShardErrorCode = "unsupported";
   /** Always true: marks the error as "use another reader", not "the file is bad". */
   readonly unsupported = true;
 }
