@@ -14,6 +14,7 @@ export async function runVerify(
   dir: string,
   against?: string,
   dataset = "ljspeech",
+  strict = false,
 ): Promise<VerifyReport> {
   const expected = against
     ? new NpzSource(against, { plugin: await getPlugin(dataset) })
@@ -21,6 +22,7 @@ export async function runVerify(
   const bar = new ProgressBar("verify", undefined);
   const report = await verifyCache(dir, {
     expected,
+    strict,
     onProgress: (done, total) => {
       bar.total = total;
       bar.update(done);
@@ -49,8 +51,9 @@ export const verifyCommand: Command = {
     "Checks that every index entry resolves to a group in its shard, that every sample group in a\n" +
     "shard is indexed, that the counts and current_file_* fields agree, and that every dataset\n" +
     "decompresses completely. With --against, every sample also equals the legacy NPZ source\n" +
-    "cast to the stored dtype. Each problem names the file, key and dataset. Exit status 1 when\n" +
-    "anything is wrong.",
+    "cast to the stored dtype. Each problem names the file, key and dataset. NaN and inf in\n" +
+    "floating datasets are counted per dataset and reported as a warning (a problem with\n" +
+    "--strict). Exit status 1 when anything is wrong.",
   options: {
     against: { type: "string", value: "NPZ_DIR", help: "legacy NPZ cache to compare values with" },
     dataset: {
@@ -59,6 +62,7 @@ export const verifyCommand: Command = {
       help: "plugin that finds the NPZ files and their keys (default ljspeech: any <key>.npz)",
     },
     json: { type: "boolean", help: "print the report as JSON on stdout" },
+    strict: { type: "boolean", help: "NaN or inf in a floating dataset is a problem (exit 1)" },
   },
   minArgs: 1,
   maxArgs: 1,
@@ -69,7 +73,12 @@ export const verifyCommand: Command = {
   async run(ctx) {
     const [dir] = ctx.args;
     const against = ctx.values.against as string | undefined;
-    const report = await runVerify(dir, against, (ctx.values.dataset as string) ?? "ljspeech");
+    const report = await runVerify(
+      dir,
+      against,
+      (ctx.values.dataset as string) ?? "ljspeech",
+      !!ctx.values.strict,
+    );
     if (ctx.values.json) {
       ctx.out(JSON.stringify(report, null, 2));
       return report.problems.length ? 1 : 0;
