@@ -14,12 +14,12 @@ export const lsCommand: Command = {
   description:
     "Lists the samples of a cache in index order, one per line: key, shard file, and each\n" +
     "dataset's dtype and shape. --prefix keeps the keys that start with P (a LibriTTS split,\n" +
-    "speaker or chapter: train-clean-100/103/). Shapes come from reading each listed sample;\n" +
-    "--keys-only lists keys and shards from the index alone, at once. A sample that cannot be\n" +
-    "read is listed with the reason, and the exit status is 1.",
+    "speaker or chapter: train-clean-100/103/). Shapes come from the shards' HDF5 metadata (no\n" +
+    "data is decompressed); --keys-only lists keys and shards from the index alone. A sample\n" +
+    "that cannot be looked up is listed with the reason, and the exit status is 1.",
   options: {
     prefix: { type: "string", value: "P", help: "only keys starting with P" },
-    "keys-only": { type: "boolean", help: "keys and shards only (no sample is read)" },
+    "keys-only": { type: "boolean", help: "keys and shards only (no shard is opened)" },
     json: { type: "boolean", help: "a JSON array of {key, shard, datasets} on stdout" },
   },
   minArgs: 1,

@@ -1,23 +1,21 @@
 /**
- * {@linkcode listCache}: the keys of a cache with their shard and, optionally, their datasets'
- * dtypes and shapes.
+ * {@linkcode listCache}: the keys of a cache with their shard and their datasets' dtypes and
+ * shapes, from the shards' HDF5 metadata (no chunk is decompressed).
  *
  * @module
  */
-import { errorMessage } from "../errors.ts";
+import { errorMessage, KeyError } from "../errors.ts";
 import type { DType } from "../formats/dtype.ts";
+import { loadH5wasm } from "../formats/h5wasm/module.ts";
 import { shardFileName } from "../formats/shard_index.ts";
-import { openCache } from "./cache_reader.ts";
+import { ShardCache } from "../formats/shard_reader.ts";
+import { absoluteDir, readCacheIndex } from "./cache_reader.ts";
 
 /** Options of {@linkcode listCache}. */
 export interface ListOptions {
   /** Only keys starting with this. */
   prefix?: string;
-  /**
-   * Read each sample to report its datasets (default true). The public reader has no
-   * metadata-only lookup, so this decompresses every listed sample; false lists keys and
-   * shards from the index alone.
-   */
+  /** Look each sample's datasets up in its shard (default true); false reads the index alone. */
   datasets?: boolean;
   /** Called after each sample. */
   onProgress?: (done: number, total: number) => void;
@@ -28,15 +26,15 @@ export interface ListEntry {
   key: string;
   /** Shard file name, e.g. `features_00001.h5`. */
   shard: string;
-  /** Dataset name -> dtype and shape (absent when not asked for, or when the read failed). */
+  /** Dataset name -> dtype and shape (absent when not asked for, or when the lookup failed). */
   datasets?: Record<string, { dtype: DType; shape: number[] }>;
-  /** Why the sample could not be read. */
+  /** Why the sample could not be looked up. */
   error?: string;
 }
 
 /**
- * The samples of the cache in `dir`, in index order; a sample that cannot be read is listed
- * with its `error` and the listing goes on.
+ * The samples of the cache in `dir`, in index order; a sample that cannot be looked up is
+ * listed with its `error` and the listing goes on.
  *
  * @example
  * ```ts ignore
@@ -51,22 +49,30 @@ export async function* listCache(
 ): AsyncGenerator<ListEntry> {
   const prefix = options.prefix ?? "";
   const withDatasets = options.datasets ?? true;
-  const cache = await openCache(dir, { maxOpenFiles: 4 });
+  const index = await readCacheIndex(dir);
+  const abs = absoluteDir(dir);
+  const shards = withDatasets ? new ShardCache(await loadH5wasm(), 4) : undefined;
   try {
-    const keys = cache.keys().filter((k) => k.startsWith(prefix));
+    const keys = Object.keys(index.sample_index).filter((k) => k.startsWith(prefix));
     let done = 0;
     for (const key of keys) {
-      const entry: ListEntry = {
-        key,
-        shard: shardFileName(cache.index.sample_index[key].file_idx),
-      };
-      if (withDatasets) {
+      const { file_idx, group_name } = index.sample_index[key];
+      const entry: ListEntry = { key, shard: shardFileName(file_idx) };
+      if (shards) {
         try {
-          const tensors = await cache.get(key);
-          entry.datasets = {};
-          for (const [name, t] of Object.entries(tensors)) {
-            entry.datasets[name] = { dtype: t.dtype, shape: t.shape };
+          const reader = shards.get(`${abs}/${entry.shard}`);
+          const group = `/${group_name}`;
+          if (reader.kind(group) !== "group") {
+            throw new KeyError(key, `${entry.shard} has no group ${group}`);
           }
+          const datasets: ListEntry["datasets"] = {};
+          for (const name of reader.names(group)) {
+            const path = `${group}/${name}`;
+            if (reader.kind(path) !== "dataset") continue;
+            const { dtype, shape } = reader.describe(path);
+            datasets[name] = { dtype, shape };
+          }
+          entry.datasets = datasets;
         } catch (e) {
           entry.error = errorMessage(e);
         }
@@ -75,6 +81,6 @@ export async function* listCache(
       options.onProgress?.(++done, keys.length);
     }
   } finally {
-    cache.close();
+    shards?.clear();
   }
 }
