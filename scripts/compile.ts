@@ -18,6 +18,8 @@ const args = [
   "stages/deflate_worker.ts",
   "--include",
   "formats/h5wasm/read_worker.ts",
+  "--include",
+  "ops/stats_worker.ts",
   "--output",
   "h5shard",
   "cli.ts",
