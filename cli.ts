@@ -16,6 +16,7 @@ import { lsCommand } from "./cli/ls.ts";
 import { migrateCommand } from "./cli/migrate.ts";
 import { plotCommand } from "./cli/plot.ts";
 import { pluginsCommand } from "./cli/plugins.ts";
+import { reindexCommand } from "./cli/reindex.ts";
 import { reshardCommand } from "./cli/reshard.ts";
 import { statsCommand } from "./cli/stats.ts";
 import { verifyCommand } from "./cli/verify.ts";
@@ -29,6 +30,7 @@ export const COMMANDS: readonly Command[] = [
   getCommand,
   lsCommand,
   reshardCommand,
+  reindexCommand,
   statsCommand,
   plotCommand,
   pluginsCommand,

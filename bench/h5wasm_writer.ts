@@ -7,7 +7,7 @@
  * usage: deno run -A bench/h5wasm_writer.ts NPZ_DIR PROCESSED_DIR [SAMPLES_PER_HDF5]
  * Prints one JSON line like bench/h5py_writer.py.
  */
-import { h5wasm } from "../deps.ts";
+import { importH5wasm } from "../deps.ts";
 import type { File, Group } from "npm:h5wasm@0.10.3/node";
 import { guessChunk } from "./h5py_chunks.ts";
 import { readNpz } from "./npz.ts";
@@ -26,7 +26,7 @@ async function main(args: string[]): Promise<void> {
   const [npzDir, outDir, perFileArg] = args;
   if (!npzDir || !outDir) throw new TypeError("usage: h5wasm_writer.ts NPZ_DIR OUT_DIR [N]");
   const perFile = perFileArg ? Number(perFileArg) : 20000;
-  await h5wasm.ready;
+  const h5wasm = await importH5wasm();
   const start = performance.now();
   let loadMs = 0;
   let inputBytes = 0;

@@ -12,7 +12,7 @@
  *   "did you mean"); a wrong value exits 2 naming the flag and the value, before `run` starts.
  *   {@linkcode datasetOption} is the shared `--dataset`.
  * - `config`: the `preprocess_config.json` keys the command reads (see `config/schema.ts`, e.g.
- *   `[...WRITE_KEYS, "max_sample_bytes"]`). Declaring any key also accepts `--config FILE`.
+ *   `[...WRITE_KEYS, "prefetch_size"]`). Declaring any key also accepts `--config FILE`.
  *   Each key becomes a `--kebab-case` flag (`mel_config.n_fft` -> `--mel-n-fft`), listed in the
  *   command's `--help` and validated against the schema; keys not declared are unknown
  *   options for this command. `configurable: true` is short for `config: WRITE_KEYS`.

@@ -40,6 +40,10 @@ export function printRunReport(ctx: CommandContext, report: RunReport, dir: stri
 export function runProgress(label: string, total?: number, options?: ProgressOptions) {
   const bar = new ProgressBar(label, total, options);
   return {
+    /** Sets the total once the work is counted. */
+    setTotal: (n: number) => {
+      bar.total = n;
+    },
     onProgress: (s: { written: number; skipped: number; failed: number }) =>
       bar.update(s.written + s.skipped + s.failed, s.failed ? `${s.failed} failed` : ""),
     finish: () => bar.finish(),
@@ -83,6 +87,7 @@ export const migrateCommand: Command = {
       processedDir,
       plugin: dataset,
       preprocessing: config.preprocessing,
+      onPlan: (plan) => progress.setTotal(plan.total),
       onProgress: progress.onProgress,
       onWarning: (m) => ctx.err(`warning: ${m}`),
     });

@@ -38,7 +38,6 @@ export interface Preprocessing {
   checkpoint_interval: number;
   checkpoint_seconds: number;
   max_open_files: number;
-  max_sample_bytes: number;
 }
 
 /** The `semantic_model` object. */
@@ -246,12 +245,6 @@ export const SCHEMA: { readonly [P in Leaf]: Spec<ValueAt<P, Config>> } = {
     default: 64,
     help: "shard files a reader keeps open (LRU)",
   },
-  "preprocessing.max_sample_bytes": {
-    type: "integer",
-    min: 1,
-    default: 2 ** 30,
-    help: "most bytes one source sample may decode to (a zip bomb is refused)",
-  },
 };
 
 const SPECS = Object.entries(SCHEMA) as [Leaf, KeySpec][];
@@ -299,7 +292,6 @@ export const CHUNK_KEYS = [
 /** The keys reading a legacy NPZ cache uses (`migrate`). */
 export const NPZ_KEYS = [
   "prefetch_size",
-  "max_sample_bytes",
 ] as const satisfies readonly PreprocessingKey[];
 
 function bounds(spec: KeySpec): string {

@@ -11,16 +11,31 @@
 import { FormatError } from "../errors.ts";
 import { decodeNpy, encodeNpy } from "./npy.ts";
 import type { Tensor } from "./tensor.ts";
+import { datasetNameProblem } from "./sample_key.ts";
 import { listZip, readZipEntry } from "./zip_reader.ts";
 import { writeZip, type ZipMember } from "./zip_writer.ts";
 
 const SUFFIX = ".npy";
 
+/** Default cap on the bytes one archive's arrays decode to: 1 GiB. */
+export const DEFAULT_MAX_SAMPLE_BYTES = 2 ** 30;
+
+/** Options of {@linkcode decodeNpz}. */
+export interface DecodeNpzOptions {
+  /**
+   * Most bytes the arrays may decode to together, default
+   * {@linkcode DEFAULT_MAX_SAMPLE_BYTES}. Checked against the sizes the archive records before anything is inflated, and
+   * each member inflates to exactly its recorded size, so a zip bomb costs no memory.
+   */
+  maxBytes?: number;
+}
+
 /**
  * Decodes an NPZ archive into its arrays, keyed by member name without `.npy`
  * (`hidden_states.npy` -> `hidden_states`), as `numpy.load` names them. Stored members' tensors
- * may share memory with `bytes`. A truncated or corrupt archive, or a bad array inside it, is a
- * {@linkcode FormatError} naming `file` (and the array).
+ * may share memory with `bytes`. A truncated or corrupt archive, a bad array inside it, a member
+ * name that cannot be a dataset name (`a/b.npy` would nest), or arrays larger than
+ * `options.maxBytes` together, is a {@linkcode FormatError} naming `file` (and the array).
  *
  * @example
  * ```ts
@@ -31,10 +46,28 @@ const SUFFIX = ".npy";
  * if (back.x.data[1] !== 2) throw new Error("round trip");
  * ```
  */
-export function decodeNpz(bytes: Uint8Array, file: string): Record<string, Tensor> {
+export function decodeNpz(
+  bytes: Uint8Array,
+  file: string,
+  options: DecodeNpzOptions = {},
+): Record<string, Tensor> {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_SAMPLE_BYTES;
+  const entries = listZip(bytes, file);
+  const total = entries.reduce((sum, e) => sum + e.size, 0);
+  if (total > maxBytes) {
+    throw new FormatError(
+      file,
+      `its arrays would decode to ${total} bytes, more than the cap of ${maxBytes} bytes per ` +
+        "sample (decodeNpz's maxBytes)",
+    );
+  }
   const out = new Map<string, Tensor>();
-  for (const entry of listZip(bytes, file)) {
+  for (const entry of entries) {
     const key = entry.name.endsWith(SUFFIX) ? entry.name.slice(0, -SUFFIX.length) : entry.name;
+    const problem = datasetNameProblem(key);
+    if (problem) {
+      throw new FormatError(file, `member ${JSON.stringify(entry.name)}: ${problem}`);
+    }
     if (out.has(key)) throw new FormatError(file, `array ${JSON.stringify(key)} appears twice`);
     out.set(key, decodeNpy(readZipEntry(bytes, entry, file), file, key));
   }

@@ -4,10 +4,13 @@
  *
  * @module
  */
-import { CacheError, errorMessage } from "../errors.ts";
-import type { DatasetPlugin } from "../plugins/plugin.ts";
+import { CacheError, errorMessage, SampleError } from "../errors.ts";
+import { INDEX_FILE } from "../formats/shard_index.ts";
+import type { DatasetPlugin, SampleRef } from "../plugins/plugin.ts";
 import { getPlugin } from "../plugins/registry.ts";
 import { NpzSource } from "../stages/npz_source.ts";
+import { join } from "../stages/path.ts";
+import type { Sample, SampleFailure } from "../stages/record.ts";
 import {
   indexedKeys,
   pack,
@@ -24,9 +27,92 @@ export interface MigrateOptions extends PackOptions {
   processedDir: string;
   /** Dataset plugin (decides which files and their keys): a registered name, a module path, or a plugin. */
   plugin: string | DatasetPlugin;
+  /** Called once the work is counted, before the first sample is read. */
+  onPlan?: (plan: MigratePlan) => void;
 }
 
-/** Migrates a legacy NPZ cache into an HDF5 cache and reports what happened. */
+/** The work of a migrate run, counted before it starts. */
+export interface MigratePlan {
+  /** NPZ files the plugin found (readable or not). */
+  found: number;
+  /** Of those, already in the target's index (not read again). */
+  skipped: number;
+  /** Samples this run will read, convert and store (or record as failed). */
+  total: number;
+}
+
+async function realPath(path: string): Promise<string | undefined> {
+  try {
+    return await Deno.realPath(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Refuses a processed_dir that is the source, lies inside it, or is itself an NPZ cache. */
+async function checkTarget(npzDir: string, processedDir: string): Promise<void> {
+  const source = (await realPath(npzDir))!;
+  // A processed_dir that does not exist yet is judged by its nearest existing ancestor.
+  const missing: string[] = [];
+  let probe = processedDir.startsWith("/") ? processedDir : `${Deno.cwd()}/${processedDir}`;
+  probe = probe.replace(/\/+$/, "") || "/";
+  let target = await realPath(probe);
+  while (target === undefined && probe !== "/") {
+    missing.unshift(probe.slice(probe.lastIndexOf("/") + 1));
+    probe = probe.slice(0, probe.lastIndexOf("/")) || "/";
+    target = await realPath(probe);
+  }
+  const full = [target ?? "", ...missing].join("/").replace(/\/{2,}/g, "/");
+  if (full === source || full.startsWith(`${source}/`)) {
+    throw new CacheError(
+      processedDir,
+      `is ${full === source ? "" : "inside "}the NPZ cache ${npzDir}: migrate never writes into ` +
+        "its source; give a processed_dir outside it",
+    );
+  }
+  if (missing.length > 0) return;
+  let hasIndex = false;
+  const npz: string[] = [];
+  for await (const entry of Deno.readDir(processedDir)) {
+    if (entry.name === INDEX_FILE) hasIndex = true;
+    else if (entry.name.endsWith(".npz")) npz.push(entry.name);
+  }
+  if (!hasIndex && npz.length > 0) {
+    throw new CacheError(
+      processedDir,
+      `holds ${npz.length} .npz file(s) (${npz.sort()[0]}, ...) and no ${INDEX_FILE}: it looks ` +
+        "like a legacy NPZ cache, not a processed_dir. The order is: migrate <npz_dir> <processed_dir>",
+    );
+  }
+}
+
+/** What a source with nothing to migrate looks like, for the error message. */
+async function whyEmpty(npzDir: string, plugin: DatasetPlugin): Promise<string> {
+  const hint = await Deno.stat(join(npzDir, INDEX_FILE)).then(
+    () =>
+      ` It holds ${INDEX_FILE}: it looks like an HDF5 cache; the order is: migrate <npz_dir> <processed_dir>.`,
+    () => "",
+  );
+  return `no .npz files found (the ${plugin.name} plugin looks for <key>.npz files below it).${hint}`;
+}
+
+/** Failures first (files that cannot be read at all), then the samples of the NPZ source. */
+async function* withFailures(
+  failures: SampleFailure[],
+  source: ReadableStream<Sample | SampleFailure>,
+): AsyncGenerator<Sample | SampleFailure> {
+  yield* failures;
+  yield* source;
+}
+
+/**
+ * Migrates a legacy NPZ cache into an HDF5 cache and reports what happened. The NPZ files are
+ * listed (and counted, see `onPlan`) before anything is written; a source with none is a
+ * {@linkcode CacheError} naming what was looked for. Nothing is ever written into the source:
+ * a processed_dir that is (or is inside) the NPZ cache, or that holds `.npz` files and no
+ * index (arguments swapped), is refused. Broken symlinks and symlink loops in the source are
+ * failed samples (in `error_log.json`), not silently skipped.
+ */
 export async function migrate(options: MigrateOptions): Promise<RunReport> {
   // Checked first so a typo in the source path does not leave an empty processed_dir behind.
   const info = await Deno.stat(options.npzDir).catch((e) => {
@@ -35,19 +121,45 @@ export async function migrate(options: MigrateOptions): Promise<RunReport> {
     });
   });
   if (!info.isDirectory) throw new CacheError(options.npzDir, "the NPZ cache is not a directory");
+  await checkTarget(options.npzDir, options.processedDir);
   const plugin = typeof options.plugin === "string"
     ? await getPlugin(options.plugin)
     : options.plugin;
   const p = resolvePreprocessing(options.preprocessing);
   const done = p.overwrite_existing ? new Set<string>() : indexedKeys(options.processedDir);
-  let skipped = 0;
-  const source = new NpzSource(options.npzDir, {
-    plugin,
-    // Indexed keys are not even read; the sink would skip them anyway.
-    skip: (key) => done.has(key) && ++skipped > 0,
-    readAhead: p.prefetch_size,
-  });
-  const report = await pack(source, options.processedDir, { dataset: plugin.name, ...options });
+
+  const refs: SampleRef[] = [];
+  const failures: SampleFailure[] = [];
+  let found = 0;
+  for await (const ref of plugin.discoverNpz(options.npzDir)) {
+    found++;
+    if (done.has(ref.key)) continue;
+    if (ref.problem === undefined) refs.push(ref);
+    else {
+      failures.push({
+        key: ref.key,
+        origin: ref.path,
+        error: new SampleError(ref.key, ref.problem, ref.path),
+      });
+    }
+  }
+  if (found === 0) throw new CacheError(options.npzDir, await whyEmpty(options.npzDir, plugin));
+  const skipped = found - refs.length - failures.length;
+  options.onPlan?.({ found, skipped, total: refs.length + failures.length });
+
+  // The listing is replayed rather than walked twice.
+  const listed: DatasetPlugin = {
+    ...plugin,
+    discoverNpz: async function* () {
+      yield* refs;
+    },
+  };
+  const source = new NpzSource(options.npzDir, { plugin: listed, readAhead: p.prefetch_size });
+  const report = await pack(
+    ReadableStream.from(withFailures(failures, source)),
+    options.processedDir,
+    { dataset: plugin.name, ...options },
+  );
   report.skipped += skipped;
   return report;
 }

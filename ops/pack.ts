@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { defaultConfig, type Preprocessing } from "../config.ts";
+import { type Preprocessing, PREPROCESSING_DEFAULTS } from "../config.ts";
 import { INDEX_FILE, parseIndex, shardNumber } from "../formats/shard_index.ts";
-import { DeflateStream } from "../stages/deflate_stream.ts";
+import { DeflateStream, deflateWorkers } from "../stages/deflate_stream.ts";
 import { Float16Stream } from "../stages/float16_stream.ts";
 import { join } from "../stages/path.ts";
 import type { Sample, SampleFailure } from "../stages/record.ts";
@@ -38,21 +38,12 @@ export interface RunReport extends SinkReport {
 
 /** Full preprocessing settings: `partial` over the defaults. */
 export function resolvePreprocessing(partial: Partial<Preprocessing> = {}): Preprocessing {
-  const defaults = defaultConfig().preprocessing;
+  const defaults = PREPROCESSING_DEFAULTS;
   return {
     ...defaults,
     ...partial,
     mel_config: { ...defaults.mel_config, ...partial.mel_config },
   };
-}
-
-/**
- * Deflate workers for `num_save_workers`: no more than the machine has cores, since a worker
- * beyond that only adds overhead (DESIGN.md, measured facts).
- */
-export function deflateWorkers(numSaveWorkers: number): number {
-  const cores = navigator.hardwareConcurrency || 2;
-  return Math.max(1, Math.min(numSaveWorkers, cores));
 }
 
 /** Keys already in the processed_dir's index (empty when there is none yet). */

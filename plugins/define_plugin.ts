@@ -13,13 +13,16 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 /**
  * Every `*.npz` file below `npzDir` (recursively), key = relative path without `.npz` with `/`
  * separators, sorted by key in UTF-8 byte order. The default `discoverNpz` of every plugin.
+ * Broken symlinks and symlink loops come with a `problem` (see {@linkcode walkFiles}).
  */
 export async function* discoverNpzFiles(npzDir: string): AsyncGenerator<SampleRef> {
   const files = walkFiles(npzDir, {
     include: (relative) => relative.endsWith(".npz"),
     key: (relative) => relative.slice(0, -".npz".length),
   });
-  for await (const { key, path } of files) yield { key, path };
+  for await (const { key, path, problem } of files) {
+    yield problem === undefined ? { key, path } : { key, path, problem };
+  }
 }
 
 /**

@@ -10,6 +10,8 @@
 export interface SampleRef {
   key: string;
   path: string;
+  /** Why the file cannot be read (a broken symlink, a symlink loop): a failure to record. */
+  problem?: string;
 }
 
 /** A dataset plugin. Build one with {@linkcode definePlugin}. */

@@ -14,6 +14,11 @@ export interface WalkEntry {
   relative: string;
   /** The sort key ({@linkcode WalkOptions.key} of `relative`). */
   key: string;
+  /**
+   * Set when the entry cannot be read: a broken symlink, or a symlink loop. It is listed, not
+   * skipped, so that a caller records it (migrate puts it in `error_log.json`).
+   */
+  problem?: string;
 }
 
 /** Options of {@linkcode walkFiles}. */
@@ -56,10 +61,12 @@ export function compareUtf8(a: string, b: string): number {
 }
 
 /**
- * Every file below `root` (symlinks followed, symlink loops not, hidden names skipped), sorted by key in UTF-8 byte
- * order, ties broken by relative path. The list is gathered before the first entry is yielded,
- * since sorting by key needs it whole. A missing or unreadable `root` throws a
- * {@linkcode CacheError} naming it.
+ * Every file below `root` (symlinks followed, hidden names skipped), sorted by key in UTF-8 byte
+ * order, ties broken by relative path. A broken symlink, and a directory symlink that leads back
+ * to one of its ancestors (a loop), are listed with a `problem` instead of skipped silently (a
+ * broken link is listed whatever its name, since its target's name is unknown). The list is
+ * gathered before the first entry is yielded, since sorting by key needs it whole. A missing or
+ * unreadable `root` throws a {@linkcode CacheError} naming it.
  */
 export async function* walkFiles(
   root: string,
@@ -83,20 +90,38 @@ export async function* walkFiles(
     } catch (error) {
       throw new CacheError(dir, `cannot read directory: ${errorMessage(error)}`, { cause: error });
     }
-    if (ancestors.has(real)) return;
     const inside = new Set(ancestors).add(real);
     entries.sort((x, y) => compareUtf8(x.name, y.name));
     for (const entry of entries) {
       if (!hidden && entry.name.startsWith(".")) continue;
       const path = `${dir}/${entry.name}`;
       const relative = prefix + entry.name;
+      const problem = (why: string) =>
+        found.push({
+          path,
+          relative,
+          key: include(relative) ? key(relative) : relative,
+          problem: why,
+        });
       let isDirectory = entry.isDirectory;
       let isFile = entry.isFile;
       if (entry.isSymlink) {
-        const target = await Deno.stat(path).catch(() => undefined);
-        if (target === undefined) continue; // dangling link
+        let target: Deno.FileInfo;
+        try {
+          target = await Deno.stat(path);
+        } catch (error) {
+          problem(`broken symlink (${errorMessage(error)})`);
+          continue;
+        }
         isDirectory = target.isDirectory;
         isFile = target.isFile;
+        if (isDirectory && recursive) {
+          const to = await Deno.realPath(path);
+          if (inside.has(to)) {
+            problem(`symlink loop: leads back to ${to} (not followed)`);
+            continue;
+          }
+        }
       }
       if (isDirectory && recursive) await visit(path, `${relative}/`, inside);
       else if (isFile && include(relative)) found.push({ path, relative, key: key(relative) });

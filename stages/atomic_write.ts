@@ -4,21 +4,70 @@
  *
  * @module
  */
+import { CacheError, errorMessage } from "../errors.ts";
 import { dirname, join } from "./path.ts";
 
-/** Atomically replaces `path` with `text` (UTF-8) and makes the change durable. */
-export function writeFileAtomic(path: string, text: string | Uint8Array): void {
-  const tmp = join(dirname(path), `.${path.split("/").pop()}.tmp-${Deno.pid}`);
-  const data = typeof text === "string" ? new TextEncoder().encode(text) : text;
-  const file = Deno.openSync(tmp, { write: true, create: true, truncate: true });
-  try {
-    let off = 0;
-    while (off < data.length) off += file.writeSync(data.subarray(off));
-    file.syncSync();
-  } finally {
-    file.close();
+/** The temporary sibling's name: `.hdf5_index.json.tmp-<pid>`. */
+function temporaryName(name: string, pid: number): string {
+  return `.${name}.tmp-${pid}`;
+}
+
+/**
+ * Whether a file name is a temporary of {@linkcode writeFileAtomic} (left behind only when a
+ * process dies between writing and renaming it).
+ *
+ * @example
+ * ```ts
+ * if (!isTemporaryName(".hdf5_index.json.tmp-4242") || isTemporaryName("hdf5_index.json")) {
+ *   throw new Error();
+ * }
+ * ```
+ */
+export function isTemporaryName(name: string): boolean {
+  return /^\..+\.tmp-\d+$/.test(name);
+}
+
+/**
+ * Whether an error comes from the operating system (no space, read-only file system, I/O
+ * error, permission): such an error stops a run, where a bad sample only fails itself.
+ */
+export function isIoError(e: unknown): boolean {
+  if (e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable) {
+    return true;
   }
-  Deno.renameSync(tmp, path);
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code === "string") return /^E[A-Z0-9]+$/.test(code);
+  // Not every errno gets a code (EFBIG does not): the runtime still says "(os error N)".
+  return e instanceof Error && /\(os error \d+\)/.test(e.message);
+}
+
+/**
+ * Atomically replaces `path` with `text` (UTF-8) and makes the change durable. A failure (no
+ * space left, ...) throws a {@linkcode CacheError} naming `path`; the target keeps its old
+ * content and the temporary is removed.
+ */
+export function writeFileAtomic(path: string, text: string | Uint8Array): void {
+  const tmp = join(dirname(path), temporaryName(path.split("/").pop()!, Deno.pid));
+  const data = typeof text === "string" ? new TextEncoder().encode(text) : text;
+  try {
+    const file = Deno.openSync(tmp, { write: true, create: true, truncate: true });
+    try {
+      let off = 0;
+      while (off < data.length) off += file.writeSync(data.subarray(off));
+      file.syncSync();
+    } finally {
+      file.close();
+    }
+    Deno.renameSync(tmp, path);
+  } catch (e) {
+    try {
+      Deno.removeSync(tmp);
+    } catch {
+      // Never created, or already renamed.
+    }
+    const name = path.split("/").pop();
+    throw new CacheError(dirname(path), `cannot write ${name}: ${errorMessage(e)}`, { cause: e });
+  }
   syncDir(dirname(path));
 }
 

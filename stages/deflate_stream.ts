@@ -5,7 +5,8 @@
  * @module
  */
 import { SampleError } from "../errors.ts";
-import { chooseChunkShape, chunkGrid, DEFAULT_CHUNK_BYTES, timeAxis } from "../formats/chunks.ts";
+import { PREPROCESSING_DEFAULTS } from "../config/schema.ts";
+import { chooseChunkShape, chunkGrid, timeAxis } from "../formats/chunks.ts";
 import { bytesOf, type DType, DTYPES, elementCount } from "../formats/dtype.ts";
 import type { DatasetSpec, FilterSpec } from "../formats/hdf5/dataset_spec.ts";
 import { checkTensor, type Tensor } from "../formats/tensor.ts";
@@ -15,20 +16,32 @@ import { WorkerPool } from "./worker_pool.ts";
 
 /** Options of {@linkcode DeflateStream}. */
 export interface DeflateStreamOptions {
-  /** zlib level 0..9, default 4; 0 stores chunks without the deflate filter. */
+  /** zlib level 0..9 (default `compression_level`); 0 stores chunks without the deflate filter. */
   level?: number;
-  /** Apply HDF5's shuffle filter before deflate. Default false. */
+  /** Apply HDF5's shuffle filter before deflate (default `shuffle`). */
   shuffle?: boolean;
-  /** Deflate workers, default 2 (a third gains nothing on 2 cores); 0 deflates on this thread. */
+  /**
+   * Deflate workers; 0 deflates on this thread. Default {@linkcode deflateWorkers} of
+   * `num_save_workers`.
+   */
   workers?: number;
-  /** Target uncompressed chunk size in bytes. Default {@linkcode DEFAULT_CHUNK_BYTES}. */
+  /** Target uncompressed chunk size in bytes (default `chunk_bytes`). */
   chunkBytes?: number;
   /** Bound on raw bytes of samples taken in but not yet passed on. Default 32 MiB. */
   maxInFlightBytes?: number;
 }
 
-/** Default zlib level (as the original pipeline's h5py writer). */
-export const DEFAULT_DEFLATE_LEVEL = 4;
+/** Default zlib level (as the original pipeline's h5py writer): the config's `compression_level`. */
+export const DEFAULT_DEFLATE_LEVEL: number = PREPROCESSING_DEFAULTS.compression_level;
+
+/**
+ * Deflate workers for `num_save_workers`: no more than the machine has cores, since a worker
+ * beyond that only adds overhead (measured: a third worker on two cores is slower).
+ */
+export function deflateWorkers(numSaveWorkers: number): number {
+  const cores = navigator.hardwareConcurrency || 2;
+  return Math.max(1, Math.min(numSaveWorkers, cores));
+}
 
 /**
  * Default bound on raw bytes in flight. Each admitted byte lives several times over (decoded
@@ -81,9 +94,9 @@ export class DeflateStream
   constructor(options: DeflateStreamOptions = {}) {
     const {
       level = DEFAULT_DEFLATE_LEVEL,
-      shuffle = false,
-      workers = 2,
-      chunkBytes = DEFAULT_CHUNK_BYTES,
+      shuffle = PREPROCESSING_DEFAULTS.shuffle,
+      workers = deflateWorkers(PREPROCESSING_DEFAULTS.num_save_workers),
+      chunkBytes = PREPROCESSING_DEFAULTS.chunk_bytes,
       maxInFlightBytes = DEFAULT_MAX_IN_FLIGHT_BYTES,
     } = options;
     checkInteger("level", level, 0, 9);

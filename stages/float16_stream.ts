@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { PREPROCESSING_DEFAULTS } from "../config/schema.ts";
 import { SampleError } from "../errors.ts";
 import type { DType } from "../formats/dtype.ts";
 import { FLOAT16_OVERFLOW_POLICIES, type Float16Overflow, toFloat16 } from "../formats/float16.ts";
@@ -41,8 +42,8 @@ export interface Float16StreamOptions {
  */
 export class Float16Stream extends TransformStream<Sample | SampleFailure, Sample | SampleFailure> {
   constructor(options: Float16StreamOptions = {}) {
-    const enabled = options.enabled ?? true;
-    const overflow = options.overflow ?? "warn";
+    const enabled = options.enabled ?? PREPROCESSING_DEFAULTS.use_float16;
+    const overflow = options.overflow ?? PREPROCESSING_DEFAULTS.float16_overflow;
     if (typeof enabled !== "boolean") {
       throw new TypeError(
         `Float16Stream: enabled must be a boolean, got ${JSON.stringify(options.enabled)}`,

@@ -7,37 +7,50 @@
  * Order at a checkpoint: the shard's metadata and superblock are made durable first, then the
  * index is replaced atomically. The index therefore never names a sample that is not durably
  * in its shard. A sample in a shard but not yet in the index (a crash between the two) is
- * dropped from the shard's tree when the writer resumes, and written again.
+ * dropped from the shard's tree when the writer resumes, and written again. An index (empty if
+ * need be) is on disk before the first shard is created, so shards without an index are never
+ * ours: the sink refuses such a directory rather than overwrite them.
+ *
+ * At start the sink also removes what a killed run can leave: temporaries of atomic writes
+ * (`.hdf5_index.json.tmp-<pid>`) and unindexed shards that never got an HDF5 signature.
  *
  * @module
  */
-import { CacheError, ConfigError, errorMessage, SampleError } from "../errors.ts";
+import { CHUNK_KEYS, PREPROCESSING_DEFAULTS } from "../config/schema.ts";
+import { CacheError, ConfigError, errorMessage, KeyError, SampleError } from "../errors.ts";
 import { Hdf5FileWriter } from "../formats/hdf5/file_writer.ts";
+import { datasetNameProblem, sampleKeyProblem } from "../formats/sample_key.ts";
 import {
   emptyIndex,
   INDEX_FILE,
   IndexBuilder,
   parseIndex,
   shardFileName,
+  type ShardIndex,
+  shardNumber,
 } from "../formats/shard_index.ts";
-import { writeFileAtomic } from "./atomic_write.ts";
+import { isIoError, isTemporaryName, writeFileAtomic } from "./atomic_write.ts";
 import { DirLock } from "./dir_lock.ts";
 import { join } from "./path.ts";
 import { type EncodedSample, isFailure, type SampleFailure } from "./record.ts";
 
 /** Options of {@linkcode ShardSink}. */
 export interface ShardSinkOptions {
-  /** Samples per shard (`preprocessing.samples_per_hdf5`), default 20000. */
+  /** Samples per shard (`preprocessing.samples_per_hdf5`, default from the config schema). */
   samplesPerFile?: number;
   /** Recorded in the index (`use_float16`); must match an existing index. Default true. */
   useFloat16?: boolean;
   /** Store samples whose key is already indexed again (`overwrite_existing`). Default false. */
   overwriteExisting?: boolean;
-  /** Checkpoint after this many new samples (default 1000)... */
+  /** Checkpoint after this many new samples (`checkpoint_interval`)... */
   checkpointInterval?: number;
-  /** ...or when this many seconds passed since the last checkpoint (default 60). */
+  /** ...or when this many seconds passed since the last checkpoint (`checkpoint_seconds`). */
   checkpointSeconds?: number;
-  /** Extra fields for `metadata.json` (dataset name, pipeline settings). */
+  /**
+   * Extra fields for `metadata.json` (dataset name, pipeline settings). Fields named like the
+   * settings that decide stored chunks (`compression_level`, `shuffle`, `chunk_bytes`) must
+   * match what an existing cache recorded: a resumed cache keeps its settings.
+   */
   metadata?: Record<string, unknown>;
   /** Called after every sample (stored, skipped or failed). */
   onProgress?: (stats: Readonly<SinkStats>) => void;
@@ -78,6 +91,57 @@ export interface SinkReport extends SinkStats {
   warnings: string[];
 }
 
+const METADATA_FILE = "metadata.json";
+const ERROR_LOG_FILE = "error_log.json";
+const RESUME_RULE =
+  "a resumed cache keeps the settings its chunks were stored with; write to a new processed_dir to change them";
+
+/** Why a sample cannot be stored under its key and dataset names, checked before writing. */
+function refusal(sample: EncodedSample): KeyError | undefined {
+  const keyProblem = sampleKeyProblem(sample.key);
+  if (keyProblem) return new KeyError(sample.key, `cannot be a sample key: ${keyProblem}`);
+  for (const name of Object.keys(sample.datasets)) {
+    const problem = datasetNameProblem(name);
+    if (problem) {
+      return new KeyError(sample.key, `dataset name ${JSON.stringify(name)}: ${problem}`);
+    }
+  }
+  return undefined;
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/** Whether the file has HDF5's signature where the format allows it (0, 512, 1024, ...). */
+function hasHdf5Signature(path: string): boolean {
+  const file = Deno.openSync(path, { read: true });
+  try {
+    const size = file.statSync().size;
+    const buf = new Uint8Array(8);
+    for (let at = 0; at + 8 <= size && at <= 1 << 20; at = at === 0 ? 512 : at * 2) {
+      file.seekSync(at, Deno.SeekMode.Start);
+      let got = 0;
+      while (got < 8) {
+        const n = file.readSync(buf.subarray(got));
+        if (n === null) break;
+        got += n;
+      }
+      if (got === 8 && HDF5_SIGNATURE.every((b, i) => buf[i] === b)) return true;
+    }
+    return false;
+  } finally {
+    file.close();
+  }
+}
+
 function positiveInt(value: number, name: string): number {
   if (!Number.isSafeInteger(value) || value < 1) {
     throw new RangeError(`ShardSink: ${name} must be an integer >= 1, got ${value}`);
@@ -93,7 +157,15 @@ export class ShardSink extends WritableStream<EncodedSample | SampleFailure> {
     const state = new SinkState(processedDir, options);
     super({
       start: () => state.open(),
-      write: (record) => state.write(record),
+      write: (record) => {
+        try {
+          state.write(record);
+        } catch (e) {
+          // A write that throws errors the stream without calling abort: let go here.
+          state.release();
+          throw e;
+        }
+      },
       close: () => state.close(),
       abort: () => state.abort(),
     });
@@ -124,15 +196,26 @@ class SinkState {
   pending = new Set<string>();
   lastCheckpoint = Date.now();
   errorsChanged = false;
+  /** Whether `hdf5_index.json` exists (it must before any shard is created). */
+  indexOnDisk = false;
+  /** Totals of earlier runs, from `metadata.json`. */
+  earlier = { processed: 0, skipped: 0, runs: 0 };
 
   constructor(dir: string, options: ShardSinkOptions) {
     this.dir = dir;
     this.options = options;
-    this.samplesPerFile = positiveInt(options.samplesPerFile ?? 20000, "samplesPerFile");
-    this.useFloat16 = options.useFloat16 ?? true;
-    this.overwrite = options.overwriteExisting ?? false;
-    this.interval = positiveInt(options.checkpointInterval ?? 1000, "checkpointInterval");
-    this.seconds = options.checkpointSeconds ?? 60;
+    const d = PREPROCESSING_DEFAULTS;
+    this.samplesPerFile = positiveInt(
+      options.samplesPerFile ?? d.samples_per_hdf5,
+      "samplesPerFile",
+    );
+    this.useFloat16 = options.useFloat16 ?? d.use_float16;
+    this.overwrite = options.overwriteExisting ?? d.overwrite_existing;
+    this.interval = positiveInt(
+      options.checkpointInterval ?? d.checkpoint_interval,
+      "checkpointInterval",
+    );
+    this.seconds = options.checkpointSeconds ?? d.checkpoint_seconds;
     if (!(this.seconds > 0)) {
       throw new RangeError(`ShardSink: checkpointSeconds must be > 0, got ${this.seconds}`);
     }
@@ -142,7 +225,16 @@ class SinkState {
     Deno.mkdirSync(this.dir, { recursive: true });
     this.lock = DirLock.acquire(this.dir);
     try {
-      this.index = new IndexBuilder(this.#readIndex());
+      this.#removeTemporaries();
+      const existing = this.#readIndex();
+      this.indexOnDisk = existing !== undefined;
+      const stored = existing && Object.keys(existing.sample_index).length > 0
+        ? existing
+        : undefined;
+      this.#checkShardFiles(existing, stored);
+      if (stored) this.#readEarlierRuns();
+      // An index that names no sample pins nothing: this run's settings apply.
+      this.index = new IndexBuilder(stored ?? emptyIndex(this.samplesPerFile, this.useFloat16));
       this.stats.shard = this.index.currentFileIdx;
       this.#resumeShard();
     } catch (e) {
@@ -151,30 +243,100 @@ class SinkState {
     }
   }
 
-  #readIndex() {
+  /** Temporaries of atomic writes left by a killed run (this sink holds the lock). */
+  #removeTemporaries(): void {
+    for (const entry of Deno.readDirSync(this.dir)) {
+      if (entry.isFile && isTemporaryName(entry.name)) {
+        Deno.removeSync(join(this.dir, entry.name));
+      }
+    }
+  }
+
+  /**
+   * Shard files that no index entry covers: without an index, any with an HDF5 signature is
+   * someone's data, so the run is refused; one without a signature was cut short before its
+   * first checkpoint and holds nothing indexed, so it is removed.
+   */
+  #checkShardFiles(existing: ShardIndex | undefined, stored: ShardIndex | undefined): void {
+    const kept: string[] = [];
+    for (const entry of Deno.readDirSync(this.dir)) {
+      const n = shardNumber(entry.name);
+      if (n === undefined || !entry.isFile) continue;
+      if (stored && n <= stored.current_file_idx) continue;
+      const path = join(this.dir, entry.name);
+      if (hasHdf5Signature(path)) {
+        kept.push(entry.name);
+      } else {
+        Deno.removeSync(path);
+        this.#warn(
+          `removed ${path}: a shard with no HDF5 signature, left by a run that was stopped ` +
+            "before its first checkpoint (no indexed sample was in it)",
+        );
+      }
+    }
+    if (existing === undefined && kept.length > 0) {
+      kept.sort();
+      throw new CacheError(
+        this.dir,
+        `holds ${kept.join(", ")} but no ${INDEX_FILE}; writing here would overwrite ${
+          kept.length === 1 ? "that shard" : "those shards"
+        }. Rebuild the index with "h5shard reindex ${this.dir}", move them away, or write to another processed_dir`,
+      );
+    }
+  }
+
+  /** Totals of earlier runs and the settings they stored chunks with, from `metadata.json`. */
+  #readEarlierRuns(): void {
+    const path = join(this.dir, METADATA_FILE);
+    let recorded: Record<string, unknown>;
+    try {
+      recorded = JSON.parse(Deno.readTextFileSync(path));
+    } catch {
+      return; // none (or unreadable): nothing to compare or add up
+    }
+    if (typeof recorded !== "object" || recorded === null) return;
+    const given = this.options.metadata ?? {};
+    for (const key of CHUNK_KEYS) {
+      if (key in given && key in recorded && given[key] !== recorded[key]) {
+        throw new ConfigError(
+          `preprocessing.${key}`,
+          given[key],
+          `${JSON.stringify(recorded[key])}, the value ${path} records: ${RESUME_RULE}`,
+        );
+      }
+    }
+    const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0 ? v as number : 0;
+    this.earlier = {
+      processed: count(recorded.processed_samples),
+      skipped: count(recorded.skipped_samples),
+      runs: count(recorded.runs),
+    };
+  }
+
+  /** The index on disk, `undefined` when there is none; settings must match it. */
+  #readIndex(): ShardIndex | undefined {
     const path = join(this.dir, INDEX_FILE);
     let text: string;
     try {
       text = Deno.readTextFileSync(path);
     } catch (e) {
-      if (e instanceof Deno.errors.NotFound) {
-        return emptyIndex(this.samplesPerFile, this.useFloat16);
-      }
+      if (e instanceof Deno.errors.NotFound) return undefined;
       throw e;
     }
     const index = parseIndex(text, path);
+    if (Object.keys(index.sample_index).length === 0) return index;
     if (index.samples_per_file !== this.samplesPerFile) {
       throw new ConfigError(
         "preprocessing.samples_per_hdf5",
         this.samplesPerFile,
-        `${index.samples_per_file}, the value ${path} was written with (use reshard to change it)`,
+        `${index.samples_per_file}, the value ${path} was written with: ${RESUME_RULE}`,
       );
     }
     if (index.use_float16 !== this.useFloat16) {
       throw new ConfigError(
         "preprocessing.use_float16",
         this.useFloat16,
-        `${index.use_float16}, the value ${path} was written with (use reshard to change it)`,
+        `${index.use_float16}, the value ${path} was written with: ${RESUME_RULE}`,
       );
     }
     return index;
@@ -214,8 +376,11 @@ class SinkState {
   }
 
   write(record: EncodedSample | SampleFailure): void {
+    const refused = isFailure(record) ? undefined : refusal(record);
     if (isFailure(record)) {
       this.#fail(record.key, record.origin, record.error);
+    } else if (refused) {
+      this.#fail(record.key, record.origin, refused);
     } else if (this.index.get(record.key) && !this.overwrite) {
       this.stats.skipped++;
     } else {
@@ -279,6 +444,7 @@ class SinkState {
         } else stored += spec.layout.bytes.byteLength;
       }
     } catch (e) {
+      if (isIoError(e)) throw this.#ioError(e, writer.path);
       if (writer.has(sample.key)) writer.unlink(sample.key);
       this.#fail(sample.key, sample.origin, e instanceof Error ? e : new Error(String(e)));
       return;
@@ -293,8 +459,24 @@ class SinkState {
 
   #openShard(idx: number, fresh: boolean): void {
     const path = join(this.dir, shardFileName(idx));
-    this.writer = fresh ? Hdf5FileWriter.create(path) : Hdf5FileWriter.resume(path);
+    if (!this.indexOnDisk) {
+      // Before the first shard exists, so that a shard is never found without an index.
+      writeFileAtomic(join(this.dir, INDEX_FILE), this.index.serialize());
+      this.#writeMetadata();
+      this.indexOnDisk = true;
+    }
+    try {
+      this.writer = fresh ? Hdf5FileWriter.create(path) : Hdf5FileWriter.resume(path);
+    } catch (e) {
+      throw isIoError(e) ? this.#ioError(e, path) : e;
+    }
     this.stats.shard = idx;
+  }
+
+  /** A disk error (no space, read-only, ...) stops the run, naming the file. */
+  #ioError(e: unknown, path: string): CacheError {
+    const name = path.split("/").pop();
+    return new CacheError(this.dir, `cannot write ${name}: ${errorMessage(e)}`, { cause: e });
   }
 
   #rollOver(): void {
@@ -309,11 +491,17 @@ class SinkState {
   /** Shard durable first, then the index that names its new samples. */
   checkpoint(): void {
     if (this.writer && this.pending.size > 0) {
-      this.writer.checkpoint();
+      try {
+        this.writer.checkpoint();
+      } catch (e) {
+        throw isIoError(e) ? this.#ioError(e, this.writer.path) : e;
+      }
       const idx = this.stats.shard;
       for (const key of this.pending) this.index.set(key, { file_idx: idx, group_name: key });
       this.pending.clear();
       writeFileAtomic(join(this.dir, INDEX_FILE), this.index.serialize());
+      // Totals as of this checkpoint, so a killed run's durable samples are counted.
+      this.#writeMetadata();
     }
     if (this.errorsChanged) this.#writeErrorLog();
     this.lastCheckpoint = Date.now();
@@ -321,7 +509,7 @@ class SinkState {
 
   #writeErrorLog(): void {
     writeFileAtomic(
-      join(this.dir, "error_log.json"),
+      join(this.dir, ERROR_LOG_FILE),
       JSON.stringify({ failed_count: this.failures.length, failures: this.failures }, null, 2),
     );
     writeFileAtomic(
@@ -339,6 +527,10 @@ class SinkState {
       if (this.index.size > 0 && !this.#hasIndexFile()) {
         writeFileAtomic(join(this.dir, INDEX_FILE), this.index.serialize());
       }
+      if (!this.errorsChanged && this.failures.length === 0 && this.#hasErrorLog()) {
+        // An earlier run's failures were retried (they are never indexed): none is left.
+        this.#writeErrorLog();
+      }
       this.#writeMetadata();
     } finally {
       this.lock?.release();
@@ -346,11 +538,22 @@ class SinkState {
   }
 
   #hasIndexFile(): boolean {
+    return exists(join(this.dir, INDEX_FILE));
+  }
+
+  #hasErrorLog(): boolean {
+    return exists(join(this.dir, ERROR_LOG_FILE));
+  }
+
+  /** After a fatal error: the shard as of its last checkpoint, and the lock let go. */
+  release(): void {
     try {
-      Deno.statSync(join(this.dir, INDEX_FILE));
-      return true;
+      this.writer?.abort();
     } catch {
-      return false;
+      // The error being reported already says what went wrong with this file.
+    } finally {
+      this.writer = undefined;
+      this.lock?.release();
     }
   }
 
@@ -367,17 +570,23 @@ class SinkState {
     }
   }
 
+  /**
+   * `metadata.json`: the settings, and counts that are totals over every run into this
+   * directory (`processed_samples`, `skipped_samples`, `runs`); `failed_samples` is this run's,
+   * the samples now in `error_log.json` (earlier failures are retried: they are not indexed).
+   */
   #writeMetadata(): void {
     const shards = this.index.size > 0 ? this.index.currentFileIdx : 0;
     writeFileAtomic(
-      join(this.dir, "metadata.json"),
+      join(this.dir, METADATA_FILE),
       JSON.stringify(
         {
           ...this.options.metadata,
           total_samples: this.index.size,
-          processed_samples: this.stats.written,
-          skipped_samples: this.stats.skipped,
+          processed_samples: this.earlier.processed + this.stats.written - this.pending.size,
+          skipped_samples: this.earlier.skipped + this.stats.skipped,
           failed_samples: this.stats.failed,
+          runs: this.earlier.runs + 1,
           storage_format: "hdf5",
           use_float16: this.useFloat16,
           samples_per_hdf5: this.samplesPerFile,

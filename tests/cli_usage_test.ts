@@ -7,6 +7,7 @@ import { assert, assertEquals, assertMatch, assertStrictEquals } from "./helpers
 import { main } from "../cli.ts";
 import { errorLines } from "../cli/print_error.ts";
 import { FormatError, SampleError } from "../errors.ts";
+import { encodeNpz } from "../formats/npz.ts";
 
 async function run(...argv: string[]) {
   const out: string[] = [];
@@ -70,7 +71,7 @@ Deno.test("each command lists and accepts only the settings it uses", async () =
   assertEquals(migrate.code, 0);
   assertMatch(migrate.stdout, /--samples-per-hdf5 VALUE/);
   assertMatch(migrate.stdout, /--compression-level VALUE/);
-  assertMatch(migrate.stdout, /--max-sample-bytes VALUE/);
+  assertMatch(migrate.stdout, /--prefetch-size VALUE/);
   for (const unused of ["--mel-sample-rate", "--num-audio-workers", "--max-open-files"]) {
     assert(!migrate.stdout.includes(unused), `migrate --help lists ${unused}`);
   }
@@ -119,4 +120,29 @@ Deno.test("the default config file is looked up in the given working directory",
   assertEquals(code, 1);
   assertMatch(err.join("\n"), /preprocess_config\.json: preprocessing\.shuffle: expected true/);
   await Deno.remove(cwd, { recursive: true });
+});
+
+Deno.test("migrate counts the work first: its progress shows total, percent and ETA", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/npz`);
+    for (const key of ["LJ001-0001", "LJ001-0002", "LJ001-0003"]) {
+      const x = { dtype: "float32" as const, shape: [4, 8], data: new Float32Array(32) };
+      await Deno.writeFile(`${dir}/npz/${key}.npz`, encodeNpz({ x }, { compress: false }));
+    }
+    let drawn = "";
+    const code = await main(
+      ["migrate", `${dir}/npz`, `${dir}/h5`, "--dataset", "ljspeech", "--num-save-workers", "1"],
+      {
+        out: () => {},
+        err: () => {},
+        cwd: dir,
+        progress: { write: (t) => drawn += t, interactive: false },
+      },
+    );
+    assertEquals(code, 0);
+    assertMatch(drawn, /migrate {2}\[#+\] 3\/3 samples {2}100% {2}[\d.]+\/s {2}ETA \d+:\d\d/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

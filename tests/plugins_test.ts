@@ -19,6 +19,7 @@ import {
   walkFiles,
 } from "../plugins/mod.ts";
 import { CacheError, ConfigError, FormatError } from "../errors.ts";
+import { discoverNpzFiles } from "../plugins/define_plugin.ts";
 
 const FIXTURES = new URL("./fixtures/", import.meta.url);
 
@@ -92,13 +93,28 @@ Deno.test("walkFiles sorts by key across directories in UTF-8 byte order", async
   );
 });
 
-Deno.test("walkFiles follows symlinks but not symlink loops", async () => {
+Deno.test("walkFiles follows symlinks, and lists broken links and loops with their problem", async () => {
   await withTree(["real/x.npz", "d/y.npz"], async (root) => {
     await Deno.symlink(root, `${root}/d/loop`);
     await Deno.symlink(`${root}/real`, `${root}/linked`);
     await Deno.symlink(`${root}/nowhere`, `${root}/dangling`);
-    const relatives = (await Array.fromAsync(walkFiles(root))).map((e) => e.relative);
-    assertEquals(relatives, ["d/y.npz", "linked/x.npz", "real/x.npz"]);
+    await Deno.symlink(`${root}/self.npz`, `${root}/self.npz`);
+    const entries = await Array.fromAsync(walkFiles(root, {
+      include: (r) => r.endsWith(".npz"),
+      key: (r) => r.slice(0, -4),
+    }));
+    assertEquals(entries.map((e) => [e.key, e.problem?.replace(/ \(.*/, "")]), [
+      ["d/loop", `symlink loop: leads back to ${await Deno.realPath(root)}`],
+      ["d/y", undefined],
+      ["dangling", "broken symlink"],
+      ["linked/x", undefined],
+      ["real/x", undefined],
+      ["self", "broken symlink"],
+    ]);
+    assertMatch(entries.at(-1)!.problem!, /symbolic links/i);
+    // the default NPZ discovery passes the problems on, for migrate's error log
+    const refs = await Array.fromAsync(discoverNpzFiles(root));
+    assertEquals(refs.filter((r) => r.problem).map((r) => r.key), ["d/loop", "dangling", "self"]);
   });
 });
 

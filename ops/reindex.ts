@@ -1,0 +1,118 @@
+/**
+ * {@linkcode reindex}: rebuilds `hdf5_index.json` from the shards of a processed_dir that lost
+ * it, through the public read API ({@linkcode H5File}): every sample group of every shard,
+ * in shard order.
+ *
+ * @module
+ */
+import { PREPROCESSING_DEFAULTS } from "../config/schema.ts";
+import { CacheError } from "../errors.ts";
+import { isFloat } from "../formats/dtype.ts";
+import { H5File } from "../formats/h5wasm/h5_file.ts";
+import {
+  emptyIndex,
+  INDEX_FILE,
+  IndexBuilder,
+  shardFileName,
+  shardNumber,
+} from "../formats/shard_index.ts";
+import { writeFileAtomic } from "../stages/atomic_write.ts";
+import { DirLock } from "../stages/dir_lock.ts";
+import { join } from "../stages/path.ts";
+
+/** Options of {@linkcode reindex}. */
+export interface ReindexOptions {
+  /** Samples per shard the cache was written with (default from the config schema). */
+  samplesPerFile?: number;
+  /** Called for each shard read (1-based count, total). */
+  onProgress?: (done: number, total: number) => void;
+  /** Called for each warning (a key found in two shards). */
+  onWarning?: (message: string) => void;
+}
+
+/** What {@linkcode reindex} found. */
+export interface ReindexReport {
+  shards: number;
+  samples: number;
+  useFloat16: boolean;
+}
+
+/**
+ * Rebuilds the index of `dir` from its shards and writes it atomically. Refuses (with a
+ * {@linkcode CacheError} naming what is wrong) a directory that has an index, no shards, a gap
+ * in the shard numbers, a shard other than the last whose sample count is not `samplesPerFile`,
+ * or float arrays both in float16 and in a wider type. A key found in two shards is indexed in
+ * the later one (a sample written again with `overwrite_existing` lands in a later shard).
+ * `use_float16` is true when the float arrays are float16, false when they are wider, and the
+ * schema's default when there is none.
+ */
+export async function reindex(dir: string, options: ReindexOptions = {}): Promise<ReindexReport> {
+  const samplesPerFile = options.samplesPerFile ?? PREPROCESSING_DEFAULTS.samples_per_hdf5;
+  const numbers: number[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    const n = shardNumber(entry.name);
+    if (entry.name === INDEX_FILE) {
+      throw new CacheError(dir, `already has ${INDEX_FILE}; reindex only rebuilds a lost one`);
+    }
+    if (n !== undefined && entry.isFile) numbers.push(n);
+  }
+  numbers.sort((a, b) => a - b);
+  if (numbers.length === 0) throw new CacheError(dir, "holds no features_NNNNN.h5 shards");
+  const gap = numbers.findIndex((n, i) => n !== i + 1);
+  if (gap >= 0) {
+    throw new CacheError(dir, `shard ${shardFileName(gap + 1)} is missing: shards must run 1..N`);
+  }
+  const lock = DirLock.acquire(dir);
+  try {
+    const found = new Map<string, number>();
+    const counts: number[] = [];
+    const floats = new Set<boolean>();
+    for (const n of numbers) {
+      const file = await H5File.open(join(dir, shardFileName(n)));
+      try {
+        let count = 0;
+        for (const [group, datasets] of file.leaves()) {
+          const key = group.slice(1);
+          if (key === "") continue; // datasets at the root are not samples
+          const before = found.get(key);
+          if (before !== undefined) {
+            options.onWarning?.(
+              `${key}: in ${shardFileName(before)} and ${shardFileName(n)}; indexed in the later`,
+            );
+          }
+          found.set(key, n);
+          count++;
+          for (const name of datasets) {
+            const { dtype } = file.describe(`${group}/${name}`);
+            if (isFloat(dtype)) floats.add(dtype === "float16");
+          }
+        }
+        counts.push(count);
+      } finally {
+        file.close();
+      }
+      options.onProgress?.(n, numbers.length);
+    }
+    const wrong = counts.findIndex((c, i) => i < counts.length - 1 && c !== samplesPerFile);
+    if (wrong >= 0 || counts.at(-1)! > samplesPerFile) {
+      const i = wrong >= 0 ? wrong : counts.length - 1;
+      throw new CacheError(
+        dir,
+        `${shardFileName(i + 1)} holds ${counts[i]} samples, but samples_per_hdf5 is ` +
+          `${samplesPerFile}; give the value the cache was written with`,
+      );
+    }
+    if (floats.size > 1) {
+      throw new CacheError(dir, "float arrays are stored both as float16 and wider");
+    }
+    const useFloat16 = floats.size ? [...floats][0] : PREPROCESSING_DEFAULTS.use_float16;
+    const index = new IndexBuilder(emptyIndex(samplesPerFile, useFloat16));
+    for (const [key, n] of found) index.set(key, { file_idx: n, group_name: key });
+    index.currentFileIdx = numbers.length;
+    index.currentFileCount = [...found.values()].filter((n) => n === numbers.length).length;
+    writeFileAtomic(join(dir, INDEX_FILE), index.serialize());
+    return { shards: numbers.length, samples: found.size, useFloat16 };
+  } finally {
+    lock.release();
+  }
+}
