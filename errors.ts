@@ -161,6 +161,62 @@ export interface ErrorsByCode {
 /** The error class of `code`. */
 export type ErrorOfCode<C extends H5ShardErrorCode> = ErrorsByCode[C];
 
+/** An error flattened for postMessage (structured clone keeps only Error's own message). */
+export interface WireError {
+  name: string;
+  message: string;
+  /** The error's own fields (`code`, `file`, `key`, `dataset`, `offset`, ...). */
+  fields: Record<string, unknown>;
+  stack?: string;
+  cause?: WireError;
+}
+
+/** Classes an error comes back as after crossing a worker boundary, by `name`. */
+const WIRE_CLASSES: Record<string, { prototype: Error }> = {
+  H5ShardError,
+  ConfigError,
+  KeyError,
+  FormatError,
+  SampleError,
+  LockError,
+  CacheError,
+  RangeError,
+  TypeError,
+  Error,
+};
+
+/** Deeper cause chains are cut: they are loops, or noise. */
+const MAX_CAUSE_DEPTH = 8;
+
+/** Flattens `error` (class name, message, own fields, stack and cause chain) for postMessage. */
+export function errorToWire(error: unknown, depth = 0): WireError {
+  if (!(error instanceof Error)) return { name: "Error", message: String(error), fields: {} };
+  const fields: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(error)) {
+    if (k === "cause" || k === "name" || k === "message" || k === "stack") continue;
+    if (typeof v !== "function" && typeof v !== "symbol") fields[k] = v;
+  }
+  const wire: WireError = { name: error.name, message: error.message, fields, stack: error.stack };
+  if (error.cause !== undefined && depth < MAX_CAUSE_DEPTH) {
+    wire.cause = errorToWire(error.cause, depth + 1);
+  }
+  return wire;
+}
+
+/**
+ * Rebuilds an error flattened by {@linkcode errorToWire}: the same class (an error class of
+ * this module or a built-in one; Error otherwise), fields, message, stack and cause.
+ */
+export function errorFromWire(wire: WireError): Error {
+  const proto = (WIRE_CLASSES[wire.name] ?? Error).prototype;
+  const error = Object.assign(Object.create(proto), wire.fields) as Error;
+  Object.defineProperty(error, "message", { value: wire.message, writable: true });
+  error.name = wire.name;
+  if (wire.stack !== undefined) error.stack = wire.stack;
+  if (wire.cause) error.cause = errorFromWire(wire.cause);
+  return error;
+}
+
 /** Wording for an unknown error value. */
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -2,60 +2,127 @@
  * h5shard: pack ML features into sharded HDF5 caches (`features_00001.h5`, ... plus
  * `hdf5_index.json`) that Python training code reads with h5py, and read them back.
  *
- * A pipeline is Web Streams: a source (NpzSource, Hdf5Source, or your own ReadableStream of
- * samples) -> Float16Stream -> DeflateStream -> ShardSink. {@linkcode pack} wires the default
- * one from a configuration; {@linkcode migrate} runs it on a legacy NPZ cache;
- * {@linkcode openCache} reads a cache back by key, with frame slices.
+ * - Write: {@linkcode pack} runs the default pipeline from `preprocess_config.json` settings;
+ *   {@linkcode migrate} runs it on a legacy NPZ cache; {@linkcode reshard} on another cache.
+ *   The pipeline is Web Streams you can compose yourself: a source ({@linkcode NpzSource},
+ *   {@linkcode Hdf5Source}, or any `ReadableStream` of {@linkcode Sample}s) ->
+ *   {@linkcode Float16Stream} -> {@linkcode DeflateStream} -> {@linkcode ShardSink}.
+ * - Read: {@linkcode openCache} (by key, with frame slices), {@linkcode verifyCache} (judges a
+ *   cache as h5py will read it), {@linkcode inspectCache}.
+ * - Errors are {@linkcode H5ShardError}s with a `code`; {@linkcode isH5ShardError} narrows.
  *
- * @example Pack samples from your own code
- * ```ts ignore
- * import { pack } from "./mod.ts";
- * const samples = ReadableStream.from([{
+ * @example Pack samples from your own code and read them back
+ * ```ts
+ * import { openCache, pack, type Sample } from "./mod.ts";
+ * const dir = await Deno.makeTempDir();
+ * const samples: Sample[] = [{
  *   key: "LJ001-0001",
- *   tensors: { hidden_states: { dtype: "float32", shape: [2, 3], data: new Float32Array(6) } },
- * }]);
- * const report = await pack(samples, "out/cache", { preprocessing: { samples_per_hdf5: 1000 } });
+ *   tensors: { hidden_states: { dtype: "float32", shape: [20, 3], data: new Float32Array(60) } },
+ * }];
+ * const report = await pack(ReadableStream.from(samples), dir, {
+ *   preprocessing: { samples_per_hdf5: 1000 },
+ * });
+ * const cache = await openCache(dir);
+ * const { hidden_states } = await cache.get("LJ001-0001", { frames: [0, 5] });
+ * console.log(report.written, hidden_states.dtype, hidden_states.shape); // 1 float16 [5, 3]
+ * cache.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module
  */
-export * from "./errors.ts";
-export * from "./config.ts";
-export * from "./formats/dtype.ts";
+export {
+  CacheError,
+  ConfigError,
+  errorMessage,
+  type ErrorOfCode,
+  FormatError,
+  type FormatErrorOptions,
+  H5ShardError,
+  type H5ShardErrorCode,
+  isH5ShardError,
+  KeyError,
+  LockError,
+  SampleError,
+} from "./errors.ts";
+export {
+  type Config,
+  type DatasetPaths,
+  defaultConfig,
+  loadConfig,
+  type MelConfig,
+  parseConfig,
+  type Preprocessing,
+  type SemanticModel,
+} from "./config.ts";
+export { type DType, DTYPES, type TypedArray, type TypedArrayFor } from "./formats/dtype.ts";
 export { checkTensor, type Tensor } from "./formats/tensor.ts";
-export * from "./formats/chunks.ts";
-export * from "./formats/float16.ts";
-export * from "./formats/shard_index.ts";
+export { timeAxis } from "./formats/chunks.ts";
+export { FLOAT16_MAX, type Float16Overflow, toFloat16 } from "./formats/float16.ts";
+export {
+  INDEX_FILE,
+  type IndexEntry,
+  parseIndex,
+  serializeIndex,
+  shardFileName,
+  type ShardIndex,
+  shardNumber,
+} from "./formats/shard_index.ts";
 export { decodeNpy, encodeNpy } from "./formats/npy.ts";
 export { decodeNpz, encodeNpz, type EncodeNpzOptions } from "./formats/npz.ts";
 export type * from "./formats/hdf5/dataset_spec.ts";
 export { Hdf5FileWriter } from "./formats/hdf5/file_writer.ts";
-export * from "./stages/record.ts";
-export { Float16Stream, type Float16StreamOptions } from "./stages/float16_stream.ts";
 export {
-  DEFAULT_DEFLATE_LEVEL,
-  DEFAULT_MAX_IN_FLIGHT_BYTES,
-  DeflateStream,
-  type DeflateStreamOptions,
-} from "./stages/deflate_stream.ts";
-export * from "./stages/shard_sink.ts";
-export { DirLock, LOCK_FILE } from "./stages/dir_lock.ts";
+  type ShardObjectKind,
+  type ShardReader,
+  type ShardReadOptions,
+} from "./formats/shard_reader.ts";
+export type { FrameRange } from "./formats/read_sample.ts";
+export { isFailure, type Sample, type SampleFailure } from "./stages/record.ts";
+export { Float16Stream, type Float16StreamOptions } from "./stages/float16_stream.ts";
+export { DeflateStream, type DeflateStreamOptions } from "./stages/deflate_stream.ts";
+export {
+  type FailureEntry,
+  ShardSink,
+  type ShardSinkOptions,
+  type SinkReport,
+  type SinkStats,
+} from "./stages/shard_sink.ts";
 export { NpzSource, type NpzSourceOptions } from "./stages/npz_source.ts";
 export { Hdf5Source, type Hdf5SourceOptions } from "./stages/hdf5_source.ts";
-export * from "./plugins/mod.ts";
-export * from "./ops/pack.ts";
-export * from "./ops/migrate.ts";
-export * from "./ops/cache_reader.ts";
-export * from "./ops/verify.ts";
-export * from "./ops/inspect.ts";
 export {
-  type H5Child,
-  type H5DatasetInfo,
-  H5File,
-  type H5ObjectKind,
-  type H5ReadOptions,
-} from "./formats/h5wasm/h5_file.ts";
-export * from "./ops/example_cache.ts";
+  type DatasetPlugin,
+  definePlugin,
+  getPlugin,
+  listPlugins,
+  type PluginDefinition,
+  registerPlugin,
+  type SampleRef,
+} from "./plugins/mod.ts";
+export { pack, type PackOptions, type RunReport } from "./ops/pack.ts";
+export { migrate, type MigrateOptions } from "./ops/migrate.ts";
+export { reshard, type ReshardOptions } from "./ops/reshard.ts";
+export {
+  type CacheReader,
+  type GetOptions,
+  openCache,
+  type OpenCacheOptions,
+} from "./ops/cache_reader.ts";
+export {
+  verifyCache,
+  type VerifyOptions,
+  type VerifyProblem,
+  type VerifyReport,
+} from "./ops/verify.ts";
+export type { CacheProblemKind, CacheWarningKind } from "./ops/cache_checks.ts";
+export {
+  inspectCache,
+  type InspectDataset,
+  type InspectOptions,
+  type InspectReport,
+  type InspectShard,
+} from "./ops/inspect.ts";
+export type { NonFiniteCount } from "./ops/non_finite.ts";
 
 // Looking at a cache: statistics, plots, listings.
 export { countNonFinite, Moments, type MomentsState, type MomentSummary } from "./ops/moments.ts";

@@ -3,19 +3,27 @@
  *
  * @module
  */
+import type { FrameRange } from "../formats/read_sample.ts";
 import { openCache } from "../ops/cache_reader.ts";
 import { encodeNpy } from "../formats/npy.ts";
 import { type Command, UsageError } from "./command.ts";
 
-/** Parses `A:B`, frames A (inclusive) to B (exclusive). */
-export function parseFrames(text: string): [number, number] {
-  const m = /^(\d+):(\d+)$/.exec(text);
-  if (!m || Number(m[1]) > Number(m[2])) {
+/**
+ * Parses a Python slice of frames: `A:B`, `A:`, `:B` or `:`, each bound an integer that may
+ * be negative (counted from the end). Clamping to the frames there are happens on reading,
+ * as h5py does.
+ */
+export function parseFrames(text: string): FrameRange {
+  const m = /^(-?\d+)?:(-?\d+)?$/.exec(text.trim());
+  if (!m) {
     throw new UsageError(
-      `--frames must be START:END with START <= END (e.g. 10:60), got ${JSON.stringify(text)}`,
+      `--frames must be a Python slice START:END (e.g. 10:60, 200:, :10, -50:), got ${
+        JSON.stringify(text)
+      }`,
     );
   }
-  return [Number(m[1]), Number(m[2])];
+  const start = m[1] === undefined ? 0 : Number(m[1]);
+  return m[2] === undefined ? [start] : [start, Number(m[2])];
 }
 
 export const getCommand: Command = {
@@ -24,12 +32,19 @@ export const getCommand: Command = {
   args: "<processed_dir> <key> <dataset>",
   description:
     "Looks <key> up in hdf5_index.json, reads <dataset> from its group and writes it as .npy\n" +
-    "(numpy.load reads it; float16 stays float16). --frames A:B slices the time axis (axis 0 of\n" +
-    "(T, D), axis 1 of (1, T, D)) and decompresses only the chunks that range touches.\n" +
+    "(numpy.load reads it; float16 stays float16). --frames takes a Python slice (10:60, 200:,\n" +
+    ":10, -50:) of the time axis (axis 0 of (T, D), axis 1 of (1, T, D); 1-D datasets come\n" +
+    "whole), clamped to the frames there are as h5py does, and decompresses only the chunks that\n" +
+    "range touches. A wrong dataset name lists the datasets the sample has.\n" +
     "Without --out, prints the dtype, shape and a few values.",
   options: {
     out: { type: "string", short: "o", value: "FILE.npy", help: "where to write the array" },
-    frames: { type: "string", value: "A:B", help: "frames A (inclusive) to B (exclusive)" },
+    frames: {
+      type: "string",
+      value: "A:B",
+      help:
+        "frames as a Python slice: A (inclusive) to B (exclusive), either may be left out; a negative start is written --frames=-50:",
+    },
   },
   minArgs: 3,
   maxArgs: 3,

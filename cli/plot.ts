@@ -23,7 +23,11 @@ export const plotCommand: Command = {
       value: "NAME",
       help: "dataset to draw (default mel_spectrogram), e.g. hidden_states",
     },
-    frames: { type: "string", value: "A:B", help: "frames A (inclusive) to B (exclusive)" },
+    frames: {
+      type: "string",
+      value: "A:B",
+      help: "frames as a Python slice (10:60, 200:, -100:), clamped",
+    },
     out: {
       type: "string",
       short: "o",

@@ -9,16 +9,29 @@ import { NpzSource } from "../stages/npz_source.ts";
 import { ProgressBar } from "./progress.ts";
 import type { Command, CommandContext } from "./command.ts";
 
-/** Verifies `dir` (against a legacy NPZ cache when given) with a progress bar. */
+/** The dataset plugin `metadata.json` of `dir` records, when it names a built-in one. */
+export async function recordedDataset(dir: string): Promise<string | undefined> {
+  try {
+    const meta = JSON.parse(await Deno.readTextFile(`${dir}/metadata.json`));
+    const name = typeof meta?.dataset === "string" ? meta.dataset : undefined;
+    return name && (await getPlugin(name).then(() => true, () => false)) ? name : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Verifies `dir` (against a legacy NPZ cache when given) with a progress bar. The plugin that
+ * reads the NPZ cache is `dataset`, else the one `metadata.json` records, else ljspeech.
+ */
 export async function runVerify(
   dir: string,
   against?: string,
-  dataset = "ljspeech",
+  dataset?: string,
   strict = false,
 ): Promise<VerifyReport> {
-  const expected = against
-    ? new NpzSource(against, { plugin: await getPlugin(dataset) })
-    : undefined;
+  const name = dataset ?? (await recordedDataset(dir)) ?? "ljspeech";
+  const expected = against ? new NpzSource(against, { plugin: await getPlugin(name) }) : undefined;
   const bar = new ProgressBar("verify", undefined);
   const report = await verifyCache(dir, {
     expected,
@@ -59,7 +72,8 @@ export const verifyCommand: Command = {
     dataset: {
       type: "string",
       value: "NAME|FILE",
-      help: "plugin that finds the NPZ files and their keys (default ljspeech: any <key>.npz)",
+      help:
+        "plugin that finds the NPZ files and their keys (default: the one metadata.json records, else ljspeech)",
     },
     json: { type: "boolean", help: "print the report as JSON on stdout" },
     strict: { type: "boolean", help: "NaN or inf in a floating dataset is a problem (exit 1)" },
@@ -76,7 +90,7 @@ export const verifyCommand: Command = {
     const report = await runVerify(
       dir,
       against,
-      (ctx.values.dataset as string) ?? "ljspeech",
+      ctx.values.dataset as string | undefined,
       !!ctx.values.strict,
     );
     if (ctx.values.json) {

@@ -78,7 +78,7 @@ export function readSample(
       const kind = e instanceof FormatError ? kindOf(file, path) : "dataset";
       // Names come without kinds (cheaper); a sub-group (a nested key's parent) is skipped.
       if (kind === "group" && !options.datasets) continue;
-      if (kind !== "dataset") {
+      if (kind === undefined || (kind === "group" && options.datasets)) {
         throw new KeyError(
           key,
           `no dataset ${JSON.stringify(name)} in ${label}:${g}; it has ${datasetList(file, g)}`,

@@ -180,7 +180,7 @@ export function shardGroups(reader: ShardReader, file: string): ShardGroups {
         kind = "dataset";
       }
       if (kind === "group") walk(path);
-      else if (kind === "dataset") datasets.push(name);
+      else datasets.push(name);
     }
     if (datasets.length && group !== "/") out.groups.set(group, datasets);
   };
@@ -274,13 +274,13 @@ export function checkSample(
   for (const name of names) {
     const path = `${group}/${name}`;
     try {
-      if (reader.kind(path) !== "dataset") continue;
-      if (decompress) {
-        const tensor = reader.read(path);
-        onRead?.(name, tensor);
-      } else {
-        reader.describe(path);
-      }
+      const kind = reader.kind(path);
+      if (kind === "group") continue;
+      // A sample group holds datasets (and groups of nested keys): anything else is a
+      // dataset whose header HDF5 cannot make sense of either.
+      if (kind !== "dataset") reader.describe(path);
+      if (decompress) onRead?.(name, reader.read(path));
+      else reader.describe(path);
       out.datasets.push(name);
     } catch (e) {
       out.problems.push(problemOf("unreadable_dataset", e, file, { key, dataset: name }));

@@ -14,7 +14,6 @@
 import { CacheError, KeyError } from "../errors.ts";
 import { viewAs } from "../formats/dtype.ts";
 import { loadH5wasm } from "../formats/h5wasm/module.ts";
-import { fromWire, type ReadReply, type ReadRequest } from "../formats/h5wasm/wire.ts";
 import { checkFrames, type FrameRange, readSample } from "../formats/read_sample.ts";
 import { ShardCache } from "../formats/shard_reader.ts";
 import {
@@ -26,6 +25,8 @@ import {
 } from "../formats/shard_index.ts";
 import type { Tensor } from "../formats/tensor.ts";
 import type { DatasetPlugin } from "../plugins/plugin.ts";
+import type { ReadRequest, WireTensor } from "../stages/read_worker.ts";
+import { WorkerPool } from "../stages/worker_pool.ts";
 
 /** Options of {@linkcode openCache}. */
 export interface OpenCacheOptions {
@@ -108,10 +109,17 @@ export async function readCacheIndex(dir: string): Promise<ShardIndex> {
  * Opens the cache in `dir` for random access by key.
  *
  * @example
- * ```ts ignore
- * const cache = await openCache("processed/ljspeech");
- * const { hidden_states } = await cache.get("LJ001-0001", { frames: [0, 50] });
+ * ```ts
+ * import { openCache, pack } from "../mod.ts";
+ * const dir = await Deno.makeTempDir();
+ * const data = Float32Array.from({ length: 60 * 8 }, (_, i) => i);
+ * const sample = { key: "a", tensors: { x: { dtype: "float32" as const, shape: [60, 8], data } } };
+ * await pack(ReadableStream.from([sample]), dir);
+ * const cache = await openCache(dir);
+ * const { x } = await cache.get("a", { frames: [-10] }); // the last 10 frames, as x[-10:]
+ * console.log(x.dtype, x.shape); // float16 [10, 8]
  * cache.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function openCache(dir: string, options: OpenCacheOptions = {}): Promise<CacheReader> {
@@ -209,104 +217,47 @@ class ShardCacheReader implements CacheReader {
   }
 }
 
-interface Pending {
-  resolve(value: Record<string, Tensor>): void;
-  reject(error: Error): void;
-}
-
-interface PoolWorker {
-  worker: Worker;
-  pending: Map<number, Pending>;
-}
-
-/** Read workers; each get goes to the worker with the fewest reads in flight. */
+/** Reads on Web Workers, each with its own shard handles, through the one {@linkcode WorkerPool}. */
 class ReadPool {
-  #size: number;
+  #pool: WorkerPool<ReadRequest, WireTensor[]>;
   #maxOpenFiles: number;
-  #workers: PoolWorker[] = [];
-  #nextId = 0;
-  #terminated = false;
 
   constructor(size: number, maxOpenFiles: number) {
-    this.#size = size;
+    this.#pool = new WorkerPool(new URL("../stages/read_worker.ts", import.meta.url), {
+      size,
+      name: "h5shard cache reader",
+    });
     // The budget is per reader: split it so all workers together keep it.
     this.#maxOpenFiles = Math.max(1, Math.floor(maxOpenFiles / size));
   }
 
-  read(
+  async read(
     path: string,
     label: string,
     key: string,
     group: string,
     options: GetOptions,
   ): Promise<Record<string, Tensor>> {
-    if (this.#terminated) return Promise.reject(new Error("cache reader workers are closed"));
-    const w = this.#pick();
-    const id = this.#nextId++;
-    const request: ReadRequest = {
-      id,
+    const tensors = await this.#pool.run({
       maxOpenFiles: this.#maxOpenFiles,
       path,
       label,
       key,
       group,
       options: { datasets: options.datasets, frames: options.frames },
-    };
-    return new Promise((resolve, reject) => {
-      w.pending.set(id, { resolve, reject });
-      w.worker.postMessage(request);
     });
-  }
-
-  #pick(): PoolWorker {
-    let best: PoolWorker | undefined;
-    for (const w of this.#workers) if (!best || w.pending.size < best.pending.size) best = w;
-    if (best && (best.pending.size === 0 || this.#workers.length >= this.#size)) return best;
-    return this.#spawn();
-  }
-
-  #spawn(): PoolWorker {
-    const url = new URL("../formats/h5wasm/read_worker.ts", import.meta.url);
-    const worker = new Worker(url, { type: "module", name: "h5shard cache reader" });
-    const w: PoolWorker = { worker, pending: new Map() };
-    worker.onmessage = (event: MessageEvent<ReadReply>) => {
-      const reply = event.data;
-      const p = w.pending.get(reply.id);
-      if (!p) return;
-      w.pending.delete(reply.id);
-      if ("error" in reply) {
-        p.reject(fromWire(reply.error));
-        return;
-      }
-      const out: Record<string, Tensor> = {};
-      for (const t of reply.tensors) {
-        out[t.name] = {
-          dtype: t.dtype,
-          shape: t.shape,
-          data: viewAs(t.dtype, new Uint8Array(t.buffer)),
-        };
-      }
-      p.resolve(out);
-    };
-    worker.onerror = (event: ErrorEvent) => {
-      // Left alone, a worker's uncaught error would end the process; fail its reads instead.
-      event.preventDefault();
-      worker.terminate();
-      this.#workers = this.#workers.filter((x) => x !== w);
-      const error = new Error(`cache reader worker died: ${event.message}`);
-      for (const p of w.pending.values()) p.reject(error);
-    };
-    this.#workers.push(w);
-    return w;
+    const out: Record<string, Tensor> = {};
+    for (const t of tensors) {
+      out[t.name] = {
+        dtype: t.dtype,
+        shape: t.shape,
+        data: viewAs(t.dtype, new Uint8Array(t.buffer)),
+      };
+    }
+    return out;
   }
 
   terminate(): void {
-    this.#terminated = true;
-    const error = new Error("cache reader closed before the read finished");
-    for (const w of this.#workers) {
-      w.worker.terminate();
-      for (const p of w.pending.values()) p.reject(error);
-    }
-    this.#workers = [];
+    this.#pool.terminate("cache reader closed before the read finished");
   }
 }

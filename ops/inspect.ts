@@ -100,8 +100,15 @@ const MAX_CHUNK_SHAPES = 4;
  * is missing or invalid; unreadable shards become oddities.
  *
  * @example
- * ```ts ignore
- * console.log(JSON.stringify(await inspectCache("processed/ljspeech"), null, 2));
+ * ```ts
+ * import { inspectCache, pack } from "../mod.ts";
+ * const dir = await Deno.makeTempDir();
+ * const data = new Float32Array(16 * 4).fill(1);
+ * const sample = { key: "a", tensors: { x: { dtype: "float32" as const, shape: [16, 4], data } } };
+ * await pack(ReadableStream.from([sample]), dir);
+ * const report = await inspectCache(dir);
+ * console.log(report.totalSamples, report.oddities); // 1 []
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function inspectCache(

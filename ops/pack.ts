@@ -73,11 +73,18 @@ export function shardBytes(processedDir: string): number {
  * float16 conversion, chunking and deflate as `preprocessing` says.
  *
  * @example
- * ```ts ignore
- * const report = await pack(ReadableStream.from(samples), "out/ljspeech", {
+ * ```ts
+ * import { pack, type Sample } from "../mod.ts";
+ * const dir = await Deno.makeTempDir();
+ * const samples: Sample[] = [{
+ *   key: "LJ001-0001",
+ *   tensors: { hidden_states: { dtype: "float32", shape: [4, 8], data: new Float32Array(32) } },
+ * }];
+ * const report = await pack(ReadableStream.from(samples), dir, {
  *   preprocessing: { samples_per_hdf5: 1000 },
  * });
- * console.log(report.written, report.shards);
+ * console.log(report.written, report.shards); // 1 1
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function pack(

@@ -6,6 +6,7 @@
  */
 import { SampleError } from "../errors.ts";
 import { encodePng } from "../formats/png.ts";
+import { type FrameRange, resolveFrames } from "../formats/read_sample.ts";
 import { type HeatmapLayout, renderHeatmap } from "../plot/heatmap.ts";
 import { join } from "../stages/path.ts";
 import { openCache } from "./cache_reader.ts";
@@ -14,8 +15,8 @@ import { openCache } from "./cache_reader.ts";
 export interface PlotOptions {
   /** Dataset to draw. Default `mel_spectrogram`. */
   dataset?: string;
-  /** Frames `[start, end)` to draw (default: all). */
-  frames?: [start: number, end: number];
+  /** Frames to draw, as a Python slice `[start, end?]`, clamped (default: all). */
+  frames?: FrameRange;
   /**
    * Frames per second for the time axis. Default: `sample_rate / hop_size` of the `mel_config`
    * in the cache's `metadata.json` when it has one, else 50 (16 kHz, hop 320).
@@ -72,7 +73,8 @@ export async function plotSample(
   const cache = await openCache(dir, { maxOpenFiles: 1 });
   let tensors;
   try {
-    tensors = await cache.get(key, { datasets: [dataset], frames: options.frames });
+    // Whole: one sample is small, and the resolved start is needed for the time axis.
+    tensors = await cache.get(key, { datasets: [dataset] });
   } finally {
     cache.close();
   }
@@ -90,7 +92,10 @@ export async function plotSample(
     );
   }
   const bins = shape.at(-1)!;
-  const frames = shape.at(-2)!;
+  const [first, end] = options.frames
+    ? resolveFrames(options.frames, shape.at(-2)!)
+    : [0, shape.at(-2)!];
+  const frames = end - first;
   if (frames === 0 || bins === 0) {
     throw new SampleError(
       key,
@@ -99,14 +104,15 @@ export async function plotSample(
       dataset,
     );
   }
-  const values = typeof t.data[0] === "bigint"
-    ? Float64Array.from(t.data as BigInt64Array, Number)
-    : t.data as ArrayLike<number>;
+  const rows = t.data.subarray(first * bins, end * bins);
+  const values = typeof rows[0] === "bigint"
+    ? Float64Array.from(rows as BigInt64Array, Number)
+    : rows as ArrayLike<number>;
   const fps = options.framesPerSecond ?? await cacheFramesPerSecond(dir) ?? 50;
-  const first = options.frames?.[0] ?? 0;
-  const range = options.frames ? ` frames ${first}:${first + frames}` : "";
+  const range = options.frames ? ` frames ${first}:${end}` : "";
+  const drawn = shape.with(-2, frames);
   const { raster, layout } = renderHeatmap(values, frames, bins, {
-    title: `${key}  ${dataset} ${t.dtype} (${shape.join(", ")})${range}`,
+    title: `${key}  ${dataset} ${t.dtype} (${drawn.join(", ")})${range}`,
     yLabel: dataset === "mel_spectrogram" ? "mel bin" : "dimension",
     framesPerSecond: fps,
     firstFrame: first,
@@ -117,7 +123,7 @@ export async function plotSample(
     png: encodePng(raster),
     width: raster.width,
     height: raster.height,
-    shape,
+    shape: drawn,
     framesPerSecond: fps,
     layout,
   };

@@ -34,8 +34,7 @@ async function sameDir(a: string, b: string): Promise<boolean> {
  *
  * @example
  * ```ts
- * import { pack } from "./pack.ts";
- * import { reshard } from "./reshard.ts";
+ * import { pack, reshard } from "../mod.ts";
  * const dir = await Deno.makeTempDir();
  * const data = new Float32Array(8 * 4).fill(0.25);
  * const sample = { key: "a", tensors: { x: { dtype: "float32" as const, shape: [8, 4], data } } };

@@ -68,8 +68,7 @@ export interface VerifyOptions {
  *
  * @example
  * ```ts
- * import { pack } from "./pack.ts";
- * import { verifyCache } from "./verify.ts";
+ * import { pack, verifyCache } from "../mod.ts";
  * const dir = await Deno.makeTempDir();
  * const data = new Float32Array(8 * 4).fill(0.5);
  * const sample = { key: "a", tensors: { x: { dtype: "float32" as const, shape: [8, 4], data } } };

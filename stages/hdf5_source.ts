@@ -31,10 +31,16 @@ export interface Hdf5SourceOptions {
  * stays bounded whatever the cache size.
  *
  * @example
- * ```ts ignore
- * for await (const r of new Hdf5Source("processed/ljspeech")) {
- *   if (!("error" in r)) console.log(r.key, r.tensors.hidden_states.shape);
+ * ```ts
+ * import { Hdf5Source, pack } from "../mod.ts";
+ * const dir = await Deno.makeTempDir();
+ * const data = new Float32Array(16 * 4).fill(1);
+ * const sample = { key: "a", tensors: { x: { dtype: "float32" as const, shape: [16, 4], data } } };
+ * await pack(ReadableStream.from([sample]), dir);
+ * for await (const r of new Hdf5Source(dir)) {
+ *   if (!("error" in r)) console.log(r.key, r.tensors.x.shape); // a [16, 4]
  * }
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class Hdf5Source extends ReadableStream<Sample | SampleFailure> {

@@ -1,17 +1,20 @@
 /**
  * A small pool of module Web Workers that run one kind of task, plus the worker-side helper
  * {@linkcode serveTasks}. Tasks queue in FIFO order; each worker holds at most a couple at a
- * time so it never idles between tasks, and the earliest tasks finish first.
+ * time so it never idles between tasks, and the earliest tasks finish first. Used for deflate
+ * (DeflateStream) and for reading (openCache's workers). An error a task throws comes back as
+ * the same class with its fields and cause (errors.ts' error wire).
  *
  * @module
  */
+import { errorFromWire, errorToWire, type WireError } from "../errors.ts";
 
 interface Request<T> {
   id: number;
   payload: T;
 }
 
-type Reply<R> = { id: number; value: R } | { id: number; error: string };
+type Reply<R> = { id: number; value: R } | { id: number; error: WireError };
 
 interface Job<T, R> {
   id: number;
@@ -98,11 +101,14 @@ export class WorkerPool<T, R> {
     });
   }
 
-  /** Stops every worker; tasks not finished yet reject. Safe to call more than once. */
-  terminate(): void {
+  /**
+   * Stops every worker; tasks not finished yet reject, with `reason` when given. Safe to call
+   * more than once.
+   */
+  terminate(reason?: string): void {
     if (this.#terminated) return;
     this.#terminated = true;
-    const error = new Error(`${this.#name} pool terminated`);
+    const error = new Error(reason ?? `${this.#name} pool terminated`);
     for (const slot of this.#slots) {
       slot.worker.terminate();
       for (const job of slot.jobs.values()) job.reject(error);
@@ -147,7 +153,7 @@ export class WorkerPool<T, R> {
       const job = slot.jobs.get(reply.id);
       if (!job) return;
       slot.jobs.delete(reply.id);
-      if ("error" in reply) job.reject(new Error(reply.error));
+      if ("error" in reply) job.reject(errorFromWire(reply.error));
       else job.resolve(reply.value);
       this.#dispatch();
     };
@@ -177,23 +183,32 @@ export interface TaskResult<R> {
 }
 
 /**
- * Worker side of {@linkcode WorkerPool}: answers each task with `handler`'s result, or with
- * the message of the error it threw.
+ * Worker side of {@linkcode WorkerPool}: answers each task with `handler`'s result (or the
+ * promise of one), or with the error it threw, flattened so the caller gets the same class,
+ * fields and cause. Call it when the worker module loads: a task that arrives while nobody
+ * listens is lost.
  */
-export function serveTasks<T, R>(handler: (payload: T) => TaskResult<R>): void {
+export function serveTasks<T, R>(
+  handler: (payload: T) => TaskResult<R> | Promise<TaskResult<R>>,
+): void {
   const scope = globalThis as unknown as {
     onmessage: ((event: MessageEvent<Request<T>>) => void) | null;
     postMessage(message: Reply<R>, transfer?: Transferable[]): void;
   };
+  const reply = (id: number, result: TaskResult<R>) => {
+    scope.postMessage({ id, value: result.value }, result.transfer ?? []);
+  };
+  const fail = (id: number, error: unknown) => scope.postMessage({ id, error: errorToWire(error) });
   scope.onmessage = (event) => {
     const { id, payload } = event.data;
-    let result: TaskResult<R>;
+    let result: TaskResult<R> | Promise<TaskResult<R>>;
     try {
       result = handler(payload);
     } catch (error) {
-      scope.postMessage({ id, error: error instanceof Error ? error.message : String(error) });
+      fail(id, error);
       return;
     }
-    scope.postMessage({ id, value: result.value }, result.transfer ?? []);
+    if (result instanceof Promise) result.then((r) => reply(id, r), (e) => fail(id, e));
+    else reply(id, result);
   };
 }

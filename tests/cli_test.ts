@@ -136,15 +136,35 @@ print(a.dtype, a.shape, a.tobytes() == want.tobytes())`,
       [`${root}/mel.npy`, `${root}/npz/${key}.npz`],
     );
     assertEquals(same.trim(), "float16 (1, 5, 8) True");
+    // Python slices, clamped as h5py does; a wrong dataset name lists the ones there are.
+    for (const [frames, slice] of [["-3:", "-3:"], [":4", ":4"], ["2:999", "2:999"]]) {
+      const out = `${root}/slice.npy`;
+      const got = await h5shard([
+        "get",
+        `${root}/h5`,
+        key,
+        "mel_spectrogram",
+        `--frames=${frames}`,
+        "-o",
+        out,
+      ]);
+      assertEquals(got.code, 0, got.stderr);
+      const check = await runPython(
+        py,
+        `import numpy as np, sys
+a = np.load(sys.argv[1])
+want = np.load(sys.argv[2])["mel_spectrogram"].astype(np.float16)[:, ${slice}]
+print(a.shape == want.shape and a.tobytes() == want.tobytes())`,
+        [out, `${root}/npz/${key}.npz`],
+      );
+      assertEquals(check.trim(), "True", frames);
+    }
+    const wrong = await h5shard(["get", `${root}/h5`, key, "mel_spectrogam"]);
+    assertEquals(wrong.code, 1);
+    assertMatch(wrong.stderr, /no dataset "mel_spectrogam".*"hidden_states", "mel_spectrogram"/);
 
-    const verify = await h5shard([
-      "verify",
-      `${root}/h5`,
-      "--against",
-      `${root}/npz`,
-      "--dataset",
-      "libritts",
-    ]);
+    // --against without --dataset: the plugin metadata.json records (libritts), not ljspeech.
+    const verify = await h5shard(["verify", `${root}/h5`, "--against", `${root}/npz`]);
     assertEquals(verify.code, 0, verify.stderr + verify.stdout);
     assertMatch(verify.stdout, /5 samples.*OK/);
 

@@ -374,7 +374,7 @@ const serve = self.onmessage;
 self.onmessage = (event) => {
   const { id, payload } = event.data;
   if (payload.shape.join() === "13,3") throw new Error("worker crashed");
-  if (payload.shape.join() === "13,5") return self.postMessage({ id, error: "chunk rejected" });
+  if (payload.shape.join() === "13,5") return self.postMessage({ id, error: { name: "Error", message: "chunk rejected", fields: {} } });
   serve(event);
 };
 `,

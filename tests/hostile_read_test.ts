@@ -4,17 +4,13 @@
  * name the samples lost, and verify never calls sound what h5py cannot read.
  */
 import { FormatError, isH5ShardError } from "../errors.ts";
-import { bytesOf } from "../formats/dtype.ts";
-import type { Tensor } from "../formats/tensor.ts";
 import { openCache } from "../ops/cache_reader.ts";
 import { inspectCache } from "../ops/inspect.ts";
-import { pack } from "../ops/pack.ts";
 import { reshard } from "../ops/reshard.ts";
 import { verifyCache } from "../ops/verify.ts";
 import { assert, assertEquals, assertMatch, assertRejects } from "./helpers/assert.ts";
-import { sha256 } from "./helpers/hdf5_py.ts";
 import { findH5pyPython, ignoreWithout, requireTool } from "./helpers/interop.ts";
-import { seededRandom } from "./helpers/random.ts";
+import { hostileCache, KEYS, ourDigests } from "./helpers/hostile_cache.ts";
 import { h5pyVerdicts, type Region, shardRegions } from "./helpers/shard_damage.ts";
 
 const PYTHON = await findH5pyPython();
@@ -24,57 +20,7 @@ const python = () => requireTool(PYTHON, "python3 with h5py");
 const scratch = Deno.makeTempDirSync({ prefix: "hostile_read_test_" });
 globalThis.addEventListener("unload", () => Deno.removeSync(scratch, { recursive: true }));
 
-export const KEYS = ["LJ001-0001", "LJ001-0002", "LJ001-0003", "LJ001-0004"];
 const SHARD = "features_00001.h5";
-
-/** Four samples: (40, 16) float features in chunks of 8 frames, (1, 40, 8) mels, int ids. */
-export function hostileSamples(seed = 1) {
-  const r = seededRandom(seed);
-  return KEYS.map((key, k) => {
-    const t = 40 - 4 * k;
-    const tensor = (shape: number[]): Tensor => ({
-      dtype: "float32",
-      shape,
-      data: Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => r() * 8 - 4),
-    });
-    return {
-      key,
-      tensors: {
-        hidden_states: tensor([t, 16]),
-        mel_spectrogram: tensor([1, t, 8]),
-        phone_ids: {
-          dtype: "int64",
-          shape: [12],
-          data: BigInt64Array.from({ length: 12 }, (_, i) => BigInt(i * k)),
-        } as Tensor,
-      },
-    };
-  });
-}
-
-/** A clean cache in `dir`: one shard, chunks of 8 frames x 16 float16 (256 bytes). */
-export async function hostileCache(dir: string, seed = 1): Promise<void> {
-  await pack(ReadableStream.from(hostileSamples(seed)), dir, {
-    preprocessing: { chunk_bytes: 256, num_save_workers: 1 },
-  });
-}
-
-/** Per key and dataset, SHA-256 of the bytes our reader returns. */
-export async function ourDigests(dir: string): Promise<Record<string, Record<string, string>>> {
-  const cache = await openCache(dir);
-  const out: Record<string, Record<string, string>> = {};
-  try {
-    for (const key of cache.keys()) {
-      out[key] = {};
-      for (const [name, t] of Object.entries(await cache.get(key))) {
-        out[key][name] = await sha256(bytesOf(t.data));
-      }
-    }
-  } finally {
-    cache.close();
-  }
-  return out;
-}
 
 let copies = 0;
 /** A copy of `src` whose shard is edited by `edit` (given the bytes and their regions). */
@@ -146,6 +92,18 @@ Deno.test({
       ]);
     } finally {
       cache.close();
+    }
+    // Read on a worker, the error comes back the same: class, code, key, offset.
+    const onWorkers = await openCache(dir, { workers: 1 });
+    try {
+      await assertRejects(
+        onWorkers.get("LJ001-0002"),
+        (e: Error) =>
+          isH5ShardError(e, "format") && e.offset === heapAt && e.key === "LJ001-0002" &&
+          e.file.endsWith(SHARD),
+      );
+    } finally {
+      onWorkers.close();
     }
     const report = await reshard(dir, `${dir}_resharded`);
     assertEquals([report.written, report.failed], [3, 1]);

@@ -156,6 +156,10 @@ Deno.test({
     const part = await plotSample(dir, "LJ001-0001", { frames: [10, 60] });
     assertEquals(part.shape, [1, 50, MELS]);
     assertEquals(part.layout.plot.width % 50, 0);
+    const tail = await plotSample(dir, "LJ001-0001", { frames: [-30] });
+    assertEquals(tail.shape, [1, 30, MELS]);
+    const clamped = await plotSample(dir, "LJ001-0001", { frames: [90, 1000] });
+    assertEquals(clamped.shape, [1, 10, MELS]);
     const hs = await plotSample(dir, "LJ001-0001", { dataset: "hidden_states" });
     assertEquals(hs.shape, [FRAMES, 16]);
     const img = await decode(hs.png);

@@ -163,8 +163,17 @@ export class H5File implements ShardReader {
       return undefined;
     }
     if (t < 0) return undefined;
-    // get_type reports H5G_obj_t: 0 group, 1 dataset.
-    return t === 0 ? "group" : t === 1 ? "dataset" : "other";
+    // get_type reports H5G_obj_t: 0 group, 1 dataset. It says 0 for an object whose header
+    // HDF5 cannot parse too: a group is one whose members can be listed.
+    if (t === 0) {
+      try {
+        this.#m.get_names(fid, absolute(path), false);
+      } catch {
+        return "other";
+      }
+      return "group";
+    }
+    return t === 1 ? "dataset" : "other";
   }
 
   /** The members of a group, in HDF5's (UTF-8 byte) order. */

@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { runPython } from "./interop.ts";
 
 /** A structure of a shard, or a field inside one. */
 export interface Region {
@@ -126,19 +125,12 @@ export function applyDamage(bytes: Uint8Array, d: Damage): Uint8Array {
   return out;
 }
 
-/**
- * What h5py reads of every indexed sample of each cache in `dirs`: per dir, key -> dataset ->
- * hex SHA-256 of its bytes, or `null` for the whole sample when h5py cannot read all of it.
- * One Python process for all dirs.
- */
-export async function h5pyVerdicts(
-  python: string,
-  dirs: string[],
-): Promise<Record<string, Record<string, string> | null>[]> {
-  const code = String.raw`
+/** Seconds h5py may spend on one cache before it counts as hung (HDF5 can loop on damage). */
+const H5PY_DIR_TIMEOUT_MS = 15_000;
+
+const VERDICT_PY = String.raw`
 import h5py, hashlib, json, sys
-out = []
-for d in json.load(sys.stdin if False else open(sys.argv[1])):
+for d in json.load(open(sys.argv[1])):
     index = json.load(open(d + "/hdf5_index.json"))["sample_index"]
     files, res = {}, {}
     for key, e in index.items():
@@ -147,10 +139,7 @@ for d in json.load(sys.stdin if False else open(sys.argv[1])):
             if f is None:
                 f = files[e["file_idx"]] = h5py.File("%s/features_%05d.h5" % (d, e["file_idx"]), "r")
             g = f[e["group_name"]]
-            got = {}
-            for name in g:
-                got[name] = hashlib.sha256(g[name][()].tobytes()).hexdigest()
-            res[key] = got
+            res[key] = {name: hashlib.sha256(g[name][()].tobytes()).hexdigest() for name in g}
         except BaseException:
             res[key] = None
     for f in files.values():
@@ -158,14 +147,61 @@ for d in json.load(sys.stdin if False else open(sys.argv[1])):
             f.close()
         except BaseException:
             pass
-    out.append(res)
-print(json.dumps(out))
+    print(json.dumps(res), flush=True)
 `;
+
+/**
+ * What h5py reads of every indexed sample of each cache in `dirs`: per dir, key -> dataset ->
+ * hex SHA-256 of its bytes, or `null` for the whole sample when h5py cannot read all of it.
+ * One Python process reads the dirs in turn, one result line each; a dir on which HDF5
+ * crashes or hangs counts as unreadable throughout (`{}`), and the rest go on in a new one.
+ */
+export async function h5pyVerdicts(
+  python: string,
+  dirs: string[],
+): Promise<Record<string, Record<string, string> | null>[]> {
+  const out: Record<string, Record<string, string> | null>[] = [];
   const list = await Deno.makeTempFile({ suffix: ".json" });
   try {
-    await Deno.writeTextFile(list, JSON.stringify(dirs));
-    return JSON.parse(await runPython(python, code, [list]));
+    while (out.length < dirs.length) {
+      await Deno.writeTextFile(list, JSON.stringify(dirs.slice(out.length)));
+      const child = new Deno.Command(python, {
+        args: ["-c", VERDICT_PY, list],
+        stdout: "piped",
+        stderr: "null",
+      }).spawn();
+      const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = "";
+      let stalled = false;
+      for (;;) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const next = await Promise.race([
+          lines.read(),
+          new Promise<"timeout">((resolve) => {
+            timer = setTimeout(() => resolve("timeout"), H5PY_DIR_TIMEOUT_MS);
+          }),
+        ]);
+        clearTimeout(timer);
+        if (next === "timeout") {
+          stalled = true;
+          child.kill("SIGKILL");
+          break;
+        }
+        if (next.done) break;
+        buffer += next.value;
+        let nl;
+        while ((nl = buffer.indexOf("\n")) >= 0) {
+          out.push(JSON.parse(buffer.slice(0, nl)));
+          buffer = buffer.slice(nl + 1);
+        }
+      }
+      await lines.cancel().catch(() => {});
+      const status = await child.status;
+      // The dir being read when HDF5 hung or crashed: unreadable for h5py.
+      if ((stalled || !status.success) && out.length < dirs.length) out.push({});
+    }
   } finally {
     await Deno.remove(list);
   }
+  return out;
 }

@@ -15,6 +15,9 @@ import { type Layout, parseLayout } from "./layout.ts";
 import type { RawMessage } from "./object_header.ts";
 import { u64 } from "./positioned_reader.ts";
 
+/** HDF5's deflate filter refuses higher levels, on reading too. */
+const MAX_DEFLATE_LEVEL = 9;
+
 /** The old fill value message (spec §IV.A.2.e), absent from our profile. */
 const FILL_VALUE_OLD = 0x0004;
 
@@ -61,7 +64,7 @@ export function parseObject(
   if (!layoutMsg || !space || !type) return { kind: "other" };
   const shape = parseDataspace(space.data, damaged);
   if (typeof shape === "string") return { kind: "dataset", unsupported: shape };
-  const datatype = parseDatatype(type.data);
+  const datatype = parseDatatype(type.data, damaged);
   if (typeof datatype === "string") return { kind: "dataset", unsupported: datatype };
   const dtype = datatype.dtype;
   const layout = parseLayout(layoutMsg.data, shape.length, DTYPES[dtype].size, damaged);
@@ -70,14 +73,20 @@ export function parseObject(
   const filters = pipeline ? parseFilterPipeline(pipeline.data) : [];
   if (typeof filters === "string") return { kind: "dataset", unsupported: filters };
   for (const f of filters) {
+    // HDF5's filters refuse these parameters when they run, on reading too.
+    if (f.id === FilterId.DEFLATE && (f.cd.length !== 1 || f.cd[0] > MAX_DEFLATE_LEVEL)) {
+      throw damaged(`deflate parameters ${JSON.stringify(f.cd)} (one level of 0-9 expected)`);
+    }
     // Shuffling by another size than the element's reorders bytes into wrong values.
-    if (f.id === FilterId.SHUFFLE && f.cd.length && f.cd[0] !== DTYPES[dtype].size) {
-      throw damaged(`shuffle element size ${f.cd[0]} for a ${DTYPES[dtype].size}-byte datatype`);
+    if (f.id === FilterId.SHUFFLE && (f.cd.length !== 1 || f.cd[0] !== DTYPES[dtype].size)) {
+      throw damaged(
+        `shuffle parameters ${JSON.stringify(f.cd)} for a ${DTYPES[dtype].size}-byte datatype`,
+      );
     }
   }
   const fill = byType.get(MessageType.FILL_VALUE);
   const oldFill = byType.get(FILL_VALUE_OLD);
-  const fillNonZero = (fill ? fillIsNonZero(fill.data, false) : false) ||
-    (!fill && oldFill ? fillIsNonZero(oldFill.data, true) : false);
+  const fillNonZero = (fill ? fillIsNonZero(fill.data, false, damaged) : false) ||
+    (!fill && oldFill ? fillIsNonZero(oldFill.data, true, damaged) : false);
   return { kind: "dataset", dataset: { dtype, shape, layout, filters, fillNonZero } };
 }

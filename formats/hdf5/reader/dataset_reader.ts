@@ -134,7 +134,10 @@ export class DatasetReader {
       if (wanted.length) throw this.#unwritten(p, d, "its chunks were");
       return;
     }
-    const refs = this.#chunks.find(chunkedOf(d), wanted);
+    // A whole read visits every node anyway: list them all, so a chunk stored outside the
+    // extent (a dataspace that shrank by damage) is caught, not silently dropped.
+    const whole = count.every((c, i) => start[i] === 0 && c === d.shape[i]);
+    const refs = whole ? this.#wholeChunks(p, d, wanted) : this.#chunks.find(chunkedOf(d), wanted);
     if (refs.length < wanted.length) {
       const found = new Set(refs.map((r) => r.offset.join()));
       const missing = wanted.find((w) => !found.has(w.join()))!;
@@ -178,6 +181,35 @@ export class DatasetReader {
       copyOverlap(chunk, ref.offset, layout.chunkShape, 0, out, start, count, es);
     }
     if (this.#scratch.length > KEEP_SCRATCH_BYTES) this.#scratch = new Uint8Array(1 << 16);
+  }
+
+  /** Every stored chunk, which must all be among `wanted` (the chunk grid of the extent). */
+  #wholeChunks(p: string, d: DatasetHeader, wanted: readonly number[][]): ChunkRef[] {
+    const refs = this.#chunks.list(chunkedOf(d));
+    const grid = new Set(wanted.map((w) => w.join()));
+    const stray = refs.find((r) => !grid.has(r.offset.join()));
+    if (stray || refs.length > wanted.length) {
+      throw new FormatError(
+        this.#reader.name,
+        `cannot read dataset ${p}: a chunk at ${JSON.stringify((stray ?? refs[0]).offset)} ` +
+          `lies outside its shape ${JSON.stringify(d.shape)} or repeats`,
+        { dataset: p, offset: (stray ?? refs[0]).address },
+      );
+    }
+    return refs;
+  }
+
+  /** Throws FormatError when the (empty) chunked dataset `d` stores chunks. */
+  checkNoChunks(p: string, d: DatasetHeader): void {
+    const refs = this.chunks(d);
+    if (refs.length) {
+      throw new FormatError(
+        this.#reader.name,
+        `cannot read dataset ${p}: its shape ${JSON.stringify(d.shape)} is empty but it stores ` +
+          `${refs.length} chunks`,
+        { dataset: p, offset: refs[0].address },
+      );
+    }
   }
 
   /** `length` bytes at `address` in the reusable read buffer (valid until the next read). */

@@ -28,11 +28,24 @@ const IEEE: Record<number, [DType, number, number, number, number, number]> = {
 const INTS: Record<number, DType> = { 1: "int8", 2: "int16", 4: "int32", 8: "int64" };
 const UINTS: Record<number, DType> = { 1: "uint8", 2: "uint16", 4: "uint32", 8: "uint64" };
 
-/** The dtype of a datatype message at `at` in `v`, or a string saying why not. */
-export function parseDatatype(v: DataView, at = 0): { dtype: DType } | string {
+/** Datatype message versions HDF5 1.10 knows (HDF5 2.0's version 5 is for complex numbers). */
+const MAX_VERSION = 4;
+
+/**
+ * The dtype of a datatype message at `at` in `v`, or a string saying why not (big-endian data,
+ * another class: h5wasm reads those). `damaged` builds the error for what no HDF5 library
+ * accepts (version 0) and for numbers h5py cannot map to a numpy type (a float that is not
+ * IEEE, an integer with padding bits): a cache holding them is unreadable for its consumer.
+ */
+export function parseDatatype(
+  v: DataView,
+  damaged: (why: string) => Error,
+  at = 0,
+): { dtype: DType } | string {
   const classVersion = v.getUint8(at);
   const cls = classVersion & 0x0f;
   const version = classVersion >> 4;
+  if (version === 0 || version > MAX_VERSION) throw damaged(`datatype message version ${version}`);
   const bits0 = v.getUint8(at + 1);
   const size = v.getUint32(at + 4, true);
   if (cls === CLASS_FIXED) {
@@ -40,24 +53,28 @@ export function parseDatatype(v: DataView, at = 0): { dtype: DType } | string {
     const offset = v.getUint16(at + 8, true);
     const precision = v.getUint16(at + 10, true);
     const dtype = ((bits0 & SIGNED) ? INTS : UINTS)[size];
-    if (!dtype || offset !== 0 || precision !== 8 * size) return `${size}-byte integer layout`;
+    if (!dtype) return `${size}-byte integer`;
+    if (offset !== 0 || precision !== 8 * size) {
+      throw damaged(`${size}-byte integer with bit offset ${offset} and precision ${precision}`);
+    }
     return { dtype };
   }
   if (cls === CLASS_FLOAT) {
     if (bits0 & (BIG_ENDIAN | VAX_ORDER)) return "big-endian float";
     const ieee = IEEE[size];
+    if (!ieee) return `${size}-byte float`;
     if (
-      !ieee || (bits0 & NORM_MASK) !== NORM_IMPLIED || v.getUint8(at + 2) !== 8 * size - 1 ||
+      (bits0 & NORM_MASK) !== NORM_IMPLIED || v.getUint8(at + 2) !== 8 * size - 1 ||
       v.getUint16(at + 8, true) !== 0 || v.getUint16(at + 10, true) !== 8 * size ||
       v.getUint8(at + 12) !== ieee[1] || v.getUint8(at + 13) !== ieee[2] ||
       v.getUint8(at + 14) !== ieee[3] || v.getUint8(at + 15) !== ieee[4] ||
       v.getUint32(at + 16, true) !== ieee[5]
     ) {
-      return `non-IEEE ${size}-byte float`;
+      throw damaged(`${size}-byte float that is not IEEE 754`);
     }
     return { dtype: ieee[0] };
   }
-  if (cls === CLASS_ENUM) return parseBoolEnum(v, at, version, size);
+  if (cls === CLASS_ENUM) return parseBoolEnum(v, at, version, size, damaged);
   return `datatype class ${cls}`;
 }
 
@@ -67,11 +84,13 @@ function parseBoolEnum(
   at: number,
   version: number,
   size: number,
+  damaged: (why: string) => Error,
 ): { dtype: DType } | string {
   const members = v.getUint16(at + 1, true);
   const base = at + 8;
   if (
-    size !== 1 || members !== 2 || (parseDatatype(v, base) as { dtype?: DType }).dtype !== "int8"
+    size !== 1 || members !== 2 ||
+    (parseDatatype(v, damaged, base) as { dtype?: DType }).dtype !== "int8"
   ) {
     return "enum other than h5py's bool";
   }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { LOCAL_HEAP_HEADER_SIZE } from "../constants.ts";
+import { HEAP_FREE_NULL, LOCAL_HEAP_HEADER_SIZE } from "../constants.ts";
 import { type PositionedReader, signature, u64, viewOf } from "./positioned_reader.ts";
 
 const decoder = new TextDecoder();
@@ -17,7 +17,38 @@ export function readLocalHeap(reader: PositionedReader, address: number): Uint8A
   }
   const data = reader.read(u64(head, 24), u64(head, 8), "local heap data segment");
   if (data.length === 0) throw reader.damaged("local heap", address, "empty data segment");
+  checkFreeList(reader, address, data, u64(head, 16));
   return data;
+}
+
+/**
+ * Walks the heap's free list as HDF5 does when it loads a heap (each block inside the data
+ * segment, none linking to offset 0), so a heap HDF5 refuses is refused here too.
+ */
+function checkFreeList(
+  reader: PositionedReader,
+  address: number,
+  data: Uint8Array,
+  first: number,
+): void {
+  const v = viewOf(data);
+  let block = first;
+  for (let n = 0; block !== HEAP_FREE_NULL; n++) {
+    if (block >= data.length || block + 16 > data.length || n > data.length / 16) {
+      throw reader.damaged(
+        "local heap",
+        address,
+        `free list block at ${block} is outside the heap`,
+      );
+    }
+    const next = u64(v, block);
+    const size = u64(v, block + 8);
+    if (next === 0) throw reader.damaged("local heap", address, "free list links to offset 0");
+    if (block + size > data.length) {
+      throw reader.damaged("local heap", address, `free block at ${block} overruns the heap`);
+    }
+    block = next;
+  }
 }
 
 /**

@@ -14,7 +14,7 @@ import { FormatError, withWhere } from "../../../errors.ts";
 import { allocate, type DType, DTYPES, elementCount, viewAs } from "../../dtype.ts";
 import type { ShardReader } from "../../shard_reader.ts";
 import type { Tensor } from "../../tensor.ts";
-import { FilterId, SUPERBLOCK_SIZE } from "../constants.ts";
+import { FilterId, SUPERBLOCK_SIZE, UNDEF } from "../constants.ts";
 import { type DatasetHeader, type ObjectInfo, parseObject } from "./dataset_header.ts";
 import { maxDatasetBytes } from "./limits.ts";
 import { GroupLookup, type SymbolTable } from "./group_lookup.ts";
@@ -168,6 +168,15 @@ export class NativeH5File implements ShardReader {
     }
     const d = info.dataset;
     const bytes = elementCount(d.shape) * DTYPES[d.dtype].size;
+    if (d.layout.kind === "contiguous" && d.layout.address !== UNDEF && d.layout.size !== bytes) {
+      // HDF5 refuses this too: the dataspace and the stored data disagree.
+      throw new FormatError(
+        this.path,
+        `dataset ${abs(path)} of shape ${JSON.stringify(d.shape)} needs ${bytes} bytes but ` +
+          `its contiguous storage holds ${d.layout.size}`,
+        { dataset: abs(path), offset: d.layout.address },
+      );
+    }
     if (bytes > maxDatasetBytes(this.#reader.limit)) {
       throw new FormatError(
         this.path,
@@ -227,7 +236,11 @@ export class NativeH5File implements ShardReader {
     }
     const es = DTYPES[dtype].size;
     const bytes = elementCount(count) * es;
-    if (bytes === 0) return { dtype, shape: count.slice(), data: allocate(dtype, 0) };
+    if (bytes === 0) {
+      // An empty dataset stores nothing: chunks there mean its extent was damaged.
+      if (count === shape) this.#data.checkNoChunks(p, d);
+      return { dtype, shape: count.slice(), data: allocate(dtype, 0) };
+    }
     const out = new Uint8Array(bytes);
     this.#data.read(p, d, start, count, out);
     return { dtype, shape: count.slice(), data: viewAs(dtype, out) };

@@ -63,6 +63,8 @@ export function readObjectHeader(reader: PositionedReader, address: number): Raw
       const msgSize = block.getUint16(base + at + 2, true);
       const flags = block.getUint8(base + at + 4);
       const data = at + MESSAGE_HEADER_SIZE;
+      // Version 1 pads every message to 8 bytes; HDF5 refuses one that is not.
+      if (msgSize % 8 !== 0) throw fail(`message ${seen} (type ${type}) of ${msgSize} bytes`);
       if (data + msgSize > size) {
         throw fail(`message ${seen} (type ${type}, ${msgSize} bytes) overruns its block`);
       }

@@ -60,6 +60,10 @@ export function parseSuperblock(bytes: Uint8Array, name: string): Superblock {
   const at = 24 + extra;
   if (u64(v, at) !== 0) throw fail(`base address ${u64(v, at)} (native reader: 0)`);
   const eof = u64(v, at + 16);
+  // A superblock extension (1.8+ files keep its address here) is HDF5's business.
+  if (u64(v, at + 8) !== UNDEF) throw fail(`superblock extension at ${u64(v, at + 8)}`);
+  // A driver information block (a family or multi file) is HDF5's business.
+  if (u64(v, at + 24) !== UNDEF) throw fail(`driver information block at ${u64(v, at + 24)}`);
   const entry = ROOT_ENTRY_V0 + extra;
   const rootHeader = u64(v, entry + 8);
   if (eof === UNDEF || rootHeader === UNDEF) throw damaged("no root group", entry);

@@ -1,0 +1,50 @@
+/**
+ * Web Worker entry that reads samples for a cache reader on another thread: it gets a shard
+ * path, a group and read options, and answers with the tensors' buffers (moved, not copied) or
+ * with the error, which the pool rebuilds as the same class with its fields.
+ *
+ * @module
+ */
+import type { DType } from "../formats/dtype.ts";
+import { loadH5wasm } from "../formats/h5wasm/module.ts";
+import { readSample, type SampleReadOptions } from "../formats/read_sample.ts";
+import { ShardCache } from "../formats/shard_reader.ts";
+import { serveTasks } from "./worker_pool.ts";
+
+/** A request: read `group` of `path` (the sample `key`). */
+export interface ReadRequest {
+  /** Open-file budget of this worker; sent with every request, used on the first. */
+  maxOpenFiles: number;
+  path: string;
+  label: string;
+  key: string;
+  group: string;
+  options: SampleReadOptions;
+}
+
+/** A tensor in transit: its buffer is transferred. */
+export interface WireTensor {
+  name: string;
+  dtype: DType;
+  shape: number[];
+  buffer: ArrayBuffer;
+}
+
+// Loading starts now; tasks that arrive before it is done wait for it.
+const ready = loadH5wasm();
+let files: ShardCache | undefined;
+
+serveTasks<ReadRequest, WireTensor[]>(async (req) => {
+  files ??= new ShardCache(await ready, req.maxOpenFiles);
+  const file = files.get(req.path);
+  const sample = readSample(file, req.key, req.group, req.label, req.options);
+  const tensors: WireTensor[] = [];
+  const transfer: ArrayBuffer[] = [];
+  for (const [name, t] of Object.entries(sample)) {
+    // Each tensor owns its whole buffer (one copy out of wasm memory), so it can move.
+    const buffer = t.data.buffer as ArrayBuffer;
+    tensors.push({ name, dtype: t.dtype, shape: t.shape, buffer });
+    if (!transfer.includes(buffer)) transfer.push(buffer);
+  }
+  return { value: tensors, transfer };
+});
