@@ -102,6 +102,7 @@ export {
 export { pack, type PackOptions, type RunReport } from "./ops/pack.ts";
 export { migrate, type MigrateOptions } from "./ops/migrate.ts";
 export { reshard, type ReshardOptions } from "./ops/reshard.ts";
+export { reindex, type ReindexOptions, type ReindexReport } from "./ops/reindex.ts";
 export {
   type CacheReader,
   type GetOptions,

@@ -12,21 +12,19 @@
  * @module
  */
 import { CacheError, KeyError } from "../errors.ts";
-import { viewAs } from "../formats/dtype.ts";
 import { loadH5wasm } from "../formats/h5wasm/module.ts";
 import { checkFrames, type FrameRange, readSample } from "../formats/read_sample.ts";
 import { ShardCache } from "../formats/shard_reader.ts";
 import {
   INDEX_FILE,
   type IndexEntry,
-  parseIndex,
   shardFileName,
   type ShardIndex,
 } from "../formats/shard_index.ts";
 import type { Tensor } from "../formats/tensor.ts";
 import type { DatasetPlugin } from "../plugins/plugin.ts";
-import type { ReadRequest, WireTensor } from "../stages/read_worker.ts";
-import { WorkerPool } from "../stages/worker_pool.ts";
+import { absoluteDir, readCacheIndex } from "../stages/cache_index.ts";
+import { ReadPool } from "../stages/read_pool.ts";
 
 /** Options of {@linkcode openCache}. */
 export interface OpenCacheOptions {
@@ -83,27 +81,6 @@ export interface CacheReader {
 }
 
 const DEFAULT_MAX_OPEN_FILES = 64;
-
-/** `dir` as an absolute path (h5wasm's file system resolves against the process cwd). */
-export function absoluteDir(dir: string): string {
-  const trimmed = dir.length > 1 ? dir.replace(/\/+$/, "") : dir;
-  return trimmed.startsWith("/") ? trimmed : `${Deno.cwd()}/${trimmed}`;
-}
-
-/** Reads and parses `<dir>/hdf5_index.json`; CacheError when missing, FormatError when bad. */
-export async function readCacheIndex(dir: string): Promise<ShardIndex> {
-  const file = `${absoluteDir(dir)}/${INDEX_FILE}`;
-  let text: string;
-  try {
-    text = await Deno.readTextFile(file);
-  } catch (e) {
-    const why = e instanceof Deno.errors.NotFound
-      ? `no ${INDEX_FILE}: not a cache directory`
-      : `cannot read ${INDEX_FILE} (${(e as Error).message})`;
-    throw new CacheError(dir, why, { cause: e });
-  }
-  return parseIndex(text, file);
-}
 
 /**
  * Opens the cache in `dir` for random access by key.
@@ -217,47 +194,4 @@ class ShardCacheReader implements CacheReader {
   }
 }
 
-/** Reads on Web Workers, each with its own shard handles, through the one {@linkcode WorkerPool}. */
-class ReadPool {
-  #pool: WorkerPool<ReadRequest, WireTensor[]>;
-  #maxOpenFiles: number;
-
-  constructor(size: number, maxOpenFiles: number) {
-    this.#pool = new WorkerPool(new URL("../stages/read_worker.ts", import.meta.url), {
-      size,
-      name: "h5shard cache reader",
-    });
-    // The budget is per reader: split it so all workers together keep it.
-    this.#maxOpenFiles = Math.max(1, Math.floor(maxOpenFiles / size));
-  }
-
-  async read(
-    path: string,
-    label: string,
-    key: string,
-    group: string,
-    options: GetOptions,
-  ): Promise<Record<string, Tensor>> {
-    const tensors = await this.#pool.run({
-      maxOpenFiles: this.#maxOpenFiles,
-      path,
-      label,
-      key,
-      group,
-      options: { datasets: options.datasets, frames: options.frames },
-    });
-    const out: Record<string, Tensor> = {};
-    for (const t of tensors) {
-      out[t.name] = {
-        dtype: t.dtype,
-        shape: t.shape,
-        data: viewAs(t.dtype, new Uint8Array(t.buffer)),
-      };
-    }
-    return out;
-  }
-
-  terminate(): void {
-    this.#pool.terminate("cache reader closed before the read finished");
-  }
-}
+export { absoluteDir, readCacheIndex };

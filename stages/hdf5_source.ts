@@ -4,10 +4,17 @@
  *
  * @module
  */
-import { SampleError } from "../errors.ts";
-import { shardFileName } from "../formats/shard_index.ts";
-import { type CacheReader, openCache } from "../ops/cache_reader.ts";
+import { KeyError, SampleError } from "../errors.ts";
+import { loadH5wasm } from "../formats/h5wasm/module.ts";
+import { readSample } from "../formats/read_sample.ts";
+import { INDEX_FILE, shardFileName, type ShardIndex } from "../formats/shard_index.ts";
+import { ShardCache } from "../formats/shard_reader.ts";
+import type { Tensor } from "../formats/tensor.ts";
+import { absoluteDir, readCacheIndex } from "./cache_index.ts";
+import { ReadPool } from "./read_pool.ts";
 import type { Sample, SampleFailure } from "./record.ts";
+
+const DEFAULT_MAX_OPEN_FILES = 64;
 
 /** Options of {@linkcode Hdf5Source}. */
 export interface Hdf5SourceOptions {
@@ -49,21 +56,47 @@ export class Hdf5Source extends ReadableStream<Sample | SampleFailure> {
       throw new TypeError(`Hdf5Source: keys must be an array, got ${typeof options.keys}`);
     }
     const workers = options.workers ?? 0;
+    const maxOpenFiles = options.maxOpenFiles ?? DEFAULT_MAX_OPEN_FILES;
+    if (!Number.isSafeInteger(workers) || workers < 0) {
+      throw new RangeError(`Hdf5Source: workers must be an integer >= 0, got ${workers}`);
+    }
+    if (!Number.isSafeInteger(maxOpenFiles) || maxOpenFiles < 1) {
+      throw new RangeError(`Hdf5Source: maxOpenFiles must be an integer >= 1, got ${maxOpenFiles}`);
+    }
     const ahead = Math.max(1, 2 * workers);
-    let cache: CacheReader | undefined;
+    const abs = absoluteDir(dir);
+    let index: ShardIndex | undefined;
+    let files: ShardCache | undefined;
+    let pool: ReadPool | undefined;
     let keys: string[] = [];
     let next = 0;
     // Reads started, oldest first; each settles to the record to enqueue.
     const inFlight: Promise<Sample | SampleFailure>[] = [];
     const done = () => {
-      cache?.close();
-      cache = undefined;
+      files?.clear();
+      pool?.terminate();
+      files = undefined;
+      pool = undefined;
     };
-    const read = (c: CacheReader, key: string): Promise<Sample | SampleFailure> => {
-      const entry = c.has(key) ? c.index.sample_index[key] : undefined;
+    const tensorsOf = (key: string): Promise<Record<string, Tensor>> => {
+      const entry = Object.hasOwn(index!.sample_index, key) ? index!.sample_index[key] : undefined;
+      if (!entry) {
+        return Promise.reject(new KeyError(key, `not in ${INDEX_FILE} of ${dir}`));
+      }
+      const label = shardFileName(entry.file_idx);
+      const path = `${abs}/${label}`;
+      if (pool) return pool.read(path, label, key, entry.group_name, {});
+      try {
+        return Promise.resolve(readSample(files!.get(path), key, entry.group_name, label));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    };
+    const read = (key: string): Promise<Sample | SampleFailure> => {
+      const entry = Object.hasOwn(index!.sample_index, key) ? index!.sample_index[key] : undefined;
       const file = entry ? shardFileName(entry.file_idx) : undefined;
       const origin = file ? `${file}:/${entry!.group_name}` : undefined;
-      return c.get(key).then(
+      return tensorsOf(key).then(
         (tensors): Sample => ({ key, tensors, origin }),
         (e): SampleFailure => {
           const reason = e instanceof Error ? e.message : String(e);
@@ -74,12 +107,14 @@ export class Hdf5Source extends ReadableStream<Sample | SampleFailure> {
     };
     super({
       async start() {
-        cache = await openCache(dir, { maxOpenFiles: options.maxOpenFiles, workers });
-        keys = options.keys ? options.keys.slice() : cache.keys();
+        index = await readCacheIndex(dir);
+        if (workers) pool = new ReadPool(workers, maxOpenFiles);
+        else files = new ShardCache(await loadH5wasm(), maxOpenFiles);
+        keys = options.keys ? options.keys.slice() : Object.keys(index.sample_index);
       },
       async pull(controller) {
-        while (cache && next < keys.length && inFlight.length < ahead) {
-          inFlight.push(read(cache, keys[next++]));
+        while ((files || pool) && next < keys.length && inFlight.length < ahead) {
+          inFlight.push(read(keys[next++]));
         }
         const record = inFlight.shift();
         if (!record) {

@@ -16,7 +16,7 @@ import { FileSink } from "./file_sink.ts";
 import { compareNames, encodeGroup, type GroupChild } from "./group_encoder.ts";
 import { attributeMessage, attributeMessageName } from "./messages/attribute.ts";
 import { GroupNode, NameTree, splitPath } from "./name_tree.ts";
-import { readHierarchy } from "./hierarchy_reader.ts";
+import { readNameTree } from "./reader/name_tree_reader.ts";
 import { encodeSuperblock } from "./superblock.ts";
 
 const encoder = new TextEncoder();
@@ -72,7 +72,7 @@ export class Hdf5FileWriter {
   static resume(path: string): Hdf5FileWriter {
     const file = Deno.openSync(path, { read: true, write: true });
     try {
-      const { eof, tree } = readHierarchy(file, path);
+      const { eof, tree } = readNameTree(file, path);
       file.truncateSync(eof);
       file.seekSync(eof, Deno.SeekMode.Start);
       return new Hdf5FileWriter(path, new FileSink(file, eof), tree);

@@ -71,6 +71,9 @@ export class ChunkIndex {
     const r = this.#reader;
     const what = "chunk B-tree node";
     if (!node) {
+      // HDF5 reads a node whole, sized by K: it must fit in the file.
+      const keySize = chunkKeySize(d.rank);
+      r.check(address, BTREE_HEADER_SIZE + 2 * this.#k * 8 + (2 * this.#k + 1) * keySize, what);
       const head = viewOf(r.read(address, BTREE_HEADER_SIZE, what));
       if (signature(head, 0) !== "TREE") throw r.damaged(what, address, "no TREE signature");
       if (head.getUint8(4) !== CHUNK_NODE) {
@@ -79,7 +82,6 @@ export class ChunkIndex {
       const level = head.getUint8(5);
       const n = head.getUint16(6, true);
       if (n > 2 * this.#k) throw r.damaged(what, address, `${n} children, more than 2K`);
-      const keySize = chunkKeySize(d.rank);
       const body = viewOf(
         r.read(address + BTREE_HEADER_SIZE, n * (keySize + 8) + keySize, what),
       );

@@ -70,7 +70,7 @@ export function parseObject(
   const layout = parseLayout(layoutMsg.data, shape.length, DTYPES[dtype].size, damaged);
   if (typeof layout === "string") return { kind: "dataset", unsupported: layout };
   const pipeline = byType.get(MessageType.FILTER_PIPELINE);
-  const filters = pipeline ? parseFilterPipeline(pipeline.data) : [];
+  const filters = pipeline ? parseFilterPipeline(pipeline.data, damaged) : [];
   if (typeof filters === "string") return { kind: "dataset", unsupported: filters };
   for (const f of filters) {
     // HDF5's filters refuse these parameters when they run, on reading too.

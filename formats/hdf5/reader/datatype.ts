@@ -13,6 +13,8 @@ const CLASS_ENUM = 8;
 /** Class bit field bit 0: big-endian; for floats bit 6 with it marks VAX order. */
 const BIG_ENDIAN = 0x01;
 const VAX_ORDER = 0x40;
+/** Padding bits (low, high, internal): IEEE floats have none. */
+const PAD_BITS = 0x0e;
 /** Fixed-point bit 3: signed (two's complement). */
 const SIGNED = 0x08;
 /** Float bits 4-5: mantissa normalisation; 2 is "implied MSB" (IEEE). */
@@ -60,11 +62,12 @@ export function parseDatatype(
     return { dtype };
   }
   if (cls === CLASS_FLOAT) {
-    if (bits0 & (BIG_ENDIAN | VAX_ORDER)) return "big-endian float";
     const ieee = IEEE[size];
     if (!ieee) return `${size}-byte float`;
+    // Checked before the byte order: a VAX or non-IEEE float is no big-endian one.
     if (
-      (bits0 & NORM_MASK) !== NORM_IMPLIED || v.getUint8(at + 2) !== 8 * size - 1 ||
+      (bits0 & VAX_ORDER) || (bits0 & PAD_BITS) || (bits0 & NORM_MASK) !== NORM_IMPLIED ||
+      v.getUint8(at + 2) !== 8 * size - 1 ||
       v.getUint16(at + 8, true) !== 0 || v.getUint16(at + 10, true) !== 8 * size ||
       v.getUint8(at + 12) !== ieee[1] || v.getUint8(at + 13) !== ieee[2] ||
       v.getUint8(at + 14) !== ieee[3] || v.getUint8(at + 15) !== ieee[4] ||
@@ -72,6 +75,7 @@ export function parseDatatype(
     ) {
       throw damaged(`${size}-byte float that is not IEEE 754`);
     }
+    if (bits0 & BIG_ENDIAN) return "big-endian float";
     return { dtype: ieee[0] };
   }
   if (cls === CLASS_ENUM) return parseBoolEnum(v, at, version, size, damaged);

@@ -20,8 +20,15 @@ const FLAG_OPTIONAL = 1;
 /** Version 2 stores a name only for filter ids at or above this. */
 const FIRST_NAMED_ID_V2 = 256;
 
-/** Parses a pipeline message, or returns a string saying why not. */
-export function parseFilterPipeline(v: DataView): Filter[] | string {
+/**
+ * Parses a pipeline message, or returns a string saying why not (another filter: h5wasm's
+ * business). `damaged` builds the error for what HDF5 refuses (a name length that is not a
+ * multiple of 8 in version 1).
+ */
+export function parseFilterPipeline(
+  v: DataView,
+  damaged: (why: string) => Error,
+): Filter[] | string {
   const version = v.getUint8(0);
   const n = v.getUint8(1);
   if (version !== 1 && version !== 2) return `filter pipeline version ${version}`;
@@ -33,6 +40,9 @@ export function parseFilterPipeline(v: DataView): Filter[] | string {
     at += 2;
     if (version === 1 || id >= FIRST_NAMED_ID_V2) {
       nameLength = v.getUint16(at, true);
+      if (version === 1 && nameLength % 8 !== 0) {
+        throw damaged(`filter ${id} name length ${nameLength} is not a multiple of 8`);
+      }
       at += 2;
     }
     const optional = (v.getUint16(at, true) & FLAG_OPTIONAL) !== 0;

@@ -85,6 +85,9 @@ export class GroupLookup {
     if (node) return node;
     const what = "group B-tree node";
     const r = this.#reader;
+    // HDF5 reads a node whole, sized by the superblock's K: it must fit in the file.
+    const k = this.#limits.groupInternalK;
+    r.check(address, BTREE_HEADER_SIZE + 2 * k * 8 + (2 * k + 1) * 8, what);
     const head = viewOf(r.read(address, BTREE_HEADER_SIZE, what));
     if (signature(head, 0) !== "TREE") throw r.damaged(what, address, "no TREE signature");
     if (head.getUint8(4) !== GROUP_NODE) {
@@ -118,6 +121,7 @@ export class GroupLookup {
     if (snod) return snod;
     const what = "symbol table node";
     const r = this.#reader;
+    r.check(address, 8 + 2 * this.#limits.groupLeafK * SYMBOL_ENTRY_SIZE, what);
     const head = viewOf(r.read(address, 8, what));
     if (signature(head, 0) !== "SNOD") throw r.damaged(what, address, "no SNOD signature");
     if (head.getUint8(4) !== SNOD_VERSION) {

@@ -50,7 +50,8 @@ export function readObjectHeader(reader: PositionedReader, address: number): Raw
   ]];
   const out: RawMessage[] = [];
   let seen = 0;
-  for (let b = 0; b < blocks.length && seen < count; b++) {
+  // Every message of every block, as HDF5 reads them (not only the first `count`).
+  for (let b = 0; b < blocks.length; b++) {
     if (b > MAX_BLOCKS) throw fail(`more than ${MAX_BLOCKS} continuation blocks`);
     const [start, size] = blocks[b];
     const block = b === 0 && OBJECT_HEADER_PREFIX_SIZE + size <= first.length
@@ -58,7 +59,7 @@ export function readObjectHeader(reader: PositionedReader, address: number): Raw
       : viewOf(reader.read(start, size, "object header continuation"));
     const base = block === prefix ? OBJECT_HEADER_PREFIX_SIZE : 0;
     let at = 0;
-    while (at + MESSAGE_HEADER_SIZE <= size && seen < count) {
+    while (at + MESSAGE_HEADER_SIZE <= size) {
       const type = block.getUint16(base + at, true);
       const msgSize = block.getUint16(base + at + 2, true);
       const flags = block.getUint8(base + at + 4);
@@ -89,7 +90,7 @@ export function readObjectHeader(reader: PositionedReader, address: number): Raw
       at = data + msgSize;
     }
   }
-  // HDF5 refuses a v1 header whose blocks hold fewer messages than its prefix counts.
-  if (seen < count) throw fail(`${seen} messages found, the prefix counts ${count}`);
+  // HDF5 refuses a v1 header whose blocks hold another number of messages than it counts.
+  if (seen !== count) throw fail(`${seen} messages found, the prefix counts ${count}`);
   return out;
 }

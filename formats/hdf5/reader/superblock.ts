@@ -17,6 +17,8 @@ const ROOT_ENTRY_V0 = 56;
 
 /** What a reader needs from the superblock. */
 export interface Superblock {
+  /** Superblock version: 0 or 1. */
+  version: number;
   /** End of File Address. */
   eof: number;
   /** The root group's object header (its cached symbol table is not trusted: it can be stale). */
@@ -67,5 +69,5 @@ export function parseSuperblock(bytes: Uint8Array, name: string): Superblock {
   const entry = ROOT_ENTRY_V0 + extra;
   const rootHeader = u64(v, entry + 8);
   if (eof === UNDEF || rootHeader === UNDEF) throw damaged("no root group", entry);
-  return { eof, rootHeader, groupLeafK, groupInternalK, chunkK };
+  return { version, eof, rootHeader, groupLeafK, groupInternalK, chunkK };
 }
