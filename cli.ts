@@ -16,6 +16,7 @@ import { lsCommand } from "./cli/ls.ts";
 import { migrateCommand } from "./cli/migrate.ts";
 import { plotCommand } from "./cli/plot.ts";
 import { pluginsCommand } from "./cli/plugins.ts";
+import { preprocessCommand } from "./cli/preprocess.ts";
 import { reindexCommand } from "./cli/reindex.ts";
 import { reshardCommand } from "./cli/reshard.ts";
 import { statsCommand } from "./cli/stats.ts";
@@ -24,6 +25,7 @@ import { verifyCommand } from "./cli/verify.ts";
 /** Every command, in the order `--help` lists them. */
 export const COMMANDS: readonly Command[] = [
   demoCommand,
+  preprocessCommand,
   migrateCommand,
   inspectCommand,
   verifyCommand,

@@ -1,24 +1,13 @@
 /**
- * The one place that names the runtime built-ins standing in for `@std` (which lives on JSR,
- * unreachable from our machines). Swapping to `@std` later changes this file only.
+ * Dependencies: the runtime built-ins standing in for `@std` (named in `deps_builtin.ts`, which
+ * worker modules import directly) and the npm packages.
  *
  * @module
  */
 import process from "node:process";
 
-export {
-  constants as zlibConstants,
-  crc32,
-  createDeflate,
-  createInflate,
-  deflate,
-  deflateRawSync,
-  deflateSync,
-  inflateRawSync,
-  inflateSync,
-} from "node:zlib";
-export { parseArgs } from "node:util";
-export { pathToFileURL } from "node:url";
+// node:zlib, node:util, node:url: in their own file so worker modules can skip the npm packages.
+export * from "./deps_builtin.ts";
 
 // npm packages by full specifier, so `mod.ts` resolves from any script with no config.
 
@@ -65,3 +54,13 @@ async function loadWithoutEnv<T>(load: () => Promise<T>): Promise<T> {
     if (saved) Object.defineProperty(process, "env", saved);
   }
 }
+
+/**
+ * ONNX Runtime for Node (its Linux x64 CPU build ships inside the package; its install script,
+ * which Deno does not run, only fetches CUDA extras). Loaded on first use: its native addon needs
+ * `--allow-ffi`, which scripts that never run a model should not have to grant.
+ */
+export const loadOnnxRuntime = () => import("npm:onnxruntime-node@1.30.0");
+
+// MP3 decoding (mpg123 as WASM), imported on first use: WAV corpora never load it.
+export const loadMpegDecoder = () => import("npm:mpg123-decoder@1.0.3");

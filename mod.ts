@@ -29,6 +29,24 @@
  * await Deno.remove(dir, { recursive: true });
  * ```
  *
+ * @example Preprocess a WAV corpus (LJSpeech layout) into a cache of mel spectrograms
+ * ```ts
+ * import { encodeWav, preprocess } from "./mod.ts";
+ *
+ * const root = await Deno.makeTempDir();
+ * await Deno.mkdir(`${root}/wavs`);
+ * const tone = Float32Array.from({ length: 22050 }, (_, i) => 0.5 * Math.sin(i / 8));
+ * await Deno.writeFile(`${root}/wavs/LJ001-0001.wav`, encodeWav(tone, 22050));
+ * const report = await preprocess({
+ *   dataRoot: root,
+ *   processedDir: `${root}/cache`,
+ *   plugin: "ljspeech",
+ *   preprocessing: { num_audio_workers: 1, num_save_workers: 1 },
+ * });
+ * if (report.written !== 1 || report.failed !== 0) throw new Error("one sample stored");
+ * await Deno.remove(root, { recursive: true });
+ * ```
+ *
  * @module
  */
 export {
@@ -124,6 +142,37 @@ export {
   type InspectShard,
 } from "./ops/inspect.ts";
 export type { NonFiniteCount } from "./ops/non_finite.ts";
+
+// From audio: WAV decoding, resampling, mel, feature extractors, preprocess.
+export { type DecodedAudio, decodeWav, encodeWav } from "./formats/wav.ts";
+export { decodeAudio, sniffAudio } from "./formats/audio_decode.ts";
+export { LOWPASS_FILTER_WIDTH, Resampler, ROLLOFF } from "./formats/resample.ts";
+export { RealFft } from "./formats/fft.ts";
+export { type MelFilter, melFilterbank, type MelOptions, MelSpectrogram } from "./formats/mel.ts";
+export type { Extractor, ExtractorFactory, ExtractorInput } from "./extractors/extractor.ts";
+export { defineExtractor } from "./extractors/define_extractor.ts";
+export {
+  createExtractor,
+  extractorModule,
+  type ExtractorSpec,
+  listExtractors,
+  registerExtractor,
+} from "./extractors/registry.ts";
+export { MEL_DEFAULTS } from "./extractors/mel.ts";
+export {
+  SeamlessFbank,
+  type SeamlessFbankOptions,
+  type SeamlessFeatures,
+} from "./formats/seamless_fbank.ts";
+export {
+  readW2vBertExport,
+  w2vBert,
+  type W2vBertExportInfo,
+  type W2vBertOptions,
+} from "./extractors/w2v_bert.ts";
+export { type AudioClip, AudioSource, type AudioSourceOptions } from "./stages/audio_source.ts";
+export { FeatureStream, type FeatureStreamOptions } from "./stages/feature_stream.ts";
+export { NO_SEMANTIC_MODEL, preprocess, type PreprocessOptions } from "./ops/preprocess.ts";
 
 // Looking at a cache: statistics, plots, listings.
 export { countNonFinite, Moments, type MomentsState, type MomentSummary } from "./ops/moments.ts";

@@ -15,23 +15,28 @@ export interface BenchOptions {
   reps: number;
   /** Also run one CPU-profiled h5shard migrate and summarise where its time goes. */
   profile: boolean;
+  /** Also run the h5wasm writer (float32; slow). */
+  h5wasm: boolean;
   help: boolean;
 }
 
-export const USAGE = `usage: deno task bench [--size small|default|large] [--reps N] [--profile]
+export const USAGE =
+  `usage: deno task bench [--size small|default|large] [--reps N] [--profile] [--h5wasm]
 
-Benchmarks h5shard against the original h5py writer and reader (and h5wasm as the JavaScript
-writer) on the same generated LJSpeech-like NPZ cache, alternating contenders in each
-repetition, and prints medians with PASS/MISS against the targets.
+Benchmarks h5shard against the original h5py writer and reader, on each h5py build found
+(Debian's /usr/bin/python3 and the reference venv ~/.cache/h5shard/venv), on the same generated
+LJSpeech-like NPZ cache, alternating contenders in each repetition, and prints medians with
+PASS/MISS against the targets.
 
   --size S     small (seconds), default (~600 MB float32, under 10 minutes), large (~2.4 GB)
   --reps N     repetitions of every measurement (default 3); medians are reported
   --profile    also run one h5shard migrate and one read run under --cpu-prof (untimed) and
                print their hottest functions per thread
+  --h5wasm     also run the h5wasm writer (float32, the JavaScript alternative; slow)
   --help       this text
 
 Needs a python3 that imports h5py and numpy (Debian: apt-get install python3-h5py); it tries
-/usr/bin/python3, then python3 and python on PATH. Installs nothing. Data and outputs go to
+/usr/bin/python3 and the venv, then python3 on PATH. Installs nothing. Data and outputs go to
 bench/out/ (the NPZ cache is generated once per size, then reused); results to
 bench/out/results.json.`;
 
@@ -42,6 +47,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       size: { type: "string", default: "default" },
       reps: { type: "string", default: "3" },
       profile: { type: "boolean", default: false },
+      h5wasm: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
     allowPositionals: true,
@@ -60,5 +66,11 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       `--reps: expected a whole number >= 1, got ${JSON.stringify(values.reps)}`,
     );
   }
-  return { size: size as SizeName, reps, profile: values.profile, help: values.help };
+  return {
+    size: size as SizeName,
+    reps,
+    profile: values.profile,
+    h5wasm: values.h5wasm,
+    help: values.help,
+  };
 }

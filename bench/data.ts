@@ -20,19 +20,44 @@ export interface ReadPlan {
 
 const DATA_SEED = 20260;
 const SLICE_FRAMES = 50;
-const PYTHONS = ["/usr/bin/python3", "python3", "python"];
 
-/** The first interpreter that imports h5py and numpy, with its versions; undefined if none. */
-export async function findH5pyPython(
-  cwd: string,
-): Promise<{ python: string; versions: string } | undefined> {
-  const probe = "import h5py, numpy, json; print(json.dumps({'v': 'h5py %s, HDF5 %s, numpy %s' %" +
-    " (h5py.version.version, h5py.version.hdf5_version, numpy.__version__)}))";
-  for (const python of PYTHONS) {
+/** One h5py build the original writer and reader run on. */
+export interface Anchor {
+  /** Short id in contender ids: `debian`, `venv`, `path`. */
+  tag: string;
+  python: string;
+  /** e.g. "h5py 3.7.0, HDF5 1.10.8, numpy 1.24.2". */
+  versions: string;
+  /** e.g. "h5py 3.7 / HDF5 1.10". */
+  short: string;
+}
+
+/**
+ * The h5py builds to measure: Debian's (`/usr/bin/python3`) and the reference venv's
+ * (`~/.cache/h5shard/venv`, h5py 3.16 / HDF5 2.0, made by `.ci/run`); `python3` on PATH when
+ * neither imports h5py. Each must import h5py and numpy.
+ */
+export async function findAnchors(cwd: string): Promise<Anchor[]> {
+  const probe = "import h5py, numpy, json; print(json.dumps({'h5py': h5py.version.version," +
+    " 'hdf5': h5py.version.hdf5_version, 'numpy': numpy.__version__}))";
+  const home = Deno.env.get("HOME");
+  const candidates: [string, string][] = [["debian", "/usr/bin/python3"]];
+  if (home) candidates.push(["venv", `${home}/.cache/h5shard/venv/bin/python`]);
+  const anchors: Anchor[] = [];
+  for (const [tag, python] of [...candidates, ["path", "python3"]]) {
+    if (tag === "path" && anchors.length > 0) break;
     const r = await runChild(python, ["-c", probe], cwd);
-    if (r.ok) return { python, versions: String(r.json.v) };
+    if (!r.ok) continue;
+    const { h5py, hdf5, numpy } = r.json as Record<string, string>;
+    const minor = (v: string) => v.split(".").slice(0, 2).join(".");
+    anchors.push({
+      tag,
+      python,
+      versions: `h5py ${h5py}, HDF5 ${hdf5}, numpy ${numpy}`,
+      short: `h5py ${minor(h5py)} / HDF5 ${minor(hdf5)}`,
+    });
   }
-  return undefined;
+  return anchors;
 }
 
 async function readManifest(path: string): Promise<Manifest | undefined> {

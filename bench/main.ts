@@ -1,18 +1,20 @@
 /**
- * `deno task bench`: h5shard against the original h5py writer and reader (and h5wasm as the
- * JavaScript writer) on one generated NPZ cache. Every contender runs in its own process;
- * contenders alternate within each repetition; medians are reported. See `--help`.
+ * `deno task bench`: h5shard against the original h5py writer and reader, on two h5py builds,
+ * on one generated NPZ cache. Every contender runs in its own process; contenders alternate
+ * within each repetition; medians are reported. See `--help`, and `cases.ts` to add a case.
  */
 import { parseBenchArgs, SIZES, USAGE } from "./args.ts";
+import type { BenchCase } from "./cases.ts";
 import {
   type Contender,
   DENO_RUN,
+  h5pyWriterId,
   migrateContenders,
   type Paths,
   type PlanFile,
   readContenders,
 } from "./contenders.ts";
-import { ensureNpzCache, expectedElements, findH5pyPython, makePlan, prefixCache } from "./data.ts";
+import { ensureNpzCache, expectedElements, findAnchors, makePlan, prefixCache } from "./data.ts";
 import {
   dirBytes,
   GNU_TIME,
@@ -24,10 +26,15 @@ import {
 } from "./proc.ts";
 import { type Measurement, type ProfileRun, renderReport, summarize } from "./report.ts";
 import { summarizeProfiles } from "./cpu_profile.ts";
+import { preprocessCase } from "./preprocess_mel.ts";
+import { w2vBertCase } from "./preprocess_w2v_bert.ts";
 
 const BENCH = new URL(".", import.meta.url).pathname.replace(/\/$/, "");
 const ROOT = BENCH.replace(/\/bench$/, "");
 const OUT = `${BENCH}/out`;
+
+/** Cases beyond migrate and reads, run after them (see cases.ts). */
+const CASES: BenchCase[] = [];
 
 async function measure(c: Contender, rep: number): Promise<Measurement> {
   if (c.outDir) await removeDir(c.outDir);
@@ -125,26 +132,31 @@ async function main(argv: string[]): Promise<number> {
   }
   const started = new Date();
   const loadStart = Deno.loadavg();
-  const py = await findH5pyPython(ROOT);
-  if (!py) {
+  const anchors = await findAnchors(ROOT);
+  if (anchors.length === 0) {
     console.error(
-      "error: no python3 that imports h5py and numpy (tried /usr/bin/python3, python3, python).\n" +
+      "error: no python3 that imports h5py and numpy (tried /usr/bin/python3, the venv " +
+        "~/.cache/h5shard/venv, python3).\n" +
         "Install them, e.g. `apt-get install python3-h5py` on Debian/Ubuntu, and run again.",
     );
     return 2;
   }
+  const py = anchors[0];
   const size = SIZES[opts.size];
   const dataDir = `${OUT}/data/${opts.size}`;
   const paths: Paths = {
     bench: BENCH,
     python: py.python,
+    anchors,
     deno: Deno.execPath(),
     npz: `${dataDir}/npz`,
     quarter: `${dataDir}/npz_quarter`,
     runs: `${OUT}/runs/${opts.size}`,
   };
   console.error(
-    `bench: size ${opts.size}, ${opts.reps} reps, python ${py.python} (${py.versions})`,
+    `bench: size ${opts.size}, ${opts.reps} reps, anchors ${
+      anchors.map((a) => `${a.python} (${a.versions})`).join(" and ")
+    }`,
   );
   const gen = await ensureNpzCache(
     py.python,
@@ -166,7 +178,7 @@ async function main(argv: string[]): Promise<number> {
   );
 
   const measurements: Measurement[] = [];
-  const migrate = migrateContenders(paths, full, quarter);
+  const migrate = migrateContenders(paths, full, quarter, opts.h5wasm);
   await runAll(migrate, opts.reps, measurements);
 
   const plans: PlanFile[] = [];
@@ -186,19 +198,27 @@ async function main(argv: string[]): Promise<number> {
   // Reads of h5shard's files need its last migrate to have succeeded.
   const lastH5shard = measurements.filter((m) => m.id === "migrate:h5shard-w2").at(-1);
   const h5shardFilesMissing = lastH5shard?.ok ? undefined : "no h5shard files (its migrate failed)";
-  const lastH5py = measurements.filter((m) => m.id === "migrate:h5py").at(-1);
+  const lastH5py = measurements.filter((m) => m.id === h5pyWriterId(py)).at(-1);
   if (!lastH5py?.ok) throw new Error(`the h5py writer failed: ${lastH5py?.error}`);
   let contentCheck: Record<string, unknown> | undefined;
   if (!h5shardFilesMissing) {
     const r = await runChild(paths.python, [
       `${BENCH}/h5py_compare.py`,
-      `${paths.runs}/h5py`,
+      `${paths.runs}/h5py-${py.tag}`,
       `${paths.runs}/h5shard-w2`,
     ], ROOT);
     contentCheck = r.ok ? r.json : { error: r.error };
   }
   const read = readContenders(paths, plans, h5shardFilesMissing);
   await runAll(read, opts.reps, measurements);
+  const cases: { title: string; ids: string[] }[] = [];
+  const caseContenders: Contender[] = [];
+  for (const c of CASES) {
+    const cs = await c.contenders(paths, opts.size);
+    cases.push({ title: c.title, ids: cs.map((x) => x.id) });
+    caseContenders.push(...cs);
+  }
+  await runAll(caseContenders, opts.reps, measurements);
 
   const profiles = opts.profile && !h5shardFilesMissing
     ? await profileH5shard(paths, plans, `${OUT}/profile/${opts.size}`)
@@ -215,8 +235,13 @@ async function main(argv: string[]): Promise<number> {
       loadavgStart: loadStart,
       loadavgEnd: Deno.loadavg(),
       deno: Deno.version.deno,
-      python: py.python,
-      pythonVersions: py.versions,
+      anchors: anchors.map(({ tag, python, versions, short }) => ({
+        tag,
+        python,
+        versions,
+        short,
+      })),
+      openblasCoretype: Deno.env.get("OPENBLAS_CORETYPE"),
       peakRss: haveGnuTime
         ? `GNU time %M (${GNU_TIME})`
         : "VmHWM reported by the child (Deno children cannot read it without --allow-all)",
@@ -230,14 +255,22 @@ async function main(argv: string[]): Promise<number> {
       wholeReads: size.wholeReads,
       sliceReads: size.sliceReads,
     },
-    contenders: [...migrate, ...read],
+    contenders: [...migrate, ...read, ...caseContenders],
+    cases,
     measurements,
     contentCheck,
     profiles,
   });
   const report = renderReport(summary);
   console.log(report);
-  await Deno.writeTextFile(`${OUT}/results.json`, JSON.stringify(summary, null, 2) + "\n");
+  // Preprocess from WAV (mel only) against the original's torch path: bench/preprocess_mel.ts.
+  const preprocess = await preprocessCase(opts.size, opts.reps, OUT);
+  // Both features, w2v-BERT on ONNX Runtime against transformers: bench/preprocess_w2v_bert.ts.
+  const preprocessW2vBert = await w2vBertCase(opts.size, opts.reps, OUT);
+  await Deno.writeTextFile(
+    `${OUT}/results.json`,
+    JSON.stringify({ ...summary, preprocess, preprocessW2vBert }, null, 2) + "\n",
+  );
   await Deno.writeTextFile(`${OUT}/report.txt`, report + "\n");
   console.log(`\nwrote ${OUT}/results.json and ${OUT}/report.txt`);
   return 0;

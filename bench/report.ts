@@ -1,5 +1,6 @@
 /** Medians per contender, the targets, and the printed report. */
-import type { Contender } from "./contenders.ts";
+import { type Contender, readId } from "./contenders.ts";
+import type { Anchor } from "./data.ts";
 import type { ProfileSummary } from "./cpu_profile.ts";
 import { fixed, median, table } from "./stats.ts";
 
@@ -43,6 +44,8 @@ export interface Stats {
   reads?: number;
   /** float32 input MB (10^6 bytes) per in-process second. */
   mbPerSecond?: number;
+  /** CPU seconds (all threads) per GB (10^9 bytes) of float32 input. */
+  cpuPerGB?: number;
   samplesPerSecond?: number;
   /** Median of each numeric field of the child's JSON (phases, migrate's own seconds, ...). */
   child: Record<string, number>;
@@ -77,8 +80,10 @@ export interface Context {
     loadavgStart: number[];
     loadavgEnd: number[];
     deno: string;
-    python: string;
-    pythonVersions: string;
+    /** The h5py builds; the first writes the "h5py files" the readers read. */
+    anchors: Anchor[];
+    /** OPENBLAS_CORETYPE as set on this machine (left alone; numpy's casts do not use BLAS). */
+    openblasCoretype?: string;
     /** How peak RSS was measured. */
     peakRss: string;
   };
@@ -92,6 +97,8 @@ export interface Context {
     sliceReads: number;
   };
   contenders: Contender[];
+  /** Extra cases (cases.ts): a title and its contenders' ids. */
+  cases: { title: string; ids: string[] }[];
   measurements: Measurement[];
   /** bench/h5py_compare.py of the h5py writer's cache against h5shard's (2 workers). */
   contentCheck?: Record<string, unknown>;
@@ -114,6 +121,7 @@ function statsOf(c: Contender, runs: Measurement[]): Stats {
     return xs.length ? median(xs) : undefined;
   };
   const seconds = med((m) => m.seconds);
+  const cpuSeconds = med((m) => m.cpuSeconds);
   const child: Record<string, number> = {};
   for (const k of new Set(ok.flatMap((m) => Object.keys(m.child)))) {
     const v = med((m) => m.child[k] as number);
@@ -129,13 +137,16 @@ function statsOf(c: Contender, runs: Measurement[]): Stats {
     seconds,
     wallSeconds: med((m) => m.wallSeconds),
     syncSeconds: med((m) => m.syncSeconds),
-    cpuSeconds: med((m) => m.cpuSeconds),
+    cpuSeconds,
     peakRssKiB: med((m) => m.peakRssKiB),
     maxPeakRssKiB: rss.length ? Math.max(...rss) : undefined,
     inputBytes: c.inputBytes,
     outputBytes: med((m) => m.outputBytes),
     reads: c.reads,
     mbPerSecond: c.inputBytes && seconds ? c.inputBytes / MB / seconds : undefined,
+    cpuPerGB: c.inputBytes && cpuSeconds !== undefined
+      ? cpuSeconds / (c.inputBytes / 1e9)
+      : undefined,
     samplesPerSecond: c.reads && seconds ? c.reads / seconds : undefined,
     child,
   };
@@ -164,48 +175,60 @@ function ratioTarget(
   };
 }
 
-function targetsOf(s: Record<string, Stats>): Target[] {
-  const h5py = s["migrate:h5py"];
+/** Migrate at least this many times an anchor's throughput. */
+export const MIGRATE_TARGET = 3.0;
+/** Output at most this many times an anchor's. */
+export const SIZE_TARGET = 1.01;
+/** Reads at least this many times an anchor reader's rate. */
+export const READ_TARGET = 2.0;
+
+function targetsOf(s: Record<string, Stats>, anchors: Anchor[]): Target[] {
   const w2 = s["migrate:h5shard-w2"];
   const q = s["migrate:h5shard-w2-quarter"];
   const why = (...xs: (Stats | undefined)[]) => xs.find((x) => x?.unavailable)?.unavailable;
-  const out: Target[] = [
-    ratioTarget(
-      "migrate throughput: h5shard (2 workers) / h5py writer",
-      w2?.mbPerSecond,
-      h5py?.mbPerSecond,
-      "MB/s",
-      1,
-      (r) => r >= 2.0,
-      ">= 2.00x",
-      why(w2),
-    ),
-    ratioTarget(
-      "migrate output size: h5shard / h5py writer",
-      w2?.outputBytes && w2.outputBytes / MB,
-      h5py?.outputBytes && h5py.outputBytes / MB,
-      "MB",
-      2,
-      (r) => r <= 1.02,
-      "<= 1.02x",
-      why(w2),
-    ),
-  ];
+  const out: Target[] = [];
+  for (const a of anchors) {
+    const h5py = s[`migrate:h5py-${a.tag}`];
+    out.push(
+      ratioTarget(
+        `migrate throughput: h5shard (2 workers) / ${a.short} writer`,
+        w2?.mbPerSecond,
+        h5py?.mbPerSecond,
+        "MB/s",
+        1,
+        (r) => r >= MIGRATE_TARGET,
+        `>= ${MIGRATE_TARGET.toFixed(2)}x`,
+        why(w2),
+      ),
+      ratioTarget(
+        `migrate output size: h5shard / ${a.short} writer`,
+        w2?.outputBytes && w2.outputBytes / MB,
+        h5py?.outputBytes && h5py.outputBytes / MB,
+        "MB",
+        2,
+        (r) => r <= SIZE_TARGET,
+        `<= ${SIZE_TARGET.toFixed(2)}x`,
+        why(w2),
+      ),
+    );
+  }
   for (const mode of ["whole", "slice"]) {
     for (const files of ["h5shard", "h5py"]) {
-      const a = s[`read:${mode}:${files}:h5shard`];
-      const b = s[`read:${mode}:${files}:h5py`];
-      out.push(ratioTarget(
-        `${mode === "whole" ? "whole-sample" : "50-frame"} reads on ${files}'s files: ` +
-          "h5shard / h5py",
-        a?.samplesPerSecond,
-        b?.samplesPerSecond,
-        "samples/s",
-        0,
-        (r) => r >= 1.0,
-        ">= 1.00x",
-        why(a, b),
-      ));
+      for (const an of anchors) {
+        const a = s[readId(mode, files, "h5shard")];
+        const b = s[readId(mode, files, an.tag)];
+        out.push(ratioTarget(
+          `${mode === "whole" ? "whole-sample" : "50-frame"} reads on ${files}'s files: ` +
+            `h5shard / ${an.short}`,
+          a?.samplesPerSecond,
+          b?.samplesPerSecond,
+          "samples/s",
+          0,
+          (r) => r >= READ_TARGET,
+          `>= ${READ_TARGET.toFixed(2)}x`,
+          why(a, b),
+        ));
+      }
     }
   }
   const lo = Math.min(w2?.peakRssKiB ?? NaN, q?.peakRssKiB ?? NaN);
@@ -248,7 +271,12 @@ export function summarize(ctx: Context): Summary {
     stats[c.id] = statsOf(c, ctx.measurements.filter((m) => m.id === c.id));
   }
   const { contenders, ...rest } = ctx;
-  return { ...rest, order: contenders.map((c) => c.id), stats, targets: targetsOf(stats) };
+  return {
+    ...rest,
+    order: contenders.map((c) => c.id),
+    stats,
+    targets: targetsOf(stats, ctx.machine.anchors),
+  };
 }
 
 const mib = (kib: number | undefined) => fixed(kib === undefined ? undefined : kib / MIB, 0);
@@ -273,25 +301,29 @@ export function renderReport(s: Summary): string {
     `machine: ${m.cpus} cpus, load ${load(m.loadavgStart)} at start, ${
       load(m.loadavgEnd)
     } at end;` +
-      ` deno ${m.deno}; ${m.python} (${m.pythonVersions})`,
+      ` deno ${m.deno}`,
+    ...m.anchors.map((a) => `anchor ${a.tag}: ${a.python} (${a.versions})`),
+    ...(m.openblasCoretype ? [`OPENBLAS_CORETYPE=${m.openblasCoretype} (as set here)`] : []),
     "method: one process per run; contenders alternate in each repetition in the order listed;",
     "  before each run its input is read once (page cache warm for every contender); after it",
     '  `sync` flushes its writes ("sync s": write-back the writer left to the OS; h5shard fsyncs',
     "  inside its own time, h5py does not); medians of the reps; s = seconds in-process (start-up",
     "  and imports excluded), wall s = the whole process; CPU s = user + system seconds of the",
-    "  process, all threads; MB = 10^6 bytes (MB/s: of float32 input), MiB = 2^20;",
+    "  process, all threads; CPU s/GB: per 10^9 bytes of float32 input; MB = 10^6 bytes",
+    "  (MB/s: of float32 input), MiB = 2^20; the machine may be shared: load depresses figures;",
     `  peak RSS: ${m.peakRss}.`,
     "",
   );
 
-  const h5pyMig = st["migrate:h5py"];
+  const anchors = m.anchors;
   const migRows: string[][] = [[
     "migrate (NPZ -> HDF5)",
     "MB/s",
-    "vs h5py",
+    ...anchors.map((a) => `vs ${a.tag}`),
     "s",
     "wall s",
     "CPU s",
+    "CPU s/GB",
     "sync s",
     "output MB",
     "out/NPZ",
@@ -308,12 +340,14 @@ export function renderReport(s: Summary): string {
     migRows.push([
       x.label,
       fixed(x.mbPerSecond, 1),
-      h5pyMig.mbPerSecond && x.mbPerSecond
-        ? `${(x.mbPerSecond / h5pyMig.mbPerSecond).toFixed(2)}x`
-        : "-",
+      ...anchors.map((a) => {
+        const ref = st[`migrate:h5py-${a.tag}`]?.mbPerSecond;
+        return ref && x.mbPerSecond ? `${(x.mbPerSecond / ref).toFixed(2)}x` : "-";
+      }),
       fixed(x.seconds, 2),
       fixed(x.wallSeconds, 2),
       fixed(x.cpuSeconds, 2),
+      fixed(x.cpuPerGB, 1),
       fixed(x.syncSeconds, 2),
       mb(x.outputBytes),
       fixed(x.outputBytes && x.outputBytes / d.npzBytes, 3),
@@ -322,11 +356,12 @@ export function renderReport(s: Summary): string {
   }
   lines.push(table(migRows, ""));
   lines.push(...renderContentCheck(s.contentCheck));
-  const phases = h5pyMig.child;
-  if (phases.load_seconds !== undefined) {
+  for (const a of anchors) {
+    const phases = st[`migrate:h5py-${a.tag}`]?.child ?? {};
+    if (phases.load_seconds === undefined) continue;
     lines.push(
-      `  h5py writer phases: np.load ${fixed(phases.load_seconds, 2)} s, cast + create_dataset ` +
-        `${fixed(phases.write_seconds, 2)} s`,
+      `  ${a.short} writer phases: np.load ${fixed(phases.load_seconds, 2)} s, cast + ` +
+        `create_dataset ${fixed(phases.write_seconds, 2)} s`,
     );
   }
   const plain = st["migrate:h5shard-w2"];
@@ -341,20 +376,37 @@ export function renderReport(s: Summary): string {
   }
   lines.push("");
 
-  const readRows: string[][] = [["random reads (samples/s)", "files", "h5py", "h5shard", "ratio"]];
+  const readRows: string[][] = [[
+    "random reads (samples/s)",
+    "files",
+    ...anchors.map((a) => a.short),
+    "h5shard",
+    ...anchors.map((a) => `vs ${a.tag}`),
+    "CPU s: h5shard",
+    ...anchors.map((a) => a.tag),
+  ]];
   for (const mode of ["whole", "slice"]) {
     for (const files of ["h5shard", "h5py"]) {
-      const a = st[`read:${mode}:${files}:h5py`];
-      const b = st[`read:${mode}:${files}:h5shard`];
+      const ours = st[readId(mode, files, "h5shard")];
+      const theirs = anchors.map((a) => st[readId(mode, files, a.tag)]);
       const n = mode === "whole" ? d.wholeReads : d.sliceReads;
       const label = `${mode === "whole" ? "whole samples" : "50-frame windows"} (${n} reads)`;
-      const cell = (
-        x: Stats | undefined,
-      ) => (x && !skipped(x) ? fixed(x.samplesPerSecond, 0) : "-");
-      const ratio = a?.samplesPerSecond && b?.samplesPerSecond
-        ? `${(b.samplesPerSecond / a.samplesPerSecond).toFixed(2)}x`
-        : (b && skipped(b)) ?? (a && skipped(a)) ?? "-";
-      readRows.push([label, files, cell(a), cell(b), ratio]);
+      const ok = (x: Stats | undefined) => x !== undefined && !skipped(x);
+      const cell = (x: Stats | undefined) => (ok(x) ? fixed(x!.samplesPerSecond, 0) : "-");
+      const cpu = (x: Stats | undefined) => (ok(x) ? fixed(x!.cpuSeconds, 2) : "-");
+      const ratio = (x: Stats | undefined) =>
+        ok(x) && ok(ours) && x!.samplesPerSecond && ours.samplesPerSecond
+          ? `${(ours.samplesPerSecond / x!.samplesPerSecond).toFixed(2)}x`
+          : (ours && skipped(ours)) ?? (x && skipped(x)) ?? "-";
+      readRows.push([
+        label,
+        files,
+        ...theirs.map(cell),
+        cell(ours),
+        ...theirs.map(ratio),
+        cpu(ours),
+        ...theirs.map(cpu),
+      ]);
     }
   }
   lines.push(table(readRows, ""), "");
@@ -388,7 +440,7 @@ export function renderReport(s: Summary): string {
   storeRows.push(["NPZ cache (float32)", mb(d.npzBytes), "1.000"]);
   for (
     const id of [
-      "migrate:h5py",
+      ...anchors.map((a) => `migrate:h5py-${a.tag}`),
       "migrate:h5shard-w2",
       "migrate:h5shard-w2-shuffle",
       "migrate:h5wasm",
@@ -399,6 +451,25 @@ export function renderReport(s: Summary): string {
     storeRows.push([`${x.label} HDF5`, mb(x.outputBytes), (x.outputBytes / d.npzBytes).toFixed(3)]);
   }
   lines.push(table(storeRows, ""), "");
+
+  for (const c of s.cases) {
+    const rows: string[][] = [[c.title, "s", "wall s", "CPU s", "MB/s", "RSS MiB"]];
+    for (const id of c.ids) {
+      const x = st[id];
+      const why = skipped(x);
+      rows.push(
+        why ? [x.label, why] : [
+          x.label,
+          fixed(x.seconds, 2),
+          fixed(x.wallSeconds, 2),
+          fixed(x.cpuSeconds, 2),
+          fixed(x.mbPerSecond, 1),
+          mib(x.peakRssKiB),
+        ],
+      );
+    }
+    lines.push(table(rows, ""), "");
+  }
 
   const tRows: string[][] = [["targets", "measured", "ratio", "target", "result"]];
   for (const t of s.targets) {

@@ -64,15 +64,8 @@ export function* splitChunks(
   if (rank === 0 || elementCount(shape) === 0) return;
   const grid = chunkGrid(shape, chunkShape);
   const chunkBytes = elementCount(chunkShape) * elementSize;
-  // Byte strides of the array and of a chunk, per axis.
-  const stride = new Array<number>(rank);
-  const cstride = new Array<number>(rank);
-  stride[rank - 1] = elementSize;
-  cstride[rank - 1] = elementSize;
-  for (let i = rank - 2; i >= 0; i--) {
-    stride[i] = stride[i + 1] * shape[i + 1];
-    cstride[i] = cstride[i + 1] * chunkShape[i + 1];
-  }
+  const stride = byteStrides(shape, elementSize);
+  const cstride = byteStrides(chunkShape, elementSize);
   // Trailing axes that a chunk covers whole form one contiguous run in both layouts.
   let inner = rank - 1;
   while (inner > 0 && chunkShape[inner] === shape[inner]) inner--;
@@ -101,6 +94,17 @@ export function* splitChunks(
     let j = rank - 1;
     while (j >= 0 && ++idx[j] === grid[j]) idx[j--] = 0;
   }
+}
+
+/** Byte strides of a C-order array of `shape`, per axis (the last is `elementSize`). */
+export function byteStrides(shape: readonly number[], elementSize: number): number[] {
+  const stride = new Array<number>(shape.length);
+  let s = elementSize;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    stride[i] = s;
+    s *= shape[i];
+  }
+  return stride;
 }
 
 /** HDF5's shuffle filter: byte j of element i goes to `j * n + i`. */

@@ -1,17 +1,19 @@
 /**
  * Reading zip archives (the container under NPZ): members listed from the central directory,
- * stored ones returned as views, deflated ones inflated by node's native zlib, every CRC
- * checked, zip64 records understood, and every bound checked so a truncated or corrupt archive
- * is a {@linkcode FormatError} that says where.
+ * stored ones returned as views, deflated ones inflated (libdeflate or node:zlib, see
+ * `zlib_codec.ts`) straight to their recorded size, every CRC checked, zip64 records
+ * understood, and every bound checked so a truncated or corrupt archive is a
+ * {@linkcode FormatError} that says where.
  *
  * Our own rather than fflate's `unzipSync`: that copies stored members, skips the CRC check,
  * reads past the end of a truncated file without saying where ("invalid zip data"), and assumes
- * all three zip64 fields are present; node's zlib also inflates about twice as fast.
+ * all three zip64 fields are present; native inflate is also about twice as fast.
  *
  * @module
  */
-import { crc32, inflateRawSync } from "../deps.ts";
+import { crc32 } from "../deps_builtin.ts";
 import { errorMessage, FormatError } from "../errors.ts";
+import { inflateRaw } from "./zlib_codec.ts";
 import {
   CENTRAL_SIZE,
   DEFLATED,
@@ -32,8 +34,7 @@ import {
   ZIP64_EXTRA,
 } from "./zip_records.ts";
 
-const MIN_CHUNK = 64; // zlib's smallest chunkSize
-const MAX_CHUNK = 1 << 28; // bigger members are inflated in pieces and joined
+const MIN_SLACK = 64; // a tiny member may be a few bytes more than ratio * size
 const MAX_DEFLATE_RATIO = 1032; // deflate's best case
 
 /** One member of an archive, located by its central directory record. */
@@ -224,25 +225,16 @@ export function readZipEntry(bytes: Uint8Array, entry: ZipEntry, file: string): 
   } else if (entry.method === DEFLATED) {
     // Deflate expands at most ~1032:1; a larger recorded size is corruption, not a buffer to
     // allocate.
-    if (entry.size > entry.compressedSize * MAX_DEFLATE_RATIO + MIN_CHUNK) {
+    if (entry.size > entry.compressedSize * MAX_DEFLATE_RATIO + MIN_SLACK) {
       throw fail(
         `recorded size ${entry.size} is impossible for ${entry.compressedSize} deflated bytes`,
       );
     }
     try {
-      // One output chunk of the recorded size: no joining copy, and an aligned buffer. The
-      // bound turns a corrupt stream that would inflate past that size into an error.
-      data = entry.size === 0 ? new Uint8Array(0) : asBytes(
-        inflateRawSync(raw, {
-          maxOutputLength: entry.size,
-          chunkSize: Math.min(Math.max(MIN_CHUNK, entry.size), MAX_CHUNK),
-        }),
-      );
+      // Exactly the recorded size: a stream that holds more or less is an error, not a guess.
+      data = inflateRaw(raw, entry.size);
     } catch (e) {
       throw fail(`corrupt deflate data (${errorMessage(e)})`, e);
-    }
-    if (data.length !== entry.size) {
-      throw fail(`inflates to ${data.length} bytes, the directory says ${entry.size}`);
     }
   } else {
     throw fail(`unsupported compression method ${entry.method} (expected 0 stored or 8 deflated)`);
@@ -252,11 +244,6 @@ export function readZipEntry(bytes: Uint8Array, entry: ZipEntry, file: string): 
     throw fail(`CRC-32 mismatch (computed ${hex(crc)}, recorded ${hex(entry.crc32)}): corrupt`);
   }
   return data;
-}
-
-// A node Buffer may sit inside a larger pooled ArrayBuffer: keep its offset and length.
-function asBytes(b: Uint8Array): Uint8Array {
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
 function hex(n: number): string {

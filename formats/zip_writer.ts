@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { crc32, deflateRawSync } from "../deps.ts";
+import { crc32, deflateRawSync } from "../deps_builtin.ts";
 import {
   CENTRAL_SIZE,
   DEFLATED,

@@ -1,38 +1,25 @@
 /**
- * zlib streams (HDF5's deflate filter) through long-lived zlib handles. `deflateSync` and
- * `inflateSync` build a stream and a zlib state per call, which costs about as much as
- * inflating a 12 KB chunk and 5-15% of deflating a 16 KB one. Reusing one handle (reset between
- * streams) saves that; every stream is still complete and independent.
+ * zlib streams (HDF5's deflate filter) and raw deflate (zip members): which codec does the
+ * work, chosen once per thread. libdeflate (through FFI, `libdeflate.ts`) when it loads, else
+ * node:zlib (`node_zlib.ts`). Both write standard streams and read each other's; libdeflate's
+ * bytes differ from zlib's at the same level, at the same size to about 0.1%.
  *
- * The handle-level API is node:zlib's internal one (reached through deps.ts), so each codec
- * checks itself once when created and falls back to the public functions when the handle is
- * missing or misbehaves.
+ * The environment variable `H5SHARD_CODEC` (read once, when `--allow-env` grants it) forces
+ * the choice: `libdeflate` (an error if it cannot load), `node:zlib`, or `auto` (the default).
  *
  * @module
  */
-import { createDeflate, createInflate, deflateSync, inflateSync, zlibConstants } from "../deps.ts";
-
-/** The part of node:zlib's native handle used here. */
-interface ZlibHandle {
-  reset(): void;
-  writeSync(
-    flush: number,
-    input: Uint8Array,
-    inOffset: number,
-    inLength: number,
-    output: Uint8Array,
-    outOffset: number,
-    outLength: number,
-  ): void;
-  onerror: (message: string, errno: number) => void;
-}
+import { ConfigError } from "../errors.ts";
+import { type Libdeflate, openLibdeflate } from "./libdeflate.ts";
+import { createNodeDeflater, createNodeInflater, nodeInflateRaw } from "./node_zlib.ts";
 
 /** Decompresses one zlib stream at a time. */
 export interface Inflater {
   /**
    * Inflates `input`, expecting `expected` bytes out. Returns a view of the output (valid until
-   * the next call); its length differs from `expected` when the stream holds another size.
-   * Throws Error with zlib's message (e.g. "incorrect data check") on corrupt input.
+   * the next call); its length differs from `expected` when the stream holds another size, so
+   * callers compare it. Throws Error (e.g. "incorrect data check", "invalid zlib stream") on
+   * corrupt input.
    */
   inflate(input: Uint8Array, expected: number): Uint8Array;
 }
@@ -43,137 +30,154 @@ export interface Deflater {
   deflate(input: Uint8Array): Uint8Array;
 }
 
+/** The codecs: `libdeflate` through FFI, or node's built-in zlib. */
+export type CodecKind = "libdeflate" | "node:zlib";
+
+/** Options of the codec factories. */
+export interface CodecOptions {
+  /** Use this codec rather than the process's choice ({@linkcode zlibCodec}). */
+  codec?: CodecKind;
+}
+
+/** The environment variable that forces a codec: `libdeflate`, `node:zlib` or `auto`. */
+export const CODEC_ENV = "H5SHARD_CODEC";
+
+/** The codec in use and why. */
+export interface ZlibCodecInfo {
+  codec: CodecKind;
+  /** For people: `libdeflate 1.x (libdeflate.so.0)` or `node:zlib`. */
+  name: string;
+  /** Why libdeflate is not used, when it is not. */
+  note?: string;
+}
+
 /** Output room past the expected size, so a stream that is too long shows as one. */
 const SLACK = 64;
 
-/** One reusable native handle: each call resets it and runs a whole stream with Z_FINISH. */
-class HandleRunner {
-  #handle: ZlibHandle;
-  #state: Uint32Array;
-  #error: string | undefined;
+let chosen: { info: ZlibCodecInfo; lib?: Libdeflate } | undefined;
+let libdeflate: Libdeflate | undefined;
 
-  constructor(handle: ZlibHandle, state: Uint32Array) {
-    this.#handle = handle;
-    this.#state = state;
-    handle.onerror = (message, errno) => {
-      this.#error = `${message} (zlib error ${errno})`;
+function forced(): string {
+  try {
+    const state = Deno.permissions.querySync({ name: "env", variable: CODEC_ENV }).state;
+    return state === "granted" ? (Deno.env.get(CODEC_ENV) ?? "auto") : "auto";
+  } catch {
+    return "auto";
+  }
+}
+
+function choose(): { info: ZlibCodecInfo; lib?: Libdeflate } {
+  if (chosen) return chosen;
+  const want = forced();
+  if (want !== "auto" && want !== "libdeflate" && want !== "node:zlib") {
+    throw new ConfigError(CODEC_ENV, want, `"auto", "libdeflate" or "node:zlib"`);
+  }
+  if (want === "node:zlib") {
+    return chosen = {
+      info: { codec: "node:zlib", name: "node:zlib", note: `${CODEC_ENV}=node:zlib` },
     };
   }
-
-  /** Runs `input` through into `out`; returns the bytes written, or -1 when `out` was too small. */
-  run(input: Uint8Array, out: Uint8Array, size: number): number {
-    this.#error = undefined;
-    this.#handle.reset();
-    this.#handle.writeSync(zlibConstants.Z_FINISH, input, 0, input.length, out, 0, size);
-    if (this.#error) throw new Error(this.#error);
-    // _writeState holds [avail_out, avail_in] after the call; no room left may mean more output.
-    const left = this.#state[0];
-    return left === 0 ? -1 : size - left;
+  const load = openLibdeflate();
+  if (load.lib) {
+    libdeflate = load.lib;
+    return chosen = { info: { codec: "libdeflate", name: load.lib.name }, lib: load.lib };
   }
-}
-
-function runner(engine: unknown): HandleRunner | undefined {
-  const e = engine as { _handle?: ZlibHandle; _writeState?: Uint32Array };
-  const handle = e._handle;
-  if (
-    handle && e._writeState instanceof Uint32Array && typeof handle.reset === "function" &&
-    typeof handle.writeSync === "function"
-  ) {
-    return new HandleRunner(handle, e._writeState);
+  if (want === "libdeflate") {
+    throw new ConfigError(CODEC_ENV, want, `a codec that loads (${load.message})`);
   }
-  return undefined;
-}
-
-class HandleInflater implements Inflater {
-  #runner: HandleRunner;
-  #out = new Uint8Array(1 << 16);
-
-  constructor(runner: HandleRunner) {
-    this.#runner = runner;
+  if (load.reason === "no-ffi" && !("WorkerGlobalScope" in globalThis)) {
+    // Once per process (workers stay quiet): the run works, at about half the deflate speed.
+    console.warn(
+      `h5shard: ${load.message}; deflate and inflate use node:zlib, about 2x slower. ` +
+        `Run with --allow-ffi for libdeflate, or set ${CODEC_ENV}=node:zlib to silence this.`,
+    );
   }
-
-  inflate(input: Uint8Array, expected: number): Uint8Array {
-    const size = expected + SLACK;
-    if (this.#out.length < size) this.#out = new Uint8Array(size);
-    const n = this.#runner.run(input, this.#out, size);
-    return this.#out.subarray(0, n < 0 ? size : n);
-  }
-}
-
-class PlainInflater implements Inflater {
-  inflate(input: Uint8Array, expected: number): Uint8Array {
-    const z = inflateSync(input, { chunkSize: expected + SLACK });
-    return new Uint8Array(z.buffer, z.byteOffset, z.byteLength);
-  }
-}
-
-class HandleDeflater implements Deflater {
-  #runner: HandleRunner;
-  #level: number;
-  #out = new Uint8Array(1 << 16);
-
-  constructor(runner: HandleRunner, level: number) {
-    this.#runner = runner;
-    this.#level = level;
-  }
-
-  deflate(input: Uint8Array): Uint8Array {
-    // zlib's worst case is a little over the input (stored blocks): this bound covers it.
-    const size = input.length + (input.length >> 8) + SLACK;
-    if (this.#out.length < size) this.#out = new Uint8Array(size);
-    const n = this.#runner.run(input, this.#out, size);
-    return n < 0 ? plainDeflate(input, this.#level) : this.#out.slice(0, n);
-  }
-}
-
-function plainDeflate(input: Uint8Array, level: number): Uint8Array {
-  // A plain Uint8Array copy: node Buffers have their own slice() and equality semantics.
-  return new Uint8Array(deflateSync(input, { level }));
-}
-
-const SAMPLE = new Uint8Array(1000).map((_, i) => (i * 7) % 13);
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-/** A handle-based inflater when node:zlib offers one that passes a self-test, else inflateSync. */
-export function createInflater(): Inflater {
-  try {
-    const r = runner(createInflate());
-    if (r) {
-      const inflater = new HandleInflater(r);
-      const packed = plainDeflate(SAMPLE, 6);
-      for (let round = 0; round < 2; round++) {
-        if (!sameBytes(inflater.inflate(packed, SAMPLE.length), SAMPLE)) return new PlainInflater();
-      }
-      return inflater;
-    }
-  } catch {
-    // Fall through: the public API always works.
-  }
-  return new PlainInflater();
+  return chosen = { info: { codec: "node:zlib", name: "node:zlib", note: load.message } };
 }
 
 /**
- * A deflater at zlib `level` (1..9) on one reused handle when node:zlib offers one whose output
- * equals deflateSync's, else deflateSync itself.
+ * The codec this thread uses, chosen on first call: libdeflate when it loads, else node:zlib
+ * (with a warning on stderr when only a missing `--allow-ffi` stood in the way). An invalid
+ * `H5SHARD_CODEC`, or `libdeflate` forced but not loadable, throws {@linkcode ConfigError}.
+ *
+ * @example
+ * ```ts
+ * const info: ZlibCodecInfo = zlibCodec();
+ * if (!["libdeflate", "node:zlib"].includes(info.codec)) throw new Error(info.name);
+ * if (codecName() !== info.name) throw new Error("one choice");
+ * ```
  */
-export function createDeflater(level: number): Deflater {
-  try {
-    const r = runner(createDeflate({ level }));
-    if (r) {
-      const deflater = new HandleDeflater(r, level);
-      const want = plainDeflate(SAMPLE, level);
-      for (let round = 0; round < 2; round++) {
-        if (!sameBytes(deflater.deflate(SAMPLE), want)) {
-          return { deflate: (b) => plainDeflate(b, level) };
-        }
-      }
-      return deflater;
-    }
-  } catch {
-    // Fall through: the public API always works.
+export function zlibCodec(): ZlibCodecInfo {
+  return { ...choose().info };
+}
+
+/** The name of the codec in use, for `--version`, `inspect` and metadata.json. */
+export function codecName(): string {
+  return choose().info.name;
+}
+
+function lib(options?: CodecOptions): Libdeflate | undefined {
+  const codec = options?.codec;
+  if (codec === undefined) return choose().lib;
+  if (codec === "node:zlib") return undefined;
+  if (codec !== "libdeflate") {
+    throw new RangeError(`codec must be "libdeflate" or "node:zlib", got ${JSON.stringify(codec)}`);
   }
-  return { deflate: (b) => plainDeflate(b, level) };
+  if (!libdeflate) {
+    const load = openLibdeflate();
+    if (!load.lib) throw new Error(`libdeflate requested: ${load.message}`);
+    libdeflate = load.lib;
+  }
+  return libdeflate;
+}
+
+/**
+ * A zlib inflater on the codec in use (or `options.codec`).
+ *
+ * @example
+ * ```ts
+ * const options: CodecOptions = { codec: "node:zlib" };
+ * const packed = createDeflater(4, options).deflate(new Uint8Array(100).fill(7));
+ * const back = createInflater().inflate(packed, 100);
+ * if (back.length !== 100 || back[99] !== 7) throw new Error("round trip");
+ * ```
+ */
+export function createInflater(options?: CodecOptions): Inflater {
+  const l = lib(options);
+  if (!l) return createNodeInflater();
+  let out = new Uint8Array(1 << 16);
+  return {
+    inflate(input, expected) {
+      const size = expected + SLACK;
+      if (out.length < size) out = new Uint8Array(size);
+      const n = l.zlibDecompressInto(input, out.subarray(0, size));
+      // Too long for the room: a view of other than `expected` bytes, which callers reject.
+      return out.subarray(0, n < 0 ? size : n);
+    },
+  };
+}
+
+/** A deflater at zlib `level` (1..9) on the codec in use (or `options.codec`). */
+export function createDeflater(level: number, options?: CodecOptions): Deflater {
+  if (!Number.isInteger(level) || level < 1 || level > 9) {
+    throw new RangeError(`deflate level must be an integer in 1..9, got ${JSON.stringify(level)}`);
+  }
+  const l = lib(options);
+  if (!l) return createNodeDeflater(level);
+  return { deflate: (input) => l.zlibCompress(input, level) };
+}
+
+/**
+ * The raw deflate stream `input` (a zip member) inflated into a new buffer of exactly `size`
+ * bytes; a stream that holds any other size, or is corrupt, throws Error.
+ */
+export function inflateRaw(input: Uint8Array, size: number, options?: CodecOptions): Uint8Array {
+  const l = lib(options);
+  if (!l) return nodeInflateRaw(input, size);
+  const out = new Uint8Array(size);
+  const n = l.rawDecompressInto(input, out);
+  if (n !== size) {
+    throw new Error(`inflates to ${n < 0 ? `more than ${size}` : n} bytes, expected ${size}`);
+  }
+  return out;
 }

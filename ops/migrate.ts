@@ -154,7 +154,12 @@ export async function migrate(options: MigrateOptions): Promise<RunReport> {
       yield* refs;
     },
   };
-  const source = new NpzSource(options.npzDir, { plugin: listed, readAhead: p.prefetch_size });
+  const source = new NpzSource(options.npzDir, {
+    plugin: listed,
+    readAhead: p.prefetch_size,
+    // Converted on the decode worker, off the thread that writes the shards.
+    float16: p.use_float16 ? p.float16_overflow : undefined,
+  });
   const report = await pack(
     ReadableStream.from(withFailures(failures, source)),
     options.processedDir,

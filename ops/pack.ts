@@ -18,6 +18,8 @@ export interface PackOptions {
   preprocessing?: Partial<Preprocessing>;
   /** Dataset name for `metadata.json`. */
   dataset?: string;
+  /** More `metadata.json` fields (a preprocessing run's settings). */
+  metadata?: Record<string, unknown>;
   /** Called after every sample. */
   onProgress?: (stats: Readonly<SinkStats>) => void;
   /** Called for each warning (float16 overflow, overwritten samples, ...). */
@@ -103,6 +105,7 @@ export async function pack(
     checkpointSeconds: p.checkpoint_seconds,
     onProgress: options.onProgress,
     onWarning: options.onWarning,
+    maxRetries: p.max_retries,
     metadata: {
       dataset: options.dataset,
       compression: "gzip",
@@ -111,6 +114,7 @@ export async function pack(
       chunk_bytes: p.chunk_bytes,
       num_save_workers: workers,
       created_by: "h5shard",
+      ...options.metadata,
     },
   });
   await source

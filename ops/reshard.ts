@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { CacheError, ConfigError } from "../errors.ts";
+import { CacheError } from "../errors.ts";
 import { Hdf5Source } from "../stages/hdf5_source.ts";
 import { readCacheIndex } from "./cache_reader.ts";
 import { indexedKeys, pack, type PackOptions, type RunReport } from "./pack.ts";
@@ -63,25 +63,16 @@ export async function reshard(
   const keys = all.filter((k) => !done.has(k));
   const already = all.length - keys.length;
   const onProgress = options.onProgress;
-  let report: RunReport;
-  try {
-    report = await pack(new Hdf5Source(src, { keys, maxOpenFiles: options.maxOpenFiles }), dst, {
+  const report = await pack(
+    new Hdf5Source(src, { keys, maxOpenFiles: options.maxOpenFiles }),
+    dst,
+    {
       ...options,
       dataset: options.dataset ?? `reshard of ${src}`,
       // Progress counts the keys skipped up front too, so it runs to the source's size.
       onProgress: onProgress && ((s) => onProgress({ ...s, skipped: s.skipped + already })),
-    });
-  } catch (e) {
-    // The sink's advice is to reshard; here the user is resharding into a cache that exists.
-    const expected = e instanceof ConfigError && /: expected (.*), got /s.exec(e.message)?.[1];
-    if (e instanceof ConfigError && expected && expected.includes("use reshard")) {
-      const advice = `(${dst} already holds a cache; reshard into a new directory to change it)`;
-      throw new ConfigError(e.path, e.value, expected.replace(/\(use reshard[^)]*\)/, advice), {
-        cause: e,
-      });
-    }
-    throw e;
-  }
+    },
+  );
   report.skipped += already;
   return report;
 }

@@ -12,6 +12,7 @@ import type { DatasetSpec, FilterSpec } from "../formats/hdf5/dataset_spec.ts";
 import { checkTensor, type Tensor } from "../formats/tensor.ts";
 import { type ChunkTask, encodeChunks, type PackedChunks, unpackChunks } from "./deflate_worker.ts";
 import type { EncodedSample, Sample, SampleFailure } from "./record.ts";
+import { releaseBuffer } from "./release_buffer.ts";
 import { WorkerPool } from "./worker_pool.ts";
 
 /** Options of {@linkcode DeflateStream}. */
@@ -68,8 +69,9 @@ interface Task {
  * whose encoding fails becomes a {@linkcode SampleFailure} naming its key and dataset.
  * Scalars are stored contiguous; zero-size tensors chunked with no chunks.
  *
- * Tensor buffers that a tensor's data owns whole are transferred to the workers, so the data
- * of a sample given to this stage must not be used afterwards (it may be detached).
+ * Tensor buffers that a tensor's data owns whole are transferred to the workers, or freed once
+ * copied into tasks, so the data of a sample given to this stage must not be used afterwards
+ * (it may be detached).
  * The writable side waits while more than `maxInFlightBytes` of raw input are in flight.
  * Output chunks are views that may share one buffer with neighbouring chunks of their dataset.
  *
@@ -310,6 +312,11 @@ class SampleEncoder {
         }
       }
       return encoded;
+    }
+    // Buffers a tensor owns whole are this stage's now (see the class doc): what was copied
+    // into tasks is freed at once. Views of larger buffers are left alone.
+    for (const t of Object.values(sample.tensors)) {
+      if (ownsBuffer(bytesOf(t.data))) releaseBuffer(t.data.buffer, moved);
     }
     if (work.length === 0) return encoded;
     let failed: SampleFailure | undefined;

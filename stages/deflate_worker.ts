@@ -7,6 +7,7 @@
  */
 import { createDeflater, type Deflater } from "../formats/zlib_codec.ts";
 import { shuffleBytes, splitChunks } from "../formats/chunks.ts";
+import { releaseBuffer } from "./release_buffer.ts";
 import { serveTasks } from "./worker_pool.ts";
 
 /** A run of chunks to encode: C-order element bytes of a (part of a) tensor. */
@@ -95,6 +96,7 @@ export function unpackChunks(packed: PackedChunks): Uint8Array[] {
 if ("WorkerGlobalScope" in globalThis) {
   serveTasks<ChunkTask, PackedChunks>((task) => {
     const packed = packChunks(encodeChunks(task));
+    releaseBuffer(task.bytes.buffer);
     return { value: packed, transfer: [packed.bytes.buffer as ArrayBuffer] };
   });
 }

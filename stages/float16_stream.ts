@@ -65,6 +65,29 @@ export class Float16Stream extends TransformStream<Sample | SampleFailure, Sampl
 }
 
 function convert(sample: Sample, overflow: Float16Overflow): Sample | SampleFailure {
+  const result = convertSample(sample, overflow);
+  if (result.sample) return result.sample;
+  return failure(sample, result.dataset, result.reason, result.cause);
+}
+
+/** {@linkcode convertSample}'s answer: the sample, or which dataset failed and why. */
+export type Float16Conversion =
+  | { sample: Sample }
+  | { sample?: undefined; dataset: string; reason: string; cause?: unknown };
+
+/**
+ * The pure step of {@linkcode Float16Stream} on one sample (also run on NPZ decode workers):
+ * float32/float64 tensors converted, others kept, `inputBytes`/`inputDTypes` recorded; an
+ * invalid tensor or an overflow under policy "error" answers with the dataset and the reason.
+ *
+ * @example
+ * ```ts
+ * const x = { dtype: "float32" as const, shape: [1], data: new Float32Array([1e6]) };
+ * const result: Float16Conversion = convertSample({ key: "a", tensors: { x } }, "error");
+ * if (result.sample || result.dataset !== "x") throw new Error("x overflows");
+ * ```
+ */
+export function convertSample(sample: Sample, overflow: Float16Overflow): Float16Conversion {
   const tensors: Record<string, Tensor> = {};
   const inputDTypes: Record<string, DType> = {};
   const warnings: string[] = [];
@@ -80,17 +103,16 @@ function convert(sample: Sample, overflow: Float16Overflow): Sample | SampleFail
     try {
       checkTensor(tensor, `sample ${JSON.stringify(sample.key)} dataset ${JSON.stringify(name)}`);
     } catch (error) {
-      return failure(sample, name, (error as Error).message, error);
+      return { dataset: name, reason: (error as Error).message, cause: error };
     }
     const { data, overflowed } = toFloat16(tensor.data as Float32Array | Float64Array, overflow);
     if (overflowed > 0) {
       if (overflow === "error") {
-        return failure(
-          sample,
-          name,
-          `${overflowed} ${tensor.dtype} values beyond the float16 range (±65504); ` +
+        return {
+          dataset: name,
+          reason: `${overflowed} ${tensor.dtype} values beyond the float16 range (±65504); ` +
             `use overflow "warn" (store inf) or "clamp" (store ±65504) to keep the sample`,
-        );
+        };
       }
       if (overflow === "warn") {
         warnings.push(
@@ -101,14 +123,16 @@ function convert(sample: Sample, overflow: Float16Overflow): Sample | SampleFail
     tensors[name] = { dtype: "float16", shape: tensor.shape, data };
     converted = true;
   }
-  if (!converted) return sample;
+  if (!converted) return { sample };
   return {
-    ...sample,
-    tensors,
-    // An earlier stage may already have recorded what entered the pipeline.
-    inputBytes: sample.inputBytes ?? inputBytes,
-    inputDTypes: sample.inputDTypes ?? inputDTypes,
-    ...(warnings.length > 0 ? { warnings: [...(sample.warnings ?? []), ...warnings] } : {}),
+    sample: {
+      ...sample,
+      tensors,
+      // An earlier stage may already have recorded what entered the pipeline.
+      inputBytes: sample.inputBytes ?? inputBytes,
+      inputDTypes: sample.inputDTypes ?? inputDTypes,
+      ...(warnings.length > 0 ? { warnings: [...(sample.warnings ?? []), ...warnings] } : {}),
+    },
   };
 }
 

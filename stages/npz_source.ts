@@ -3,10 +3,12 @@
  *
  * @module
  */
-import { decodeNpz } from "../formats/npz.ts";
 import { CacheError, errorMessage, FormatError, SampleError } from "../errors.ts";
+import { FLOAT16_OVERFLOW_POLICIES, type Float16Overflow } from "../formats/float16.ts";
 import type { DatasetPlugin, SampleRef } from "../plugins/plugin.ts";
+import { decodeNpzTask, type NpzDecoded, type NpzTask } from "./npz_decode_worker.ts";
 import type { Sample, SampleFailure } from "./record.ts";
+import { WorkerPool } from "./worker_pool.ts";
 
 /** Options for {@linkcode NpzSource}. */
 export interface NpzSourceOptions {
@@ -14,11 +16,20 @@ export interface NpzSourceOptions {
   plugin: DatasetPlugin;
   /** Skip these keys (resume: already indexed). */
   skip?: (key: string) => boolean;
-  /** Files read ahead concurrently (async reads), default 4. */
+  /** Files read and decoded ahead concurrently, default 4. */
   readAhead?: number;
+  /**
+   * Web Workers that decode (inflate) the files, and convert to float16 when asked, default 1
+   * (the deflate stage downstream has its own); 0 decodes on this thread.
+   */
+  workers?: number;
+  /**
+   * Convert float32/float64 arrays to float16 while decoding, as {@linkcode Float16Stream}
+   * would with this overflow policy (a Float16Stream downstream then passes them through).
+   * Absent: arrays keep their dtype.
+   */
+  float16?: Float16Overflow;
 }
-
-type Loaded = { ref: SampleRef; bytes: Uint8Array } | { ref: SampleRef; error: unknown };
 
 /**
  * Yields the samples of a legacy NPZ cache in the plugin's order: `{key, tensors, origin}` with
@@ -41,8 +52,9 @@ type Loaded = { ref: SampleRef; bytes: Uint8Array } | { ref: SampleRef; error: u
 export class NpzSource extends ReadableStream<Sample | SampleFailure> {
   /** Lists `npzDir` through `options.plugin` and reads its files as they are pulled. */
   constructor(npzDir: string, options: NpzSourceOptions) {
-    const { plugin, skip } = options;
+    const { plugin, skip, float16 } = options;
     const readAhead = options.readAhead ?? 4;
+    const workers = options.workers ?? 1;
     if (typeof plugin?.discoverNpz !== "function") {
       throw new TypeError(`NpzSource: options.plugin must be a DatasetPlugin, got ${plugin}`);
     }
@@ -51,17 +63,47 @@ export class NpzSource extends ReadableStream<Sample | SampleFailure> {
         `NpzSource: readAhead must be a positive integer, got ${JSON.stringify(readAhead)}`,
       );
     }
+    if (!Number.isSafeInteger(workers) || workers < 0 || workers > 64) {
+      throw new RangeError(
+        `NpzSource: workers must be an integer in 0..64, got ${JSON.stringify(workers)}`,
+      );
+    }
+    if (float16 !== undefined && !FLOAT16_OVERFLOW_POLICIES.includes(float16)) {
+      throw new RangeError(
+        `NpzSource: float16 must be one of ${FLOAT16_OVERFLOW_POLICIES.join(", ")}, got ${
+          JSON.stringify(float16)
+        }`,
+      );
+    }
+    const pool = workers > 0
+      ? new WorkerPool<NpzTask, NpzDecoded>(new URL("./npz_decode_worker.ts", import.meta.url), {
+        size: workers,
+        name: "NPZ decode worker",
+      })
+      : undefined;
+    // On workers each task reads its own file: file bytes never cross threads, and the main
+    // thread only sees the (float16) arrays.
+    const decode = async (ref: SampleRef): Promise<NpzDecoded> => {
+      if (pool) return await pool.run({ key: ref.key, path: ref.path, float16 });
+      let bytes: Uint8Array;
+      try {
+        bytes = await Deno.readFile(ref.path);
+      } catch (e) {
+        return { error: "read", reason: errorMessage(e) };
+      }
+      return decodeNpzTask({ key: ref.key, path: ref.path, bytes, float16 }).value;
+    };
     let refs: AsyncIterator<SampleRef> | undefined;
     let listed = false;
     let listError: CacheError | undefined;
-    const pending: Promise<Loaded>[] = [];
+    const pending: Promise<Sample | SampleFailure>[] = [];
     const fill = async () => {
       try {
         refs ??= plugin.discoverNpz(npzDir)[Symbol.asyncIterator]();
         while (!listed && pending.length < readAhead) {
           const next = await refs.next();
           if (next.done) listed = true;
-          else if (!skip?.(next.value.key)) pending.push(load(next.value));
+          else if (!skip?.(next.value.key)) pending.push(load(next.value, decode));
         }
       } catch (e) {
         // Samples already listed still go out; the stream errors after them.
@@ -73,47 +115,58 @@ export class NpzSource extends ReadableStream<Sample | SampleFailure> {
     };
     super({
       async pull(controller) {
-        await fill();
-        const next = pending.shift();
-        if (next) controller.enqueue(decode(await next));
-        else if (listError) throw listError;
-        else controller.close();
+        try {
+          await fill();
+          const next = pending.shift();
+          if (next) return controller.enqueue(await next);
+        } catch (e) {
+          pool?.terminate();
+          throw e;
+        }
+        pool?.terminate();
+        if (listError) throw listError;
+        controller.close();
       },
       async cancel() {
         listed = true;
         pending.length = 0;
+        pool?.terminate();
         await refs?.return?.();
       },
     }, { highWaterMark: 0 });
   }
 }
 
-// Never rejects: a failed read is carried to the consumer as a value.
-function load(ref: SampleRef): Promise<Loaded> {
-  return Deno.readFile(ref.path).then(
-    (bytes) => ({ ref, bytes }),
-    (error) => ({ ref, error }),
-  );
-}
-
-function decode(loaded: Loaded): Sample | SampleFailure {
-  const { key, path } = loaded.ref;
-  const fail = (reason: string, cause: unknown): SampleFailure => ({
+// Never rejects: a failed read or decode is carried to the consumer as a failure.
+async function load(
+  ref: SampleRef,
+  decode: (ref: SampleRef) => Promise<NpzDecoded>,
+): Promise<Sample | SampleFailure> {
+  const { key, path } = ref;
+  const fail = (reason: string, cause?: unknown, dataset?: string): SampleFailure => ({
     key,
     origin: path,
-    error: new SampleError(key, reason, path, undefined, { cause }),
+    error: new SampleError(key, reason, path, dataset, cause === undefined ? {} : { cause }),
   });
-  if ("error" in loaded) {
-    return fail(`cannot read: ${errorMessage(loaded.error)}`, loaded.error);
-  }
+  let d: NpzDecoded;
   try {
-    const tensors = decodeNpz(loaded.bytes, path);
-    if (Object.keys(tensors).length === 0) {
-      return { key, origin: path, error: new FormatError(path, "the NPZ holds no arrays") };
-    }
-    return { key, tensors, origin: path };
+    d = await decode(ref);
   } catch (e) {
-    if (e instanceof FormatError) return { key, origin: path, error: e };
+    // The worker itself died (out of memory, say): this file fails, the run goes on.
     return fail(`cannot decode: ${errorMessage(e)}`, e);
   }
+  if ("error" in d) {
+    if (d.error === "read") return fail(`cannot read: ${d.reason}`);
+    if (d.error === "format") return { key, origin: path, error: new FormatError(path, d.reason) };
+    if (d.error === "decode") return fail(`cannot decode: ${d.reason}`);
+    return fail(d.reason, undefined, d.dataset);
+  }
+  if (Object.keys(d.tensors).length === 0) {
+    return { key, origin: path, error: new FormatError(path, "the NPZ holds no arrays") };
+  }
+  const sample: Sample = { key, tensors: d.tensors, origin: path };
+  if (d.inputBytes !== undefined) sample.inputBytes = d.inputBytes;
+  if (d.inputDTypes !== undefined) sample.inputDTypes = d.inputDTypes;
+  if (d.warnings !== undefined) sample.warnings = d.warnings;
+  return sample;
 }

@@ -35,6 +35,8 @@ export interface SampleFailure {
   key: string;
   origin?: string;
   error: Error;
+  /** Attempts made after the first one failed (`retry_count` in `error_log.json`). */
+  retries?: number;
 }
 
 /** A sample whose tensors are cut into chunks and compressed, ready for the HDF5 writer. */

@@ -20,6 +20,7 @@ import { CHUNK_KEYS, PREPROCESSING_DEFAULTS } from "../config/schema.ts";
 import { CacheError, ConfigError, errorMessage, KeyError, SampleError } from "../errors.ts";
 import { Hdf5FileWriter } from "../formats/hdf5/file_writer.ts";
 import { datasetNameProblem, sampleKeyProblem } from "../formats/sample_key.ts";
+import { codecName } from "../formats/zlib_codec.ts";
 import {
   emptyIndex,
   INDEX_FILE,
@@ -46,6 +47,8 @@ export interface ShardSinkOptions {
   checkpointInterval?: number;
   /** ...or when this many seconds passed since the last checkpoint (`checkpoint_seconds`). */
   checkpointSeconds?: number;
+  /** Recorded as `max_retries` in `error_log.json` (how often the source retried a file). */
+  maxRetries?: number;
   /**
    * Extra fields for `metadata.json` (dataset name, pipeline settings). Fields named like the
    * settings that decide stored chunks (`compression_level`, `shuffle`, `chunk_bytes`) must
@@ -79,6 +82,8 @@ export interface FailureEntry {
   key: string;
   file?: string;
   error: string;
+  /** Attempts after the first (`retry_count`). */
+  retries: number;
 }
 
 /** What a finished sink reports. */
@@ -378,7 +383,7 @@ class SinkState {
   write(record: EncodedSample | SampleFailure): void {
     const refused = isFailure(record) ? undefined : refusal(record);
     if (isFailure(record)) {
-      this.#fail(record.key, record.origin, record.error);
+      this.#fail(record.key, record.origin, record.error, record.retries);
     } else if (refused) {
       this.#fail(record.key, record.origin, refused);
     } else if (this.index.get(record.key) && !this.overwrite) {
@@ -395,9 +400,9 @@ class SinkState {
     }
   }
 
-  #fail(key: string, file: string | undefined, error: Error): void {
+  #fail(key: string, file: string | undefined, error: Error, retries = 0): void {
     this.stats.failed++;
-    this.failures.push({ key, file, error: error.message });
+    this.failures.push({ key, file, error: error.message, retries });
     this.errorsChanged = true;
   }
 
@@ -510,7 +515,21 @@ class SinkState {
   #writeErrorLog(): void {
     writeFileAtomic(
       join(this.dir, ERROR_LOG_FILE),
-      JSON.stringify({ failed_count: this.failures.length, failures: this.failures }, null, 2),
+      // The original pipeline's schema, which users' scripts read.
+      JSON.stringify(
+        {
+          total_errors: this.failures.length,
+          max_retries: this.options.maxRetries ?? 0,
+          errors: this.failures.map((f) => ({
+            file_path: f.file ?? f.key,
+            sample_key: f.key,
+            error_message: f.error,
+            retry_count: f.retries,
+          })),
+        },
+        null,
+        2,
+      ),
     );
     writeFileAtomic(
       join(this.dir, "error_files.txt"),
@@ -581,13 +600,18 @@ class SinkState {
       join(this.dir, METADATA_FILE),
       JSON.stringify(
         {
+          total_files: this.stats.written + this.stats.skipped + this.stats.failed,
           ...this.options.metadata,
+          processed_files: this.stats.written,
+          error_files: this.stats.failed,
+          processed_dir: this.dir,
           total_samples: this.index.size,
           processed_samples: this.earlier.processed + this.stats.written - this.pending.size,
           skipped_samples: this.earlier.skipped + this.stats.skipped,
           failed_samples: this.stats.failed,
           runs: this.earlier.runs + 1,
           storage_format: "hdf5",
+          compression_codec: codecName(),
           use_float16: this.useFloat16,
           samples_per_hdf5: this.samplesPerFile,
           num_hdf5_files: shards,

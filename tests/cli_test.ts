@@ -73,7 +73,7 @@ Deno.test({
     assertEquals(run.code, 1, run.stderr);
     assertMatch(run.stderr, /LJ001-0007\.npz/);
     const log = JSON.parse(await Deno.readTextFile(`${root}/h5/error_log.json`));
-    assertEquals(log.failures.map((f: { key: string }) => f.key), ["LJ001-0007"]);
+    assertEquals(log.errors.map((f: { sample_key: string }) => f.sample_key), ["LJ001-0007"]);
     assertMatch(await Deno.readTextFile(`${root}/h5/error_files.txt`), /LJ001-0007\.npz\n$/);
     const result = await compareWithNpz(py, `${root}/h5`, `${root}/npz`);
     assertEquals(Object.keys(result), [1, 2, 3, 4, 5, 6, 8].map((i) => `LJ001-000${i}`));

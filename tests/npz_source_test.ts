@@ -8,6 +8,7 @@ import {
   utterance,
 } from "./helpers/npz_fixtures.ts";
 import { NpzSource } from "../stages/npz_source.ts";
+import { Float16Stream } from "../stages/float16_stream.ts";
 import { encodeNpz } from "../formats/npz.ts";
 import { bytesOf } from "../formats/dtype.ts";
 import { CacheError, FormatError, SampleError } from "../errors.ts";
@@ -263,4 +264,56 @@ for i, k in enumerate(keys):
       await Deno.remove(dir, { recursive: true });
     }
   },
+});
+
+Deno.test("NpzSource converts to float16 on its workers exactly as Float16Stream does, on either thread", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await writeCache(dir, KEYS.slice(0, 3));
+    const extra = utterance(2, 9);
+    extra.tokens = { dtype: "int64", shape: [2], data: new BigInt64Array([1n, -2n]) };
+    (extra.hidden_states.data as Float32Array)[5] = 1e6; // beyond float16
+    await Deno.writeFile(`${dir}/z.npz`, encodeNpz(extra, { compress: true }));
+    const plugin = npzTreePlugin();
+    const want = await collect(
+      new NpzSource(dir, { plugin, workers: 0 }).pipeThrough(new Float16Stream()),
+    );
+    for (const workers of [0, 1, 2]) {
+      const got = await collect(new NpzSource(dir, { plugin, workers, float16: "warn" }));
+      assertEquals(got.length, 4);
+      for (const [i, r] of got.entries()) {
+        const w = want[i] as Sample;
+        assert(!isFailure(r), `${r.key}: ${isFailure(r) ? r.error.message : ""}`);
+        assertEquals([r.key, r.inputBytes, r.inputDTypes, r.warnings], [
+          w.key,
+          w.inputBytes,
+          w.inputDTypes,
+          w.warnings,
+        ]);
+        for (const [name, t] of Object.entries(w.tensors)) {
+          assertEquals(r.tensors[name].dtype, t.dtype, `${r.key} ${name}`);
+          assertSameBytes(bytesOf(r.tensors[name].data), bytesOf(t.data), `${r.key} ${name}`);
+        }
+      }
+      assertEquals((got[3] as Sample).warnings?.length, 1);
+      const strict = await collect(new NpzSource(dir, { plugin, workers, float16: "error" }));
+      const [f] = strict.filter(isFailure);
+      assertEquals(strict.filter(isFailure).length, 1);
+      assert(f.error instanceof SampleError, String(f.error));
+      assertEquals([f.key, f.error.dataset, f.error.file], ["z", "hidden_states", `${dir}/z.npz`]);
+      assertMatch(f.error.message, /1 float32 values beyond the float16 range/);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("NpzSource rejects a bad workers count or float16 policy with the value received", () => {
+  const plugin = npzTreePlugin();
+  assertThrows(() => new NpzSource(".", { plugin, workers: -1 }), RangeError, "got -1");
+  assertThrows(
+    () => new NpzSource(".", { plugin, float16: "round" as unknown as "warn" }),
+    RangeError,
+    'got "round"',
+  );
 });

@@ -19,8 +19,8 @@ const ignore = ignoreWithout(PYTHON, "python3 with h5py");
  * `H5SHARD_FUZZ_SEED=7 H5SHARD_FUZZ_CASES=3000 deno test -A tests/read_fuzz_test.ts`.
  */
 const SEED = Number(Deno.env.get("H5SHARD_FUZZ_SEED") ?? 1);
-const CASES = Number(Deno.env.get("H5SHARD_FUZZ_CASES") ?? 300);
-const TIME_LIMIT_MS = 120_000 * Math.max(1, CASES / 300);
+const CASES = Number(Deno.env.get("H5SHARD_FUZZ_CASES") ?? 200);
+const TIME_LIMIT_MS = 120_000 * Math.max(1, CASES / 200);
 const HEAP_LIMIT_MB = 512;
 const RSS_LIMIT = 1 << 30;
 

@@ -174,8 +174,13 @@ Deno.test({
     const report = await runSink(dir, [good[0], bad, badKey, good[1]], { samplesPerFile: 10 });
     assertEquals([report.written, report.failed], [2, 2]);
     const log = JSON.parse(Deno.readTextFileSync(`${dir}/error_log.json`));
-    assertEquals(log.failures.map((f: { key: string }) => f.key), ["x2", "a/./b"]);
-    assert(log.failures[0].error.includes("truncated file"));
+    assertEquals(log.errors.map((f: { sample_key: string }) => f.sample_key), ["x2", "a/./b"]);
+    assert(log.errors[0].error_message.includes("truncated file"));
+    assertEquals([log.total_errors, log.errors[0].file_path, log.errors[0].retry_count], [
+      2,
+      "/data/x2.npz",
+      0,
+    ]);
     assertEquals(Deno.readTextFileSync(`${dir}/error_files.txt`), "/data/x2.npz\na/./b\n");
     assertEquals(await h5pyCacheDigest(py, dir), await expectedDigest(good));
     await Deno.remove(dir, { recursive: true });

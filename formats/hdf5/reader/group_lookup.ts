@@ -96,7 +96,7 @@ export class GroupLookup {
     const level = head.getUint8(5);
     const n = head.getUint16(6, true);
     // HDF5 sizes every group node for 2 * internal K children, whatever its level.
-    const max = 2 * this.#limits.groupInternalK;
+    const max = 2 * k;
     if (n > max) throw r.damaged(what, address, `${n} children, more than 2K = ${max}`);
     const body = viewOf(r.read(address + BTREE_HEADER_SIZE, 16 * n + 8, what));
     const keys: number[] = [];

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { byteStrides } from "../../chunks.ts";
 
 /** Throws RangeError unless `start`/`count` lie inside `shape`; the message names file and path. */
 export function checkSlab(
@@ -75,14 +76,8 @@ export function copyOverlap(
     ext[i] = Math.min(srcOrigin[i] + srcShape[i], dstOrigin[i] + dstShape[i]) - lo[i];
     if (ext[i] <= 0) return;
   }
-  const sStride = new Array<number>(rank);
-  const dStride = new Array<number>(rank);
-  sStride[rank - 1] = elementSize;
-  dStride[rank - 1] = elementSize;
-  for (let i = rank - 2; i >= 0; i--) {
-    sStride[i] = sStride[i + 1] * srcShape[i + 1];
-    dStride[i] = dStride[i + 1] * dstShape[i + 1];
-  }
+  const sStride = byteStrides(srcShape, elementSize);
+  const dStride = byteStrides(dstShape, elementSize);
   // Trailing axes covered whole by both sides merge into one contiguous run.
   let inner = rank - 1;
   while (inner > 0 && ext[inner] === srcShape[inner] && ext[inner] === dstShape[inner]) inner--;

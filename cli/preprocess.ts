@@ -1,0 +1,146 @@
+/**
+ * `h5shard preprocess`: a WAV corpus to an HDF5 feature cache.
+ *
+ * @module
+ */
+import { WRITE_KEYS } from "../config/schema.ts";
+import type { PreprocessingKey } from "../config.ts";
+import { NO_SEMANTIC_MODEL, preprocess } from "../ops/preprocess.ts";
+import { type Command, datasetOption, effectiveConfig, UsageError } from "./command.ts";
+import { printRunReport } from "./migrate.ts";
+import { ProgressBar } from "./progress.ts";
+
+/** A module path as the user meant it: relative to the working directory the CLI was given. */
+function resolve(cwd: string, path: string): string {
+  return path.startsWith("/") || path.startsWith("file:") ? path : `${cwd}/${path}`;
+}
+
+/** The keys the audio front end reads, besides the write pipeline's. */
+const AUDIO_KEYS = [
+  "extract_mel",
+  "mel_config.sample_rate",
+  "mel_config.hop_size",
+  "mel_config.win_size",
+  "mel_config.n_fft",
+  "mel_config.n_mel",
+  "mel_config.fmin",
+  "mel_config.fmax",
+  "num_audio_workers",
+  "prefetch_size",
+  "max_retries",
+  "retry_delay",
+] as const satisfies readonly PreprocessingKey[];
+
+export const preprocessCommand: Command = {
+  name: "preprocess",
+  summary: "Compute features (w2v-BERT hidden states, mels) of a WAV corpus into an HDF5 cache",
+  args: "[data_root] [processed_dir]",
+  description:
+    "Finds the corpus's WAV files with the dataset plugin (LJSpeech: <data_root>/wavs/*.wav;\n" +
+    "LibriTTS: <data_root>/<split>/<speaker>/<chapter>/*.wav), decodes them (PCM 8-32 bit,\n" +
+    "float, any channel count -> their mean), resamples to 16 kHz as torchaudio does, computes\n" +
+    "mel_spectrogram (1, T, n_mel) as the original pipeline (mel_config), and writes the shards\n" +
+    "and hdf5_index.json into <processed_dir>. Without the two directories, they come from\n" +
+    "datasets.<dataset>.data_root and .processed_dir of the config. A processed_dir with an\n" +
+    "index is resumed: files already indexed are not read again. A file that fails is retried\n" +
+    "max_retries times, then listed in error_log.json and error_files.txt; the rest are stored.\n" +
+    "Exit status 1 when any file failed.\n" +
+    "hidden_states (T, hidden) come from the w2v-BERT export directory named by\n" +
+    "--semantic-model or semantic_model.model_name (made once by scripts/export_w2v_bert.py,\n" +
+    "run by ONNX Runtime; needs --allow-ffi); its layer must equal --output-layer /\n" +
+    `semantic_model.output_layer. --semantic-model ${NO_SEMANTIC_MODEL} leaves them out.`,
+  options: {
+    dataset: datasetOption(
+      "dataset plugin: ljspeech, libritts, or a module path like ./my_plugin.ts (required)",
+    ),
+    extractor: {
+      type: "string",
+      value: "FILE[,FILE]",
+      help: "your own extractor modules (default export: options => Extractor), run after the mel",
+    },
+    "semantic-model": {
+      type: "string",
+      value: "DIR",
+      help:
+        `w2v-BERT export directory (default: semantic_model.model_name); "${NO_SEMANTIC_MODEL}" ` +
+        "leaves hidden_states out",
+    },
+    "output-layer": {
+      type: "string",
+      value: "N",
+      help: "hidden layer to keep (default: semantic_model.output_layer); must equal the export's",
+      check: (text) => /^\d+$/.test(text) ? undefined : "a whole number",
+    },
+    "intra-op-threads": {
+      type: "string",
+      value: "N",
+      help: "ONNX Runtime threads per feature worker (default: cores / num_audio_workers)",
+      check: (text) => /^\d+$/.test(text) && +text > 0 ? undefined : "a whole number >= 1",
+    },
+    "execution-provider": {
+      type: "string",
+      value: "cpu|cuda",
+      help: "ONNX Runtime execution provider (default cpu; cuda needs its CUDA build, untested)",
+      check: (text) => text === "cpu" || text === "cuda" ? undefined : "cpu or cuda",
+    },
+  },
+  config: [...WRITE_KEYS, ...AUDIO_KEYS],
+  minArgs: 0,
+  maxArgs: 2,
+  examples: [
+    "h5shard preprocess data/LJSpeech-1.1 data/processed_maskgct/ljspeech --dataset ljspeech",
+    "h5shard preprocess --dataset libritts --config preprocess_config.json",
+    "h5shard preprocess LJSpeech-1.1 out --dataset ljspeech --semantic-model w2v_bert_l17",
+    "h5shard preprocess corpus out --dataset ./my_plugin.ts --num-audio-workers 2 --extract-mel true",
+    "h5shard preprocess data/LJSpeech-1.1 out --dataset ljspeech --extractor ./pitch.ts",
+  ],
+  async run(ctx) {
+    const dataset = ctx.values.dataset;
+    if (typeof dataset !== "string") {
+      throw new UsageError("--dataset is required (ljspeech, libritts or ./plugin.ts)");
+    }
+    if (ctx.args.length === 1) {
+      throw new UsageError("give both <data_root> and <processed_dir>, or neither");
+    }
+    const config = await effectiveConfig(ctx);
+    let [dataRoot, processedDir] = ctx.args;
+    if (ctx.args.length === 0) {
+      const paths = config.datasets[dataset];
+      if (!paths) {
+        throw new UsageError(
+          `no <data_root> <processed_dir> given and the config has no datasets.${dataset}`,
+        );
+      }
+      ({ data_root: dataRoot, processed_dir: processedDir } = paths);
+    }
+    const flag = (name: string) => {
+      const v = ctx.values[name];
+      return typeof v === "string" ? v : undefined;
+    };
+    const semanticModel = flag("semantic-model") ?? config.semantic_model.model_name;
+    const layer = flag("output-layer");
+    const threads = flag("intra-op-threads");
+    let bar: ProgressBar | undefined;
+    const report = await preprocess({
+      dataRoot,
+      processedDir,
+      plugin: dataset,
+      semanticModel,
+      extractors: typeof ctx.values.extractor === "string"
+        ? ctx.values.extractor.split(",").map((name) => ({ name: resolve(ctx.cwd, name) }))
+        : [],
+      outputLayer: layer === undefined ? config.semantic_model.output_layer : Number(layer),
+      intraOpThreads: threads === undefined ? undefined : Number(threads),
+      executionProvider: flag("execution-provider") as "cpu" | "cuda" | undefined,
+      preprocessing: config.preprocessing,
+      onDiscovered: (total, todo) => {
+        ctx.err(`${dataRoot}: ${total} audio files, ${todo} to process`);
+        bar = new ProgressBar("preprocess", todo, { ...ctx.progress, unit: "files" });
+      },
+      onProgress: (s) => bar?.update(s.written + s.failed, s.failed ? `${s.failed} failed` : ""),
+      onWarning: (m) => ctx.err(`warning: ${m}`),
+    });
+    bar?.finish();
+    return printRunReport(ctx, report, processedDir);
+  },
+};

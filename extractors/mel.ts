@@ -1,0 +1,45 @@
+/**
+ * The built-in `mel` extractor: `mel_spectrogram` (1, T, n_mel) as the original pipeline
+ * computes it (see {@linkcode MelSpectrogram}), at `mel_config.sample_rate`.
+ *
+ * @module
+ */
+import { type MelOptions, MelSpectrogram } from "../formats/mel.ts";
+import { defineExtractor } from "./define_extractor.ts";
+import type { ExtractorFactory } from "./extractor.ts";
+
+/** The original pipeline's `mel_config`: 16 kHz, hop 320, window and FFT 1024, 80 mels, 0-8 kHz. */
+export const MEL_DEFAULTS: Readonly<MelOptions> = Object.freeze({
+  sample_rate: 16000,
+  hop_size: 320,
+  win_size: 1024,
+  n_fft: 1024,
+  n_mel: 80,
+  fmin: 0,
+  fmax: 8000,
+});
+
+/**
+ * Builds the `mel` extractor from `mel_config`-shaped options (missing keys take
+ * {@linkcode MEL_DEFAULTS}).
+ *
+ * @example
+ * ```ts
+ * import createMel from "./mel.ts";
+ *
+ * const mel = await createMel({ n_mel: 40 });
+ * const out = await mel.extract({ key: "beep", audio: new Float32Array(16000).fill(0.1) });
+ * if (out.mel_spectrogram.shape.join() !== "1,50,40") throw new Error();
+ * ```
+ */
+const createMel: ExtractorFactory = (options) => {
+  const config = { ...MEL_DEFAULTS, ...options } as MelOptions;
+  const mel = new MelSpectrogram(config);
+  return defineExtractor({
+    name: "mel",
+    sampleRate: config.sample_rate,
+    outputs: ["mel_spectrogram"],
+    extract: ({ key, audio }) => ({ mel_spectrogram: mel.compute(audio, key) }),
+  });
+};
+export default createMel;

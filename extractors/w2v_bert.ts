@@ -1,0 +1,217 @@
+/**
+ * The `w2v-bert` extractor: `hidden_states` (T, hidden) of one layer of w2v-BERT 2.0, the
+ * original pipeline's semantic feature. The model runs through ONNX Runtime on a directory made
+ * once by `scripts/export_w2v_bert.py` (model.onnx, w2v_bert_export.json,
+ * preprocessor_config.json); the front end is {@linkcode SeamlessFbank}.
+ *
+ * @module
+ */
+import { loadOnnxRuntime } from "../deps.ts";
+import { ConfigError, errorMessage, FormatError, SampleError } from "../errors.ts";
+import { SeamlessFbank } from "../formats/seamless_fbank.ts";
+import type { Tensor } from "../formats/tensor.ts";
+import { join } from "../stages/path.ts";
+import type { Extractor, ExtractorFactory } from "./extractor.ts";
+
+/** What `scripts/export_w2v_bert.py` writes to w2v_bert_export.json. */
+export interface W2vBertExportInfo {
+  /** The hidden_states index the ONNX model outputs. */
+  layer: number;
+  /** Width of each output frame (1024 for w2v-bert-2.0). */
+  hidden_size: number;
+  /** The model it was exported from (a Hugging Face name or a directory). */
+  source_model: string;
+  /** ONNX opset. */
+  opset: number;
+}
+
+/** Options of the `w2v-bert` extractor (JSON: they may travel to a worker). */
+export interface W2vBertOptions {
+  /** The export directory (config `semantic_model.model_name`, flag `--semantic-model`). */
+  model_name: string;
+  /** The layer the run asks for (`semantic_model.output_layer`); must equal the export's. */
+  output_layer?: number;
+  /** ONNX Runtime intra-op threads; 0 lets it choose (one per core). */
+  intra_op_threads?: number;
+  /** `cpu`, or `cuda` with ONNX Runtime's CUDA build installed (untested here). */
+  execution_provider?: "cpu" | "cuda";
+}
+
+const EXPORT_JSON = "w2v_bert_export.json";
+const MODEL = "model.onnx";
+const PREPROCESSOR = "preprocessor_config.json";
+const MODEL_PATH = "semantic_model.model_name";
+const LAYER_PATH = "semantic_model.output_layer";
+
+function howToExport(name: string, layer: number | undefined): string {
+  return `a directory made by scripts/export_w2v_bert.py; export the model once with ` +
+    `\`python scripts/export_w2v_bert.py ${name} DIR --layer ${layer ?? 17}\` ` +
+    `and set ${MODEL_PATH} (or --semantic-model) to DIR`;
+}
+
+async function readJson(file: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (e) {
+    throw new FormatError(file, `cannot read it (${errorMessage(e)})`, { cause: e });
+  }
+  try {
+    const value = JSON.parse(text);
+    if (value && typeof value === "object" && !Array.isArray(value)) return value;
+  } catch (e) {
+    throw new FormatError(file, `not valid JSON (${errorMessage(e)})`, { cause: e });
+  }
+  throw new FormatError(file, "expected a JSON object");
+}
+
+/**
+ * Reads and checks an export directory's description, and that the run's `outputLayer` (when
+ * given) is the layer it was exported at.
+ */
+export async function readW2vBertExport(
+  dir: string,
+  outputLayer?: number,
+): Promise<W2vBertExportInfo & { paddingValue: number }> {
+  const stat = await Deno.stat(dir).catch(() => undefined);
+  if (!stat?.isDirectory) throw new ConfigError(MODEL_PATH, dir, howToExport(dir, outputLayer));
+  const file = join(dir, EXPORT_JSON);
+  const info = await readJson(file);
+  for (const field of ["layer", "hidden_size"]) {
+    if (!Number.isInteger(info[field]) || (info[field] as number) < 1) {
+      throw new FormatError(file, `"${field}" must be a whole number >= 1, got ${info[field]}`);
+    }
+  }
+  const layer = info.layer as number;
+  if (outputLayer !== undefined && outputLayer !== layer) {
+    throw new ConfigError(
+      LAYER_PATH,
+      outputLayer,
+      `${layer}, the layer ${dir} was exported at (re-export with --layer ${outputLayer} ` +
+        `for that layer, or set ${LAYER_PATH} / --output-layer to ${layer})`,
+    );
+  }
+  const pre = await readJson(join(dir, PREPROCESSOR));
+  const paddingValue = pre.padding_value ?? 0;
+  if (typeof paddingValue !== "number") {
+    throw new FormatError(join(dir, PREPROCESSOR), `"padding_value" must be a number`);
+  }
+  if ((pre.stride ?? 2) !== 2 || (pre.num_mel_bins ?? 80) !== 80) {
+    throw new FormatError(
+      join(dir, PREPROCESSOR),
+      `expected SeamlessM4T's stride 2 and 80 mel bins, got stride ${pre.stride}, ` +
+        `num_mel_bins ${pre.num_mel_bins}`,
+    );
+  }
+  return {
+    layer,
+    hidden_size: info.hidden_size as number,
+    source_model: String(info.source_model ?? ""),
+    opset: Number(info.opset ?? 0),
+    paddingValue,
+  };
+}
+
+/**
+ * Builds the `w2v-bert` extractor: checks the export, opens an ONNX Runtime session on it.
+ *
+ * @example
+ * ```ts ignore
+ * import w2vBert from "./w2v_bert.ts";
+ *
+ * const extractor = await w2vBert({ model_name: "w2v_bert_l17", output_layer: 17 });
+ * const { hidden_states } = await extractor.extract({ key: "a", audio: new Float32Array(16000) });
+ * console.log(hidden_states.shape); // [49, 1024]
+ * await extractor.close?.();
+ * ```
+ */
+export const w2vBert: ExtractorFactory = async (raw): Promise<Extractor> => {
+  const options = raw as unknown as W2vBertOptions;
+  if (typeof options.model_name !== "string" || !options.model_name) {
+    throw new ConfigError(MODEL_PATH, options.model_name, howToExport("facebook/w2v-bert-2.0", 17));
+  }
+  const { model_name: dir, output_layer, intra_op_threads = 0, execution_provider = "cpu" } =
+    options;
+  if (output_layer !== undefined && (!Number.isInteger(output_layer) || output_layer < 1)) {
+    throw new ConfigError(LAYER_PATH, output_layer, "a whole number >= 1");
+  }
+  if (!Number.isInteger(intra_op_threads) || intra_op_threads < 0) {
+    throw new ConfigError(
+      "semantic_model.intra_op_threads",
+      intra_op_threads,
+      "a whole number >= 0",
+    );
+  }
+  if (execution_provider !== "cpu" && execution_provider !== "cuda") {
+    throw new ConfigError(
+      "semantic_model.execution_provider",
+      execution_provider,
+      `"cpu" or "cuda"`,
+    );
+  }
+  const info = await readW2vBertExport(dir, output_layer);
+  const modelFile = join(dir, MODEL);
+  let ort: Awaited<ReturnType<typeof loadOnnxRuntime>>;
+  try {
+    ort = await loadOnnxRuntime();
+  } catch (e) {
+    throw new Error(
+      `cannot load onnxruntime-node (${errorMessage(e)}); Deno must run with --allow-ffi`,
+      { cause: e },
+    );
+  }
+  await Deno.stat(modelFile).catch((e) => {
+    throw new FormatError(modelFile, `missing from the export directory (${errorMessage(e)})`);
+  });
+  let session: Awaited<ReturnType<typeof ort.InferenceSession.create>>;
+  try {
+    session = await ort.InferenceSession.create(modelFile, {
+      executionProviders: [execution_provider],
+      intraOpNumThreads: intra_op_threads,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: "all",
+    });
+  } catch (e) {
+    throw new FormatError(modelFile, `ONNX Runtime cannot load it: ${errorMessage(e)}`, {
+      cause: e,
+    });
+  }
+  const fbank = new SeamlessFbank({ paddingValue: info.paddingValue });
+  const hidden = info.hidden_size;
+  return {
+    name: "w2v-bert",
+    sampleRate: 16000,
+    outputs: ["hidden_states"],
+    async extract({ key, audio }): Promise<Record<string, Tensor>> {
+      if (audio.length < SeamlessFbank.MIN_SAMPLES) {
+        throw new SampleError(
+          key,
+          `${audio.length} samples at 16 kHz is too short for w2v-BERT ` +
+            `(needs ${SeamlessFbank.MIN_SAMPLES}, 35 ms)`,
+          undefined,
+          "hidden_states",
+        );
+      }
+      const { features, frames, attentionMask } = fbank.compute(audio);
+      const out = await session.run({
+        input_features: new ort.Tensor("float32", features, [1, frames, 160]),
+        attention_mask: new ort.Tensor("int64", attentionMask, [1, frames]),
+      });
+      const result = out.hidden_states;
+      const data = new Float32Array(result.data as Float32Array);
+      result.dispose();
+      if (data.length !== frames * hidden) {
+        throw new FormatError(
+          modelFile,
+          `output has ${data.length} values, expected ${frames} x ${hidden}`,
+        );
+      }
+      return { hidden_states: { dtype: "float32", shape: [frames, hidden], data } };
+    },
+    async close() {
+      await session.release();
+    },
+  };
+};
+
+export default w2vBert;

@@ -1,0 +1,131 @@
+/**
+ * {@linkcode AudioSource}: the start of a preprocessing pipeline. Reads and decodes the audio
+ * files a dataset plugin discovered, a bounded number ahead, and yields one mono clip per file.
+ *
+ * @module
+ */
+import { errorMessage, SampleError } from "../errors.ts";
+import { Resampler } from "../formats/resample.ts";
+import { decodeAudio } from "../formats/audio_decode.ts";
+import type { DecodedAudio } from "../formats/wav.ts";
+import type { SampleRef } from "../plugins/plugin.ts";
+import type { SampleFailure } from "./record.ts";
+
+/** One utterance of mono audio, with where it came from. */
+export interface AudioClip {
+  key: string;
+  /** The file it was read from. */
+  origin: string;
+  /** Samples per second of `audio`. */
+  sampleRate: number;
+  audio: Float32Array;
+}
+
+/** Options of {@linkcode AudioSource}. */
+export interface AudioSourceOptions {
+  /** Files read and decoded ahead of the consumer (`prefetch_size`). Default 8. */
+  prefetchSize?: number;
+  /** Further attempts after a file fails (`max_retries`). Default 3. */
+  maxRetries?: number;
+  /** Seconds between attempts (`retry_delay`). Default 1. */
+  retryDelay?: number;
+  /** Resample every clip to this rate here. Default: keep each file's rate (the feature stage resamples on its workers). */
+  sampleRate?: number;
+  /** Bytes to audio; default {@linkcode decodeAudio} (WAV, FLAC, MP3). Throw to fail the file. */
+  decode?: (bytes: Uint8Array, file: string) => DecodedAudio | Promise<DecodedAudio>;
+}
+
+function count(value: number, name: string, min: number): number {
+  if (!(Number.isFinite(value) && value >= min)) {
+    throw new RangeError(`AudioSource: ${name} must be a number >= ${min}, got ${value}`);
+  }
+  return value;
+}
+
+/**
+ * Yields an {@linkcode AudioClip} for every file of `refs`, in their order, with up to
+ * `prefetchSize` files being read and decoded at once. A file that cannot be read or decoded is
+ * tried again `maxRetries` times, `retryDelay` seconds apart, then yielded as a
+ * {@linkcode SampleFailure} (with its retry count): a bad file never stops the stream.
+ *
+ * @example
+ * ```ts
+ * import { AudioSource } from "./audio_source.ts";
+ *
+ * const source = new AudioSource([{ key: "missing", path: "/no/such/file.wav" }], {
+ *   maxRetries: 1,
+ *   retryDelay: 0,
+ * });
+ * for await (const record of source) {
+ *   if (!("error" in record) || record.retries !== 1) throw new Error("a failure after 1 retry");
+ * }
+ * ```
+ */
+export class AudioSource extends ReadableStream<AudioClip | SampleFailure> {
+  constructor(
+    refs: Iterable<SampleRef> | AsyncIterable<SampleRef>,
+    options: AudioSourceOptions = {},
+  ) {
+    const prefetch = count(options.prefetchSize ?? 8, "prefetchSize", 1);
+    const maxRetries = count(options.maxRetries ?? 3, "maxRetries", 0);
+    const delayMs = count(options.retryDelay ?? 1, "retryDelay", 0) * 1000;
+    const decode = options.decode ?? decodeAudio;
+    const target = options.sampleRate;
+    const resamplers = new Map<number, Resampler>();
+    const load = async (ref: SampleRef): Promise<AudioClip> => {
+      const decoded = await decode(await Deno.readFile(ref.path), ref.path);
+      if (target === undefined || target === decoded.sampleRate) {
+        return { key: ref.key, origin: ref.path, ...decoded };
+      }
+      let resampler = resamplers.get(decoded.sampleRate);
+      if (!resampler) {
+        resamplers.set(decoded.sampleRate, resampler = new Resampler(decoded.sampleRate, target));
+      }
+      return {
+        key: ref.key,
+        origin: ref.path,
+        sampleRate: target,
+        audio: resampler.resample(decoded.audio),
+      };
+    };
+    const attempt = async (ref: SampleRef): Promise<AudioClip | SampleFailure> => {
+      for (let retries = 0;; retries++) {
+        try {
+          return await load(ref);
+        } catch (error) {
+          if (retries >= maxRetries) {
+            return {
+              key: ref.key,
+              origin: ref.path,
+              // Decode and read errors already name the file; anything else gets key and file.
+              error: error instanceof Error
+                ? error
+                : new SampleError(ref.key, errorMessage(error), ref.path),
+              retries,
+            };
+          }
+          await new Promise((resolve) => setTimeout(resolve, delayMs));
+        }
+      }
+    };
+    const iterator = Symbol.asyncIterator in refs
+      ? refs[Symbol.asyncIterator]()
+      : refs[Symbol.iterator]();
+    const ahead: Promise<AudioClip | SampleFailure>[] = [];
+    let exhausted = false;
+    super({
+      async pull(controller) {
+        while (!exhausted && ahead.length < prefetch) {
+          const next = await iterator.next();
+          if (next.done) exhausted = true;
+          else ahead.push(attempt(next.value));
+        }
+        if (ahead.length === 0) controller.close();
+        else controller.enqueue(await ahead.shift()!);
+      },
+      async cancel() {
+        await iterator.return?.();
+      },
+    }, { highWaterMark: 0 });
+  }
+}
