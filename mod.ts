@@ -144,9 +144,11 @@ export type { CacheProblemKind, CacheWarningKind } from "./ops/cache_checks.ts";
 export {
   inspectCache,
   type InspectDataset,
+  type InspectOptions,
   type InspectReport,
   type InspectShard,
 } from "./ops/inspect.ts";
+export type { NonFiniteCount } from "./ops/non_finite.ts";
 
 // From audio: WAV decoding, resampling, mel, feature extractors, preprocess.
 export { type DecodedAudio, decodeWav, encodeWav } from "./formats/wav.ts";
@@ -197,3 +199,11 @@ export {
   type RawSample,
 } from "./formats/hdf5/reader/raw_chunks.ts";
 export { RawHdf5Source, type RawHdf5SourceOptions } from "./stages/raw_hdf5_source.ts";
+
+// Looking at a cache: statistics, plots, listings.
+export { countNonFinite, Moments, type MomentsState, type MomentSummary } from "./ops/moments.ts";
+export { computeStats, type StatsOptions, type StatsReport } from "./ops/stats.ts";
+export { type PlotOptions, type PlotResult, plotSample } from "./ops/plot.ts";
+export { type HeatmapLayout, type HeatmapOptions, renderHeatmap } from "./plot/heatmap.ts";
+export { encodePng, type RgbPixels } from "./formats/png.ts";
+export { listCache, type ListEntry, type ListOptions } from "./ops/ls.ts";
