@@ -4,23 +4,12 @@ import { compareWithNpz, makeLibriTtsNpz, makeLjspeechNpz } from "./helpers/lega
 import { type CacheDigest, h5pyCacheDigest, tensorDigest } from "./helpers/cache_digest.ts";
 import { buildH5pyCache, standardSamples } from "./helpers/h5py_cache.ts";
 import { isFloat } from "../formats/dtype.ts";
+import { runCli } from "./helpers/run_cli.ts";
 
 const python = await findH5pyPython();
 const ignore = ignoreWithout(python, "python3 with h5py");
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
-
 /** Runs the real CLI in a subprocess, in `cwd` (a temp dir, so no config file is picked up). */
-async function h5shard(args: string[], cwd?: string) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, ...args],
-    cwd: cwd ?? await Deno.makeTempDir(),
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+const h5shard = (args: string[], cwd?: string) => runCli(args, { cwd });
 
 /** `h5shard migrate <root>/npz <root>/h5 --dataset <dataset> ...extra`. */
 function migrateIn(root: string, dataset: string, ...extra: string[]) {

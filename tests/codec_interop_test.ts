@@ -5,23 +5,19 @@ import { h5pyCacheDigest } from "./helpers/cache_digest.ts";
 import { openCache } from "../ops/cache_reader.ts";
 import { CODEC_ENV } from "../formats/zlib_codec.ts";
 import { openLibdeflate } from "../formats/libdeflate.ts";
+import { runCli } from "./helpers/run_cli.ts";
 
 const python = await findH5pyPython();
 // libdeflate0 is installed by .ci/run: in CI its absence fails the test instead of hiding.
 const noLibdeflate = openLibdeflate().lib === undefined && !IN_CI;
 if (noLibdeflate) console.warn("note: libdeflate not found; its interop test is ignored");
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
 
 /** `h5shard migrate` in a subprocess whose codec is forced through the environment. */
 async function migrateWith(codec: string, npz: string, out: string) {
-  const run = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, "migrate", npz, out, "--dataset", "libritts"],
-    cwd: await Deno.makeTempDir(),
-    env: { NO_COLOR: "1", [CODEC_ENV]: codec },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assertEquals(run.code, 0, new TextDecoder().decode(run.stderr));
+  const run = await runCli(["migrate", npz, out, "--dataset", "libritts"], {
+    env: { [CODEC_ENV]: codec },
+  });
+  assertEquals(run.code, 0, run.stderr);
   return JSON.parse(await Deno.readTextFile(`${out}/metadata.json`)).compression_codec as string;
 }
 

@@ -2,11 +2,11 @@ import { listCache } from "../ops/ls.ts";
 import { assertEquals, assertMatch } from "./helpers/assert.ts";
 import { h5pyFixtures, standardSamples } from "./helpers/h5py_cache.ts";
 import { findH5pyPython, ignoreWithout } from "./helpers/interop.ts";
+import { runCli } from "./helpers/run_cli.ts";
 
 const python = await findH5pyPython();
 const ignore = ignoreWithout(python, "python3 with h5py");
 const { scratch, fixture } = h5pyFixtures("ls_test_", python);
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
 /** Flat and nested keys over 2 shards (3 + 2), written by h5py. */
 const standard = () => fixture("std", standardSamples(), { samplesPerFile: 3 });
 
@@ -49,15 +49,7 @@ Deno.test({
   ignore,
   async fn() {
     const { dir } = await standard();
-    const run = async (args: string[]) => {
-      const r = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", CLI, ...args],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const dec = new TextDecoder();
-      return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr) };
-    };
+    const run = (args: string[]) => runCli(args);
     const json = await run(["ls", dir, "--prefix", "LJ", "--json"]);
     assertEquals(json.code, 0, json.stderr);
     const listed = JSON.parse(json.stdout);

@@ -8,11 +8,11 @@ import { Hdf5Source } from "../stages/hdf5_source.ts";
 import { assert, assertEquals, assertMatch } from "./helpers/assert.ts";
 import { h5pyFixtures, standardSamples } from "./helpers/h5py_cache.ts";
 import { findH5pyPython, ignoreWithout, requireTool, runPython } from "./helpers/interop.ts";
+import { runCli } from "./helpers/run_cli.ts";
 
 const python = await findH5pyPython();
 const ignore = ignoreWithout(python, "python3 with h5py");
 const { fixture } = h5pyFixtures("non_finite_test_", python);
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
 /** Flat and nested keys in 2 shards; every float dataset starts with NaN, inf, -inf, ... */
 const standard = () => fixture("std", standardSamples(), { samplesPerFile: 3 });
 
@@ -85,14 +85,7 @@ Deno.test({
   ignore,
   async fn() {
     const { dir } = await standard();
-    const run = async (args: string[]) => {
-      const r = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", CLI, ...args],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      return { code: r.code, stderr: new TextDecoder().decode(r.stderr) };
-    };
+    const run = (args: string[]) => runCli(args);
     const verify = await run(["verify", dir]);
     assertEquals(verify.code, 0, verify.stderr);
     assertMatch(verify.stderr, /warning: dataset mel_spectrogram: \d+ NaN and \d+ inf/);

@@ -9,6 +9,7 @@ import { plotSample } from "../ops/plot.ts";
 import { encodePng } from "../formats/png.ts";
 import { assert, assertEquals, assertMatch, assertRejects } from "./helpers/assert.ts";
 import { findMlPython, ignoreWithout, requireTool, runPython } from "./helpers/interop.ts";
+import { runCli } from "./helpers/run_cli.ts";
 
 async function pillowPython(): Promise<string | undefined> {
   const py = await findMlPython();
@@ -19,7 +20,6 @@ async function pillowPython(): Promise<string | undefined> {
 
 const python = await pillowPython();
 const ignore = ignoreWithout(python, "the Python venv with Pillow");
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
 
 const FRAMES = 100;
 const MELS = 80;
@@ -182,15 +182,7 @@ Deno.test({
   async fn() {
     const dir = await bandCache();
     const out = `${dir}/mel.png`;
-    const run = async (args: string[]) => {
-      const r = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", CLI, ...args],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const dec = new TextDecoder();
-      return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr) };
-    };
+    const run = (args: string[]) => runCli(args);
     const ok = await run(["plot", dir, "LJ001-0001", "--frames", "0:40", "--out", out]);
     assertEquals(ok.code, 0, ok.stderr);
     assertMatch(ok.stdout, /PNG of LJ001-0001 \(1, 40, 80\), 80 frames\/s/);

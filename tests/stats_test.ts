@@ -5,11 +5,11 @@ import { assert, assertEquals, assertMatch, assertRejects } from "./helpers/asse
 import { type FixtureSample, h5pyFixtures } from "./helpers/h5py_cache.ts";
 import { findH5pyPython, ignoreWithout, requireTool, runPython } from "./helpers/interop.ts";
 import { seededRandom } from "./helpers/random.ts";
+import { runCli } from "./helpers/run_cli.ts";
 
 const python = await findH5pyPython();
 const ignore = ignoreWithout(python, "python3 with h5py");
 const { fixture } = h5pyFixtures("stats_test_", python);
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
 
 function sample(key: string, t: number, mel = true): FixtureSample {
   const datasets: FixtureSample["datasets"] = {
@@ -206,15 +206,7 @@ Deno.test({
   async fn() {
     const { dir } = await libritts();
     const out = `${await Deno.makeTempDir()}/stats.json`;
-    const run = async (args: string[]) => {
-      const r = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", CLI, ...args],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const dec = new TextDecoder();
-      return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr) };
-    };
+    const run = (args: string[]) => runCli(args);
     const ok = await run(["stats", dir, "--dataset", "mel_spectrogram", "--out", out]);
     assertEquals(ok.code, 0, ok.stderr);
     assertMatch(ok.stderr, /stats {2}\[#+\] 4\/4 samples {2}100%/);
