@@ -18,6 +18,7 @@ import { preprocessCommand } from "./cli/preprocess.ts";
 import { reindexCommand } from "./cli/reindex.ts";
 import { reshardCommand } from "./cli/reshard.ts";
 import { verifyCommand } from "./cli/verify.ts";
+import { codecName } from "./formats/zlib_codec.ts";
 
 /** Every command, in the order `--help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -32,9 +33,9 @@ export const COMMANDS: readonly Command[] = [
   pluginsCommand,
 ];
 
-/** Runs the CLI on an argument list; returns the exit status. */
+/** Runs the CLI on an argument list; returns the exit status. `--version` names the zlib codec. */
 export function main(argv: readonly string[], io: CliIo = {}): Promise<number> {
-  return runCli(COMMANDS, argv, io);
+  return runCli(COMMANDS, argv, { versionExtra: () => [`zlib codec ${codecName()}`], ...io });
 }
 
 if (import.meta.main) {

@@ -88,6 +88,13 @@ export {
 } from "./formats/shard_index.ts";
 export { decodeNpy, encodeNpy } from "./formats/npy.ts";
 export { decodeNpz, encodeNpz, type EncodeNpzOptions } from "./formats/npz.ts";
+export {
+  CODEC_ENV,
+  type CodecKind,
+  codecName,
+  zlibCodec,
+  type ZlibCodecInfo,
+} from "./formats/zlib_codec.ts";
 export type * from "./formats/hdf5/dataset_spec.ts";
 export { Hdf5FileWriter } from "./formats/hdf5/file_writer.ts";
 export {

@@ -5,6 +5,7 @@
  */
 import { inspectCache, type InspectReport } from "../ops/inspect.ts";
 import { type Command, type CommandContext, formatBytes } from "./command.ts";
+import { codecName } from "../formats/zlib_codec.ts";
 
 function range(min: number[], max: number[]): string {
   return `(${min.map((m, i) => (m === max[i] ? `${m}` : `${m}..${max[i]}`)).join(", ")})`;
@@ -56,8 +57,12 @@ export const inspectCommand: Command = {
   ],
   async run(ctx) {
     const report = await inspectCache(ctx.args[0]);
-    if (ctx.values.json) ctx.out(JSON.stringify(report, null, 2));
-    else printInspectReport(ctx, report);
+    // The codec this process reads with (the one a cache was written with is in metadata.json).
+    if (ctx.values.json) ctx.out(JSON.stringify({ ...report, zlibCodec: codecName() }, null, 2));
+    else {
+      printInspectReport(ctx, report);
+      ctx.out(`  zlib codec ${codecName()} (this process)`);
+    }
     return 0;
   },
 };

@@ -66,7 +66,8 @@ export const migrateCommand: Command = {
       "dataset plugin: ljspeech, libritts, or a module path like ./my_plugin.ts (required)",
     ),
   },
-  config: [...WRITE_KEYS, ...NPZ_KEYS],
+  // The zip-bomb cap guards files of unknown origin; the demo's own example needs no flag.
+  config: [...WRITE_KEYS, ...NPZ_KEYS, "max_sample_bytes"],
   minArgs: 2,
   maxArgs: 2,
   examples: [

@@ -28,8 +28,11 @@ export interface CliIo {
   cwd?: string;
   /** Progress bar output (default: none). */
   progress?: ProgressOptions;
-  /** Extra `--version` lines (e.g. the deflate codec). */
-  versionExtra?: readonly string[];
+  /**
+   * Extra `--version` lines (e.g. the zlib codec), asked for only by `--version`, so no other
+   * command line pays for what they look up.
+   */
+  versionExtra?: () => readonly string[];
 }
 
 const HELP_OPTION: OptionSpec = { type: "boolean", short: "h", help: "show this help" };
@@ -209,7 +212,7 @@ export async function runCli(
     return 0;
   }
   if (name === "--version" || name === "-V") {
-    for (const line of versionLines(io.versionExtra)) out(line);
+    for (const line of versionLines(io.versionExtra?.())) out(line);
     return 0;
   }
   const cmd = commands.find((c) => c.name === name);

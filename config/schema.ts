@@ -7,17 +7,10 @@
  * @module
  */
 import { FLOAT16_OVERFLOW_POLICIES, type Float16Overflow } from "../formats/float16.ts";
+import type { MelOptions } from "../formats/mel.ts";
 
-/** `preprocessing.mel_config`: how mel spectrograms are computed. */
-export interface MelConfig {
-  sample_rate: number;
-  hop_size: number;
-  win_size: number;
-  n_fft: number;
-  n_mel: number;
-  fmin: number;
-  fmax: number;
-}
+/** `preprocessing.mel_config`: how mel spectrograms are computed (the mel module's options). */
+export type MelConfig = MelOptions;
 
 /** The `preprocessing` object. */
 export interface Preprocessing {
@@ -38,6 +31,7 @@ export interface Preprocessing {
   checkpoint_interval: number;
   checkpoint_seconds: number;
   max_open_files: number;
+  max_sample_bytes: number;
 }
 
 /** The `semantic_model` object. */
@@ -244,6 +238,12 @@ export const SCHEMA: { readonly [P in Leaf]: Spec<ValueAt<P, Config>> } = {
     min: 1,
     default: 64,
     help: "shard files a reader keeps open (LRU)",
+  },
+  "preprocessing.max_sample_bytes": {
+    type: "integer",
+    min: 1,
+    default: 2 ** 30,
+    help: "most bytes one NPZ sample may decode to (a bigger one fails, e.g. a zip bomb)",
   },
 };
 

@@ -4,20 +4,13 @@
  *
  * @module
  */
+import { PREPROCESSING_DEFAULTS } from "../config/schema.ts";
 import { type MelOptions, MelSpectrogram } from "../formats/mel.ts";
 import { defineExtractor } from "./define_extractor.ts";
 import type { ExtractorFactory } from "./extractor.ts";
 
 /** The original pipeline's `mel_config`: 16 kHz, hop 320, window and FFT 1024, 80 mels, 0-8 kHz. */
-export const MEL_DEFAULTS: Readonly<MelOptions> = Object.freeze({
-  sample_rate: 16000,
-  hop_size: 320,
-  win_size: 1024,
-  n_fft: 1024,
-  n_mel: 80,
-  fmin: 0,
-  fmax: 8000,
-});
+export const MEL_DEFAULTS: Readonly<MelOptions> = PREPROCESSING_DEFAULTS.mel_config;
 
 /**
  * Builds the `mel` extractor from `mel_config`-shaped options (missing keys take

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { PREPROCESSING_DEFAULTS } from "../config/schema.ts";
 import { FormatError } from "../errors.ts";
 import { decodeNpy, encodeNpy } from "./npy.ts";
 import type { Tensor } from "./tensor.ts";
@@ -17,8 +18,8 @@ import { writeZip, type ZipMember } from "./zip_writer.ts";
 
 const SUFFIX = ".npy";
 
-/** Default cap on the bytes one archive's arrays decode to: 1 GiB. */
-export const DEFAULT_MAX_SAMPLE_BYTES = 2 ** 30;
+/** Default cap on the bytes one archive's arrays decode to: `preprocessing.max_sample_bytes`, 1 GiB. */
+export const DEFAULT_MAX_SAMPLE_BYTES: number = PREPROCESSING_DEFAULTS.max_sample_bytes;
 
 /** Options of {@linkcode decodeNpz}. */
 export interface DecodeNpzOptions {
@@ -58,7 +59,8 @@ export function decodeNpz(
     throw new FormatError(
       file,
       `its arrays would decode to ${total} bytes, more than the cap of ${maxBytes} bytes per ` +
-        "sample (decodeNpz's maxBytes)",
+        "sample; if the file is genuine, raise the cap (preprocessing.max_sample_bytes, " +
+        "--max-sample-bytes N on migrate, decodeNpz's maxBytes)",
     );
   }
   const out = new Map<string, Tensor>();

@@ -157,6 +157,7 @@ export async function migrate(options: MigrateOptions): Promise<RunReport> {
   const source = new NpzSource(options.npzDir, {
     plugin: listed,
     readAhead: p.prefetch_size,
+    maxSampleBytes: p.max_sample_bytes,
     // Converted on the decode worker, off the thread that writes the shards.
     float16: p.use_float16 ? p.float16_overflow : undefined,
   });

@@ -5,7 +5,8 @@
  * @module
  */
 import { type Preprocessing, PREPROCESSING_DEFAULTS } from "../config.ts";
-import { INDEX_FILE, parseIndex, shardNumber } from "../formats/shard_index.ts";
+import { shardNumber } from "../formats/shard_index.ts";
+import { readCacheIndexIfAny } from "../stages/cache_index.ts";
 import { DeflateStream, deflateWorkers } from "../stages/deflate_stream.ts";
 import { Float16Stream } from "../stages/float16_stream.ts";
 import { join } from "../stages/path.ts";
@@ -50,13 +51,7 @@ export function resolvePreprocessing(partial: Partial<Preprocessing> = {}): Prep
 
 /** Keys already in the processed_dir's index (empty when there is none yet). */
 export function indexedKeys(processedDir: string): Set<string> {
-  const path = join(processedDir, INDEX_FILE);
-  try {
-    return new Set(Object.keys(parseIndex(Deno.readTextFileSync(path), path).sample_index));
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return new Set();
-    throw e;
-  }
+  return new Set(Object.keys(readCacheIndexIfAny(processedDir)?.sample_index ?? {}));
 }
 
 /** Bytes of the shard files in a processed_dir. */

@@ -1,14 +1,15 @@
 /**
  * {@linkcode reindex}: rebuilds `hdf5_index.json` from the shards of a processed_dir that lost
- * it, through the public read API ({@linkcode H5File}): every sample group of every shard,
- * in shard order.
+ * it, reading the shards as `verify` does ({@linkcode openShard}): every sample group of every
+ * shard, in shard order.
  *
  * @module
  */
 import { PREPROCESSING_DEFAULTS } from "../config/schema.ts";
 import { CacheError } from "../errors.ts";
 import { isFloat } from "../formats/dtype.ts";
-import { H5File } from "../formats/h5wasm/h5_file.ts";
+import { loadH5wasm } from "../formats/h5wasm/module.ts";
+import { openShard } from "../formats/shard_reader.ts";
 import {
   emptyIndex,
   INDEX_FILE,
@@ -19,6 +20,7 @@ import {
 import { writeFileAtomic } from "../stages/atomic_write.ts";
 import { DirLock } from "../stages/dir_lock.ts";
 import { join } from "../stages/path.ts";
+import { shardGroups } from "./cache_checks.ts";
 
 /** Options of {@linkcode reindex}. */
 export interface ReindexOptions {
@@ -67,23 +69,27 @@ export async function reindex(dir: string, options: ReindexOptions = {}): Promis
     const found = new Map<string, number>();
     const counts: number[] = [];
     const floats = new Set<boolean>();
+    const module = await loadH5wasm();
     for (const n of numbers) {
-      const file = await H5File.open(join(dir, shardFileName(n)));
+      const name = shardFileName(n);
+      const file = openShard(module, join(dir, name));
       try {
+        const { groups, unreadable } = shardGroups(file, name);
+        // A group that cannot be listed may hold samples: an index without them would lose them.
+        if (unreadable.length) throw new CacheError(dir, unreadable[0].message);
         let count = 0;
-        for (const [group, datasets] of file.leaves()) {
+        for (const [group, datasets] of groups) {
           const key = group.slice(1);
-          if (key === "") continue; // datasets at the root are not samples
           const before = found.get(key);
           if (before !== undefined) {
             options.onWarning?.(
-              `${key}: in ${shardFileName(before)} and ${shardFileName(n)}; indexed in the later`,
+              `${key}: in ${shardFileName(before)} and ${name}; indexed in the later`,
             );
           }
           found.set(key, n);
           count++;
-          for (const name of datasets) {
-            const { dtype } = file.describe(`${group}/${name}`);
+          for (const dataset of datasets) {
+            const { dtype } = file.describe(`${group}/${dataset}`);
             if (isFloat(dtype)) floats.add(dtype === "float16");
           }
         }

@@ -1,6 +1,6 @@
 /**
- * Reading a cache's `hdf5_index.json` from its processed_dir: the one place the read side
- * loads an index (parsing and validation are `formats/shard_index.ts`).
+ * Reading a cache's `hdf5_index.json` from its processed_dir: the one place an index is
+ * loaded, for reading a cache or resuming one (parsing and validation are `formats/shard_index.ts`).
  *
  * @module
  */
@@ -13,6 +13,13 @@ export function absoluteDir(dir: string): string {
   return trimmed.startsWith("/") ? trimmed : `${Deno.cwd()}/${trimmed}`;
 }
 
+function cannotRead(dir: string, e: unknown): CacheError {
+  const why = e instanceof Deno.errors.NotFound
+    ? `no ${INDEX_FILE}: not a cache directory`
+    : `cannot read ${INDEX_FILE} (${(e as Error).message})`;
+  return new CacheError(dir, why, { cause: e });
+}
+
 /** Reads and parses `<dir>/hdf5_index.json`; CacheError when missing, FormatError when bad. */
 export async function readCacheIndex(dir: string): Promise<ShardIndex> {
   const file = `${absoluteDir(dir)}/${INDEX_FILE}`;
@@ -20,10 +27,31 @@ export async function readCacheIndex(dir: string): Promise<ShardIndex> {
   try {
     text = await Deno.readTextFile(file);
   } catch (e) {
-    const why = e instanceof Deno.errors.NotFound
-      ? `no ${INDEX_FILE}: not a cache directory`
-      : `cannot read ${INDEX_FILE} (${(e as Error).message})`;
-    throw new CacheError(dir, why, { cause: e });
+    throw cannotRead(dir, e);
+  }
+  return parseIndex(text, file);
+}
+
+/**
+ * The index of a cache a writer is about to start or resume: `undefined` when `dir` has no
+ * `hdf5_index.json` (or does not exist yet), else as {@linkcode readCacheIndex}. Synchronous,
+ * as writers read it once, before anything else.
+ *
+ * @example
+ * ```ts
+ * const dir = await Deno.makeTempDir();
+ * if (readCacheIndexIfAny(dir) !== undefined) throw new Error("a new cache has no index");
+ * await Deno.remove(dir);
+ * ```
+ */
+export function readCacheIndexIfAny(dir: string): ShardIndex | undefined {
+  const file = `${absoluteDir(dir)}/${INDEX_FILE}`;
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(file);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw cannotRead(dir, e);
   }
   return parseIndex(text, file);
 }

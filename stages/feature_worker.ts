@@ -9,6 +9,7 @@ import type { Extractor } from "../extractors/extractor.ts";
 import { loadExtractor } from "../extractors/load_extractor.ts";
 import { Resampler } from "../formats/resample.ts";
 import type { Tensor } from "../formats/tensor.ts";
+import { serveTasks } from "./worker_pool.ts";
 
 /** One clip and the extractors to run on it. */
 export interface FeatureTask {
@@ -83,22 +84,12 @@ export function tensorBuffers(tensors: Record<string, Tensor>): ArrayBuffer[] {
   return [...buffers];
 }
 
-interface WorkerScope {
-  onmessage: ((event: MessageEvent<{ id: number; payload: FeatureTask }>) => void) | null;
-  postMessage(message: unknown, transfer?: Transferable[]): void;
-}
-
-// As a worker: answer tasks (asynchronously, as extractors may be) in the WorkerPool protocol.
+// As a worker: answer tasks (asynchronously, as extractors may be) in the WorkerPool protocol,
+// so an extractor's error comes back with its class, fields and cause.
 if (typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== "undefined") {
-  const scope = globalThis as unknown as WorkerScope;
   const runner = new FeatureRunner();
-  scope.onmessage = async (event) => {
-    const { id, payload } = event.data;
-    try {
-      const tensors = await runner.run(payload);
-      scope.postMessage({ id, value: tensors }, tensorBuffers(tensors));
-    } catch (error) {
-      scope.postMessage({ id, error: error instanceof Error ? error.message : String(error) });
-    }
-  };
+  serveTasks<FeatureTask, Record<string, Tensor>>(async (task) => {
+    const tensors = await runner.run(task);
+    return { value: tensors, transfer: tensorBuffers(tensors) };
+  });
 }

@@ -25,6 +25,8 @@ export interface NpzTask {
   bytes?: Uint8Array;
   /** Convert float32/float64 arrays to float16 with this overflow policy; absent: keep them. */
   float16?: Float16Overflow;
+  /** Most bytes the file's arrays may decode to (decodeNpz's `maxBytes`); absent: its default. */
+  maxBytes?: number;
 }
 
 /** A decoded file, or why not: `format` is a FormatError's reason, `sample` a SampleError's. */
@@ -53,7 +55,7 @@ export type NpzDecoded =
  * ```
  */
 export function decodeNpzTask(task: NpzTask): TaskResult<NpzDecoded> {
-  const { key, path, float16 } = task;
+  const { key, path, float16, maxBytes } = task;
   let bytes: Uint8Array;
   try {
     bytes = task.bytes ?? Deno.readFileSync(path);
@@ -62,7 +64,7 @@ export function decodeNpzTask(task: NpzTask): TaskResult<NpzDecoded> {
   }
   let tensors: Record<string, Tensor>;
   try {
-    tensors = decodeNpz(bytes, path);
+    tensors = decodeNpz(bytes, path, { maxBytes });
   } catch (e) {
     if (e instanceof FormatError) {
       const prefix = `${path}: `;

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { PREPROCESSING_DEFAULTS } from "../config/schema.ts";
 import { CacheError, errorMessage, FormatError, SampleError } from "../errors.ts";
 import { FLOAT16_OVERFLOW_POLICIES, type Float16Overflow } from "../formats/float16.ts";
 import type { DatasetPlugin, SampleRef } from "../plugins/plugin.ts";
@@ -29,6 +30,11 @@ export interface NpzSourceOptions {
    * Absent: arrays keep their dtype.
    */
   float16?: Float16Overflow;
+  /**
+   * Most bytes one file's arrays may decode to, default `preprocessing.max_sample_bytes`
+   * (1 GiB). A bigger file (a zip bomb, say) is a failed sample, refused before it is inflated.
+   */
+  maxSampleBytes?: number;
 }
 
 /**
@@ -53,6 +59,7 @@ export class NpzSource extends ReadableStream<Sample | SampleFailure> {
   /** Lists `npzDir` through `options.plugin` and reads its files as they are pulled. */
   constructor(npzDir: string, options: NpzSourceOptions) {
     const { plugin, skip, float16 } = options;
+    const maxBytes = options.maxSampleBytes ?? PREPROCESSING_DEFAULTS.max_sample_bytes;
     const readAhead = options.readAhead ?? 4;
     const workers = options.workers ?? 1;
     if (typeof plugin?.discoverNpz !== "function") {
@@ -66,6 +73,11 @@ export class NpzSource extends ReadableStream<Sample | SampleFailure> {
     if (!Number.isSafeInteger(workers) || workers < 0 || workers > 64) {
       throw new RangeError(
         `NpzSource: workers must be an integer in 0..64, got ${JSON.stringify(workers)}`,
+      );
+    }
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
+      throw new RangeError(
+        `NpzSource: maxSampleBytes must be a positive integer, got ${JSON.stringify(maxBytes)}`,
       );
     }
     if (float16 !== undefined && !FLOAT16_OVERFLOW_POLICIES.includes(float16)) {
@@ -84,14 +96,14 @@ export class NpzSource extends ReadableStream<Sample | SampleFailure> {
     // On workers each task reads its own file: file bytes never cross threads, and the main
     // thread only sees the (float16) arrays.
     const decode = async (ref: SampleRef): Promise<NpzDecoded> => {
-      if (pool) return await pool.run({ key: ref.key, path: ref.path, float16 });
+      if (pool) return await pool.run({ key: ref.key, path: ref.path, float16, maxBytes });
       let bytes: Uint8Array;
       try {
         bytes = await Deno.readFile(ref.path);
       } catch (e) {
         return { error: "read", reason: errorMessage(e) };
       }
-      return decodeNpzTask({ key: ref.key, path: ref.path, bytes, float16 }).value;
+      return decodeNpzTask({ key: ref.key, path: ref.path, bytes, float16, maxBytes }).value;
     };
     let refs: AsyncIterator<SampleRef> | undefined;
     let listed = false;

@@ -8,6 +8,8 @@ import { main } from "../cli.ts";
 import { errorLines } from "../cli/print_error.ts";
 import { FormatError, SampleError } from "../errors.ts";
 import { encodeNpz } from "../formats/npz.ts";
+import { codecName } from "../formats/zlib_codec.ts";
+import { pack } from "../ops/pack.ts";
 
 async function run(...argv: string[]) {
   const out: string[] = [];
@@ -95,6 +97,29 @@ Deno.test("--version prints ours and the runtime's", async () => {
     .version;
   assertStrictEquals(r.stdout.split("\n")[0], `h5shard ${version}`);
   assertMatch(r.stdout, new RegExp(`deno ${Deno.version.deno.replaceAll(".", "\\.")} \\(v8 `));
+  assertStrictEquals(r.stdout.split("\n")[2], `zlib codec ${codecName()}`);
+});
+
+Deno.test("inspect names the zlib codec, in text and in --json", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const x = { dtype: "float32" as const, shape: [4, 2], data: new Float32Array(8).fill(1) };
+    await pack(ReadableStream.from([{ key: "a", tensors: { x } }]), dir, {
+      preprocessing: { num_save_workers: 1 },
+    });
+    const text = await run("inspect", dir);
+    assertEquals(text.code, 0, text.stderr);
+    assertStrictEquals(
+      text.stdout.split("\n").at(-1),
+      `  zlib codec ${codecName()} (this process)`,
+    );
+    const json = await run("inspect", dir, "--json");
+    assertEquals(json.code, 0, json.stderr);
+    const report = JSON.parse(json.stdout);
+    assertEquals([report.zlibCodec, report.totalSamples], [codecName(), 1]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("the error printer says each fact once", () => {

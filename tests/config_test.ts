@@ -9,6 +9,8 @@ import {
 import { type Config, defaultConfig, loadConfig, parseConfig } from "../config.ts";
 import { applyOverrides, PREPROCESSING_FLAGS } from "../cli/flags.ts";
 import { ConfigError, FormatError } from "../errors.ts";
+import { MEL_DEFAULTS } from "../extractors/mel.ts";
+import { MEL } from "./helpers/audio_reference.ts";
 
 const REPO_CONFIG = new URL("../preprocess_config.json", import.meta.url);
 
@@ -39,9 +41,11 @@ Deno.test("defaultConfig has the contract's defaults and h5shard's additions", (
     [4, false, "warn", 16384],
   );
   assertEquals(
-    [p.checkpoint_interval, p.checkpoint_seconds, p.max_open_files],
-    [1000, 60, 64],
+    [p.checkpoint_interval, p.checkpoint_seconds, p.max_open_files, p.max_sample_bytes],
+    [1000, 60, 64, 2 ** 30],
   );
+  // the mel extractor's defaults are these, and the original pipeline's
+  assertEquals([MEL_DEFAULTS, p.mel_config], [MEL, MEL]);
   assertEquals(defaultConfig().datasets, {});
   // a fresh object each time
   defaultConfig().preprocessing.samples_per_hdf5 = 1;

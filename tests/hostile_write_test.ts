@@ -115,6 +115,12 @@ Deno.test("reindex rebuilds a lost index byte for byte, and never replaces one",
     await Deno.remove(`${dir}/hdf5_index.json`);
     const gap = await rejection(() => reindex(dir, { samplesPerFile: 2 }), CacheError);
     assertMatch(gap.message, /features_00002\.h5 is missing/);
+    // a damaged shard is named, and no index is written from what could be read
+    await Deno.rename(`${dir}/features_00009.h5`, `${dir}/features_00002.h5`);
+    await Deno.truncate(`${dir}/features_00001.h5`, 1000);
+    const damaged = await rejection(() => reindex(dir, { samplesPerFile: 2 }), FormatError);
+    assertMatch(damaged.message, /features_00001\.h5/);
+    assertEquals(listing(dir).includes("hdf5_index.json"), false);
   });
 });
 
@@ -277,6 +283,47 @@ Deno.test("migrate: broken symlinks and loops go to error_log.json; a zip bomb i
     const log = JSON.parse(await Deno.readTextFile(`${dir}/h5/error_log.json`));
     assertMatch(JSON.stringify(log), /broken symlink/);
     assertMatch(JSON.stringify(log), /symlink loop/);
+  });
+});
+
+Deno.test("migrate --max-sample-bytes: a sample over the cap is a named failure, the rest are stored", async () => {
+  await withDir(async (dir) => {
+    await npzCache(`${dir}/npz`, ["a", "b"]);
+    await Deno.writeFile(
+      `${dir}/npz/bomb.npz`,
+      encodeNpz({ x: { dtype: "uint8", shape: [2 << 20], data: new Uint8Array(2 << 20) } }, {
+        compress: true,
+      }),
+    );
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("../cli.ts", import.meta.url).pathname,
+        "migrate",
+        `${dir}/npz`,
+        `${dir}/h5`,
+        "--dataset",
+        "ljspeech",
+        "--max-sample-bytes",
+        String(1 << 20),
+      ],
+      cwd: dir,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assertEquals(out.code, 1, stderr);
+    assertMatch(stderr, /1 sample\(s\) failed/);
+    const index = JSON.parse(await Deno.readTextFile(`${dir}/h5/hdf5_index.json`));
+    assertEquals(Object.keys(index.sample_index).sort(), ["a", "b"]);
+    const log = JSON.parse(await Deno.readTextFile(`${dir}/h5/error_log.json`));
+    assertEquals(log.errors.length, 1, JSON.stringify(log));
+    const [entry] = log.errors;
+    assertEquals(entry.sample_key, "bomb");
+    assertEquals(entry.file_path, `${dir}/npz/bomb.npz`);
+    assertMatch(entry.error_message, /decode to 2097\d+ bytes, more than the cap of 1048576 bytes/);
+    assertMatch(entry.error_message, /preprocessing\.max_sample_bytes, --max-sample-bytes N/);
   });
 });
 

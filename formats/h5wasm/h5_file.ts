@@ -211,42 +211,6 @@ export class H5File implements ShardReader {
     }
   }
 
-  /**
-   * Every object below `groupPath`, as paths relative to it, in HDF5's order (parents first).
-   * One HDF5 call for the whole tree: cheaper than `children` per group on big shards.
-   */
-  walk(groupPath = "/"): string[] {
-    const fid = this.#fid();
-    const path = absolute(groupPath);
-    clearDiagnostics();
-    try {
-      return this.#m.get_names(fid, path, true);
-    } catch (e) {
-      throw this.#fail("cannot walk group", path, e);
-    }
-  }
-
-  /**
-   * The members without members of every group, by group path (`/a/b` -> `["x", "y"]`), from
-   * one {@linkcode walk}. In a cache these are a sample group's datasets; an empty group is a
-   * leaf too, which {@linkcode kind} tells apart when it matters.
-   */
-  leaves(): Map<string, string[]> {
-    const paths = this.walk("/").map((p) => `/${p}`);
-    const parentOf = (p: string) => p.slice(0, p.lastIndexOf("/")) || "/";
-    const parents = new Set<string>();
-    for (const p of paths) parents.add(parentOf(p));
-    const groups = new Map<string, string[]>();
-    for (const p of paths) {
-      if (parents.has(p)) continue;
-      const parent = parentOf(p);
-      let list = groups.get(parent);
-      if (!list) groups.set(parent, list = []);
-      list.push(p.slice(parent === "/" ? 1 : parent.length + 1));
-    }
-    return groups;
-  }
-
   #metadata(path: string): H5Metadata {
     clearDiagnostics();
     try {
