@@ -12,11 +12,15 @@ import { type CliIo, runCli } from "./cli/run.ts";
 import { demoCommand } from "./cli/demo.ts";
 import { getCommand } from "./cli/get.ts";
 import { inspectCommand } from "./cli/inspect.ts";
+import { lsCommand } from "./cli/ls.ts";
+import { mergeCommand } from "./cli/merge.ts";
 import { migrateCommand } from "./cli/migrate.ts";
+import { plotCommand } from "./cli/plot.ts";
 import { pluginsCommand } from "./cli/plugins.ts";
 import { preprocessCommand } from "./cli/preprocess.ts";
 import { reindexCommand } from "./cli/reindex.ts";
 import { reshardCommand } from "./cli/reshard.ts";
+import { statsCommand } from "./cli/stats.ts";
 import { verifyCommand } from "./cli/verify.ts";
 import { codecName } from "./formats/zlib_codec.ts";
 
@@ -28,8 +32,12 @@ export const COMMANDS: readonly Command[] = [
   inspectCommand,
   verifyCommand,
   getCommand,
+  lsCommand,
   reshardCommand,
+  mergeCommand,
   reindexCommand,
+  statsCommand,
+  plotCommand,
   pluginsCommand,
 ];
 

@@ -126,7 +126,7 @@ export {
 } from "./plugins/mod.ts";
 export { pack, type PackOptions, type RunReport } from "./ops/pack.ts";
 export { migrate, type MigrateOptions } from "./ops/migrate.ts";
-export { reshard, type ReshardOptions } from "./ops/reshard.ts";
+export { reshard, type ReshardOptions, type ReshardReport } from "./ops/reshard.ts";
 export { reindex, type ReindexOptions, type ReindexReport } from "./ops/reindex.ts";
 export {
   type CacheReader,
@@ -144,9 +144,11 @@ export type { CacheProblemKind, CacheWarningKind } from "./ops/cache_checks.ts";
 export {
   inspectCache,
   type InspectDataset,
+  type InspectOptions,
   type InspectReport,
   type InspectShard,
 } from "./ops/inspect.ts";
+export type { NonFiniteCount } from "./ops/non_finite.ts";
 
 // From audio: WAV decoding, resampling, mel, feature extractors, preprocess.
 export { type DecodedAudio, decodeWav, encodeWav } from "./formats/wav.ts";
@@ -178,3 +180,30 @@ export {
 export { type AudioClip, AudioSource, type AudioSourceOptions } from "./stages/audio_source.ts";
 export { FeatureStream, type FeatureStreamOptions } from "./stages/feature_stream.ts";
 export { NO_SEMANTIC_MODEL, preprocess, type PreprocessOptions } from "./ops/preprocess.ts";
+
+// Array jobs: partitioned runs and their merge; raw (still compressed) chunk copies.
+export {
+  MAX_PARTITIONS,
+  parsePartition,
+  type Partition,
+  partitionKeys,
+  type PartitionRange,
+  partitionRange,
+} from "./ops/partition.ts";
+export { merge, MERGE_PLAN_FILE, type MergeOptions, type MergeReport } from "./ops/merge.ts";
+export { type MergePlan, planMerge } from "./ops/merge_plan.ts";
+export { packEncoded } from "./ops/pack.ts";
+export {
+  RawChunkReader,
+  type RawChunkReaderOptions,
+  type RawSample,
+} from "./formats/hdf5/reader/raw_chunks.ts";
+export { RawHdf5Source, type RawHdf5SourceOptions } from "./stages/raw_hdf5_source.ts";
+
+// Looking at a cache: statistics, plots, listings.
+export { countNonFinite, Moments, type MomentsState, type MomentSummary } from "./ops/moments.ts";
+export { computeStats, type StatsOptions, type StatsReport } from "./ops/stats.ts";
+export { type PlotOptions, type PlotResult, plotSample } from "./ops/plot.ts";
+export { type HeatmapLayout, type HeatmapOptions, renderHeatmap } from "./plot/heatmap.ts";
+export { encodePng, type RgbPixels } from "./formats/png.ts";
+export { listCache, type ListEntry, type ListOptions } from "./ops/ls.ts";

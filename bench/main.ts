@@ -26,6 +26,7 @@ import {
 } from "./proc.ts";
 import { type Measurement, type ProfileRun, renderReport, summarize } from "./report.ts";
 import { summarizeProfiles } from "./cpu_profile.ts";
+import { runMergeBench } from "./merge_bench.ts";
 import { preprocessCase } from "./preprocess_mel.ts";
 import { w2vBertCase } from "./preprocess_w2v_bert.ts";
 
@@ -125,6 +126,7 @@ async function runAll(contenders: Contender[], reps: number, into: Measurement[]
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "merge") return await runMergeBench(argv.slice(1));
   const opts = parseBenchArgs(argv);
   if (opts.help) {
     console.log(USAGE);

@@ -47,22 +47,32 @@ export const inspectCommand: Command = {
     "Summarizes a cache from its index and the shards' HDF5 metadata, without decompressing\n" +
     "data: per shard its samples and size; per dataset name its dtypes, the range of each axis,\n" +
     "chunk shapes and filters; the compression ratio; and anything odd (shards the index does not\n" +
-    "reference, missing shards, unindexed groups). Use verify to check the data itself.",
-  options: { json: { type: "boolean", help: "print the report as JSON on stdout" } },
+    "reference, missing shards, unindexed groups). Use verify to check the data itself.\n" +
+    "--nonfinite also decompresses every floating dataset and counts NaN and inf per dataset\n" +
+    "(reported as odd; with --strict, exit status 1 when there are any).",
+  options: {
+    json: { type: "boolean", help: "print the report as JSON on stdout" },
+    nonfinite: { type: "boolean", help: "count NaN and inf per floating dataset (reads the data)" },
+    strict: { type: "boolean", help: "like --nonfinite, and exit 1 when any NaN or inf is found" },
+  },
   minArgs: 1,
   maxArgs: 1,
   examples: [
     "h5shard inspect data/processed_maskgct/ljspeech",
     "h5shard inspect cache --json > report.json",
+    "h5shard inspect cache --nonfinite",
   ],
   async run(ctx) {
-    const report = await inspectCache(ctx.args[0]);
+    const strict = !!ctx.values.strict;
+    const report = await inspectCache(ctx.args[0], {
+      nonFinite: strict || !!ctx.values.nonfinite,
+    });
     // The codec this process reads with (the one a cache was written with is in metadata.json).
     if (ctx.values.json) ctx.out(JSON.stringify({ ...report, zlibCodec: codecName() }, null, 2));
     else {
       printInspectReport(ctx, report);
       ctx.out(`  zlib codec ${codecName()} (this process)`);
     }
-    return 0;
+    return strict && Object.keys(report.nonFinite ?? {}).length ? 1 : 0;
   },
 };

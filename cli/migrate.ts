@@ -4,6 +4,7 @@
  * @module
  */
 import { migrate } from "../ops/migrate.ts";
+import { partitionOption, partitionValue } from "./partition_option.ts";
 import type { RunReport } from "../ops/pack.ts";
 import { NPZ_KEYS, WRITE_KEYS } from "../config/schema.ts";
 import { ProgressBar, type ProgressOptions } from "./progress.ts";
@@ -65,6 +66,7 @@ export const migrateCommand: Command = {
     dataset: datasetOption(
       "dataset plugin: ljspeech, libritts, or a module path like ./my_plugin.ts (required)",
     ),
+    partition: partitionOption(),
   },
   // The zip-bomb cap guards files of unknown origin; the demo's own example needs no flag.
   config: [...WRITE_KEYS, ...NPZ_KEYS, "max_sample_bytes"],
@@ -74,6 +76,7 @@ export const migrateCommand: Command = {
     "h5shard migrate data/npz_cache/ljspeech data/processed_maskgct/ljspeech --dataset ljspeech",
     "h5shard migrate old/libritts new/libritts --dataset libritts --samples-per-hdf5 5000 --num-save-workers 2",
     "h5shard migrate old new --dataset ./my_plugin.ts --config my_config.json --use-float16 false",
+    "h5shard migrate old parts/part_$JOB_COMPLETION_INDEX --dataset libritts --partition $JOB_COMPLETION_INDEX/8",
   ],
   async run(ctx) {
     const [npzDir, processedDir] = ctx.args;
@@ -81,12 +84,14 @@ export const migrateCommand: Command = {
     if (typeof dataset !== "string") {
       throw new UsageError("--dataset is required (ljspeech, libritts or ./plugin.ts)");
     }
+    const partition = partitionValue(ctx);
     const config = await effectiveConfig(ctx);
     const progress = runProgress("migrate", undefined, ctx.progress);
     const report = await migrate({
       npzDir,
       processedDir,
       plugin: dataset,
+      partition,
       preprocessing: config.preprocessing,
       onPlan: (plan) => progress.setTotal(plan.total),
       onProgress: progress.onProgress,

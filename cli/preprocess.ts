@@ -7,6 +7,7 @@ import { WRITE_KEYS } from "../config/schema.ts";
 import type { PreprocessingKey } from "../config.ts";
 import { NO_SEMANTIC_MODEL, preprocess } from "../ops/preprocess.ts";
 import { type Command, datasetOption, effectiveConfig, UsageError } from "./command.ts";
+import { partitionOption, partitionValue } from "./partition_option.ts";
 import { printRunReport } from "./migrate.ts";
 import { ProgressBar } from "./progress.ts";
 
@@ -58,6 +59,7 @@ export const preprocessCommand: Command = {
       value: "FILE[,FILE]",
       help: "your own extractor modules (default export: options => Extractor), run after the mel",
     },
+    partition: partitionOption(),
     "semantic-model": {
       type: "string",
       value: "DIR",
@@ -93,6 +95,7 @@ export const preprocessCommand: Command = {
     "h5shard preprocess LJSpeech-1.1 out --dataset ljspeech --semantic-model w2v_bert_l17",
     "h5shard preprocess corpus out --dataset ./my_plugin.ts --num-audio-workers 2 --extract-mel true",
     "h5shard preprocess data/LJSpeech-1.1 out --dataset ljspeech --extractor ./pitch.ts",
+    "h5shard preprocess corpus parts/part_$SLURM_ARRAY_TASK_ID --dataset libritts --partition $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT",
   ],
   async run(ctx) {
     const dataset = ctx.values.dataset;
@@ -125,6 +128,7 @@ export const preprocessCommand: Command = {
       dataRoot,
       processedDir,
       plugin: dataset,
+      partition: partitionValue(ctx),
       semanticModel,
       extractors: typeof ctx.values.extractor === "string"
         ? ctx.values.extractor.split(",").map((name) => ({ name: resolve(ctx.cwd, name) }))

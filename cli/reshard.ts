@@ -49,6 +49,9 @@ export const reshardCommand: Command = {
       onWarning: (m) => ctx.err(`warning: ${m}`),
     });
     progress.finish();
+    if (report.copiedChunks) {
+      ctx.out(`${report.copiedChunks} sample(s) copied with their compressed chunks as stored`);
+    }
     return printRunReport(ctx, report, dst);
   },
 };

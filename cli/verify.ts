@@ -28,12 +28,14 @@ export async function runVerify(
   dir: string,
   against?: string,
   dataset?: string,
+  strict = false,
 ): Promise<VerifyReport> {
   const name = dataset ?? (await recordedDataset(dir)) ?? "ljspeech";
   const expected = against ? new NpzSource(against, { plugin: await getPlugin(name) }) : undefined;
   const bar = new ProgressBar("verify", undefined);
   const report = await verifyCache(dir, {
     expected,
+    strict,
     onProgress: (done, total) => {
       bar.total = total;
       bar.update(done);
@@ -62,8 +64,9 @@ export const verifyCommand: Command = {
     "Checks that every index entry resolves to a group in its shard, that every sample group in a\n" +
     "shard is indexed, that the counts and current_file_* fields agree, and that every dataset\n" +
     "decompresses completely. With --against, every sample also equals the legacy NPZ source\n" +
-    "cast to the stored dtype. Each problem names the file, key and dataset. Exit status 1 when\n" +
-    "anything is wrong.",
+    "cast to the stored dtype. Each problem names the file, key and dataset. NaN and inf in\n" +
+    "floating datasets are counted per dataset and reported as a warning (a problem with\n" +
+    "--strict). Exit status 1 when anything is wrong.",
   options: {
     against: { type: "string", value: "NPZ_DIR", help: "legacy NPZ cache to compare values with" },
     dataset: {
@@ -73,6 +76,7 @@ export const verifyCommand: Command = {
         "plugin that finds the NPZ files and their keys (default: the one metadata.json records, else ljspeech)",
     },
     json: { type: "boolean", help: "print the report as JSON on stdout" },
+    strict: { type: "boolean", help: "NaN or inf in a floating dataset is a problem (exit 1)" },
   },
   minArgs: 1,
   maxArgs: 1,
@@ -83,7 +87,12 @@ export const verifyCommand: Command = {
   async run(ctx) {
     const [dir] = ctx.args;
     const against = ctx.values.against as string | undefined;
-    const report = await runVerify(dir, against, ctx.values.dataset as string | undefined);
+    const report = await runVerify(
+      dir,
+      against,
+      ctx.values.dataset as string | undefined,
+      !!ctx.values.strict,
+    );
     if (ctx.values.json) {
       ctx.out(JSON.stringify(report, null, 2));
       return report.problems.length ? 1 : 0;

@@ -13,6 +13,7 @@
 import { errorMessage, FormatError } from "../errors.ts";
 import { INDEX_FILE, shardFileName, type ShardIndex } from "../formats/shard_index.ts";
 import type { ShardReader } from "../formats/shard_reader.ts";
+import type { Tensor } from "../formats/tensor.ts";
 
 /** What can be wrong with a cache: the cache is unsound while any of these is found. */
 export type CacheProblemKind =
@@ -27,7 +28,8 @@ export type CacheProblemKind =
   | "unreadable_dataset"
   | "missing_sample"
   | "missing_dataset"
-  | "value_mismatch";
+  | "value_mismatch"
+  | "non_finite";
 
 /** What is odd but readable. */
 export type CacheWarningKind =
@@ -36,7 +38,8 @@ export type CacheWarningKind =
   | "short_shard"
   | "overfull_shard"
   | "superseded_copy"
-  | "expected_failed";
+  | "expected_failed"
+  | "non_finite";
 
 /** One thing wrong (or odd) in a cache, naming where. */
 export interface CacheProblem<K extends string = CacheProblemKind | CacheWarningKind> {
@@ -233,7 +236,7 @@ export interface SampleCheck {
  * The indexed sample `key` (group `group`) in shard `reader`: its group is found by HDF5's
  * lookup path, and each of its datasets reads whole (every chunk present, inflating to its
  * size) unless `decompress` is false, when only its header is checked. `datasets` narrows the
- * check to names already known (a walk of the shard).
+ * check to names already known (a walk of the shard). `onRead` sees each dataset decompressed.
  */
 export function checkSample(
   reader: ShardReader,
@@ -241,6 +244,7 @@ export function checkSample(
   group: string,
   key: string,
   decompress = true,
+  onRead?: (dataset: string, tensor: Tensor) => void,
 ): SampleCheck {
   const out: SampleCheck = { problems: [], datasets: [] };
   let kind;
@@ -275,7 +279,7 @@ export function checkSample(
       // A sample group holds datasets (and groups of nested keys): anything else is a
       // dataset whose header HDF5 cannot make sense of either.
       if (kind !== "dataset") reader.describe(path);
-      if (decompress) reader.read(path);
+      if (decompress) onRead?.(name, reader.read(path));
       else reader.describe(path);
       out.datasets.push(name);
     } catch (e) {

@@ -19,6 +19,7 @@ import {
   groupsByShard,
   shardGroups,
 } from "./cache_checks.ts";
+import { type NonFiniteCount, NonFiniteTally } from "./non_finite.ts";
 
 /** One shard file. */
 export interface InspectShard {
@@ -76,6 +77,20 @@ export interface InspectReport {
   datasets: Record<string, InspectDataset>;
   /** Anything unusual: unreferenced or missing shards, empty shards, unindexed groups, ... */
   oddities: string[];
+  /**
+   * With {@linkcode InspectOptions.nonFinite}: NaN and inf per floating dataset name that holds
+   * any (each also an oddity).
+   */
+  nonFinite?: Record<string, NonFiniteCount>;
+}
+
+/** Options of {@linkcode inspectCache}. */
+export interface InspectOptions {
+  /**
+   * Also decompress every floating dataset of the indexed samples and count NaN and inf per
+   * dataset name. Off by default: inspect otherwise reads metadata only.
+   */
+  nonFinite?: boolean;
 }
 
 const MAX_CHUNK_SHAPES = 4;
@@ -96,7 +111,11 @@ const MAX_CHUNK_SHAPES = 4;
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function inspectCache(dir: string): Promise<InspectReport> {
+export async function inspectCache(
+  dir: string,
+  options: InspectOptions = {},
+): Promise<InspectReport> {
+  const tally = options.nonFinite ? new NonFiniteTally() : undefined;
   const index = await readCacheIndex(dir);
   const module = await loadH5wasm();
   const abs = absoluteDir(dir);
@@ -153,6 +172,10 @@ export async function inspectCache(dir: string): Promise<InspectReport> {
       for (const group of groups) {
         for (const leaf of found.groups.get(group) ?? []) {
           shard.rawBytes += describe(reader, `${group}/${leaf}`, leaf, seen, datasets, oddities);
+          if (tally) {
+            const key = byShard.get(n)!.get(group)!;
+            countNonFiniteIn(reader, `${group}/${leaf}`, key, leaf, tally, oddities);
+          }
         }
       }
     } catch (e) {
@@ -193,7 +216,34 @@ export async function inspectCache(dir: string): Promise<InspectReport> {
     oddities,
   };
   if (bytesOnDisk > 0 && rawBytes > 0) report.compressionRatio = rawBytes / bytesOnDisk;
+  if (tally) {
+    report.nonFinite = tally.counts;
+    for (const { message } of tally.messages()) oddities.push(message);
+  }
   return report;
+}
+
+/** Reads a floating dataset whole into the tally; a read that fails is an oddity. */
+function countNonFiniteIn(
+  h5: ShardReader,
+  path: string,
+  key: string,
+  name: string,
+  tally: NonFiniteTally,
+  oddities: string[],
+): void {
+  let dtype;
+  try {
+    dtype = h5.describe(path).dtype;
+  } catch {
+    return; // already an oddity through describe()
+  }
+  if (DTYPES[dtype].kind !== "float") return;
+  try {
+    tally.add(key, name, h5.read(path));
+  } catch (e) {
+    oddities.push(errorMessage(e));
+  }
 }
 
 /** Adds one dataset to the summary; returns its raw bytes (0 when it is not a dataset). */

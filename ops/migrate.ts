@@ -9,6 +9,7 @@ import { INDEX_FILE } from "../formats/shard_index.ts";
 import type { DatasetPlugin, SampleRef } from "../plugins/plugin.ts";
 import { getPlugin } from "../plugins/registry.ts";
 import { NpzSource } from "../stages/npz_source.ts";
+import { checkSamePartition, type Partition, partitionKeys } from "./partition.ts";
 import { join } from "../stages/path.ts";
 import type { Sample, SampleFailure } from "../stages/record.ts";
 import {
@@ -27,6 +28,8 @@ export interface MigrateOptions extends PackOptions {
   processedDir: string;
   /** Dataset plugin (decides which files and their keys): a registered name, a module path, or a plugin. */
   plugin: string | DatasetPlugin;
+  /** Take only partition `index` of `count` of the sorted keys (an array job's task). */
+  partition?: Partition;
   /** Called once the work is counted, before the first sample is read. */
   onPlan?: (plan: MigratePlan) => void;
 }
@@ -128,11 +131,24 @@ export async function migrate(options: MigrateOptions): Promise<RunReport> {
   const p = resolvePreprocessing(options.preprocessing);
   const done = p.overwrite_existing ? new Set<string>() : indexedKeys(options.processedDir);
 
+  const listing: SampleRef[] = [];
+  for await (const ref of plugin.discoverNpz(options.npzDir)) listing.push(ref);
+  if (listing.length === 0) {
+    throw new CacheError(options.npzDir, await whyEmpty(options.npzDir, plugin));
+  }
+  let mine = listing;
+  let partition: Record<string, unknown> | undefined;
+  if (options.partition) {
+    const keys = listing.map((r) => r.key);
+    const part = partitionKeys(keys, options.partition, p.samples_per_hdf5);
+    checkSamePartition(options.processedDir, part.range);
+    mine = listing.slice(part.range.start, part.range.end);
+    partition = { partition: part.range };
+  }
   const refs: SampleRef[] = [];
   const failures: SampleFailure[] = [];
-  let found = 0;
-  for await (const ref of plugin.discoverNpz(options.npzDir)) {
-    found++;
+  const found = mine.length;
+  for (const ref of mine) {
     if (done.has(ref.key)) continue;
     if (ref.problem === undefined) refs.push(ref);
     else {
@@ -143,7 +159,6 @@ export async function migrate(options: MigrateOptions): Promise<RunReport> {
       });
     }
   }
-  if (found === 0) throw new CacheError(options.npzDir, await whyEmpty(options.npzDir, plugin));
   const skipped = found - refs.length - failures.length;
   options.onPlan?.({ found, skipped, total: refs.length + failures.length });
 
@@ -164,7 +179,7 @@ export async function migrate(options: MigrateOptions): Promise<RunReport> {
   const report = await pack(
     ReadableStream.from(withFailures(failures, source)),
     options.processedDir,
-    { dataset: plugin.name, ...options },
+    { dataset: plugin.name, ...options, metadata: { ...options.metadata, ...partition } },
   );
   report.skipped += skipped;
   return report;

@@ -10,7 +10,7 @@ import { readCacheIndexIfAny } from "../stages/cache_index.ts";
 import { DeflateStream, deflateWorkers } from "../stages/deflate_stream.ts";
 import { Float16Stream } from "../stages/float16_stream.ts";
 import { join } from "../stages/path.ts";
-import type { Sample, SampleFailure } from "../stages/record.ts";
+import type { EncodedSample, Sample, SampleFailure } from "../stages/record.ts";
 import { ShardSink, type SinkReport, type SinkStats } from "../stages/shard_sink.ts";
 
 /** Options of {@linkcode pack}. */
@@ -19,7 +19,7 @@ export interface PackOptions {
   preprocessing?: Partial<Preprocessing>;
   /** Dataset name for `metadata.json`. */
   dataset?: string;
-  /** More `metadata.json` fields (a preprocessing run's settings). */
+  /** More `metadata.json` fields (a preprocessing run's settings, an array job's partition). */
   metadata?: Record<string, unknown>;
   /** Called after every sample. */
   onProgress?: (stats: Readonly<SinkStats>) => void;
@@ -84,13 +84,45 @@ export function shardBytes(processedDir: string): number {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function pack(
+export function pack(
   source: ReadableStream<Sample | SampleFailure>,
   processedDir: string,
   options: PackOptions = {},
 ): Promise<RunReport> {
   const p = resolvePreprocessing(options.preprocessing);
   const workers = deflateWorkers(p.num_save_workers);
+  const encoded = source
+    .pipeThrough(new Float16Stream({ enabled: p.use_float16, overflow: p.float16_overflow }))
+    .pipeThrough(
+      new DeflateStream({
+        level: p.compression_level,
+        shuffle: p.shuffle,
+        workers,
+        chunkBytes: p.chunk_bytes,
+      }),
+    );
+  return store(encoded, processedDir, options, workers);
+}
+
+/**
+ * {@linkcode pack} for samples already encoded (chunks compressed as `preprocessing` says, e.g.
+ * copied as stored from a cache with the same settings): straight into the shard sink.
+ */
+export function packEncoded(
+  source: ReadableStream<EncodedSample | SampleFailure>,
+  processedDir: string,
+  options: PackOptions = {},
+): Promise<RunReport> {
+  return store(source, processedDir, options, 0);
+}
+
+async function store(
+  source: ReadableStream<EncodedSample | SampleFailure>,
+  processedDir: string,
+  options: PackOptions,
+  workers: number,
+): Promise<RunReport> {
+  const p = resolvePreprocessing(options.preprocessing);
   const started = performance.now();
   const sink = new ShardSink(processedDir, {
     samplesPerFile: p.samples_per_hdf5,
@@ -112,17 +144,7 @@ export async function pack(
       ...options.metadata,
     },
   });
-  await source
-    .pipeThrough(new Float16Stream({ enabled: p.use_float16, overflow: p.float16_overflow }))
-    .pipeThrough(
-      new DeflateStream({
-        level: p.compression_level,
-        shuffle: p.shuffle,
-        workers,
-        chunkBytes: p.chunk_bytes,
-      }),
-    )
-    .pipeTo(sink);
+  await source.pipeTo(sink);
   const report = sink.report;
   return {
     ...report,

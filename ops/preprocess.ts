@@ -15,6 +15,7 @@ import type { DatasetPlugin, SampleRef } from "../plugins/plugin.ts";
 import { getPlugin } from "../plugins/registry.ts";
 import { AudioSource } from "../stages/audio_source.ts";
 import { FeatureStream } from "../stages/feature_stream.ts";
+import { checkSamePartition, type Partition, partitionKeys } from "./partition.ts";
 import {
   indexedKeys,
   pack,
@@ -50,6 +51,8 @@ export interface PreprocessOptions extends PackOptions {
   executionProvider?: "cpu" | "cuda";
   /** More extractors (a user's own, by module path), run after the built-in ones. */
   extractors?: ExtractorSpec[];
+  /** Take only partition `index` of `count` of the sorted keys (an array job's task). */
+  partition?: Partition;
   /** Called once the files are discovered: how many, and how many still to process. */
   onDiscovered?: (total: number, todo: number) => void;
 }
@@ -143,7 +146,14 @@ export async function preprocess(options: PreprocessOptions): Promise<RunReport>
   // rather than failing every file on the workers.
   const semantic = extractors.find((e) => e.name === "w2v-bert");
   if (semantic) await (await w2vBert(semantic.options ?? {})).close?.();
-  const refs = await discover(plugin, options.dataRoot);
+  let refs = await discover(plugin, options.dataRoot);
+  let partition: Record<string, unknown> | undefined;
+  if (options.partition) {
+    const part = partitionKeys(refs.map((r) => r.key), options.partition, p.samples_per_hdf5);
+    checkSamePartition(options.processedDir, part.range);
+    refs = refs.slice(part.range.start, part.range.end);
+    partition = { partition: part.range };
+  }
   const done = p.overwrite_existing ? new Set<string>() : indexedKeys(options.processedDir);
   const todo = refs.filter((ref) => !done.has(ref.key));
   // Settings and modules that cannot work stop the run here, not once per file on the workers.
@@ -169,6 +179,7 @@ export async function preprocess(options: PreprocessOptions): Promise<RunReport>
       mel_config: p.mel_config,
       extractors: extractors.map((e) => e.name),
       data_root: options.dataRoot,
+      ...partition,
       ...options.metadata,
     },
   });

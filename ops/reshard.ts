@@ -1,19 +1,72 @@
 /**
  * Rewriting a cache into a new one with other settings (shard size, float16, compression):
  * the source read through its index by {@linkcode Hdf5Source}, written by {@linkcode pack}.
+ * When the target keeps the stored chunks (only the shard layout changes), they are copied as
+ * they are ({@linkcode RawHdf5Source} into {@linkcode packEncoded}): no inflate, no deflate.
  * The source is never modified; a destination that already has an index is resumed.
  *
  * @module
  */
 import { CacheError } from "../errors.ts";
 import { Hdf5Source } from "../stages/hdf5_source.ts";
+import { join } from "../stages/path.ts";
+import { RawHdf5Source } from "../stages/raw_hdf5_source.ts";
 import { readCacheIndex } from "./cache_reader.ts";
-import { indexedKeys, pack, type PackOptions, type RunReport } from "./pack.ts";
+import {
+  indexedKeys,
+  pack,
+  packEncoded,
+  type PackOptions,
+  resolvePreprocessing,
+  type RunReport,
+} from "./pack.ts";
 
 /** Options of {@linkcode reshard}: those of {@linkcode pack}, plus the source's open-file budget. */
 export interface ReshardOptions extends PackOptions {
   /** Source shards kept open at once. Default 64. */
   maxOpenFiles?: number;
+  /**
+   * Copy the stored (compressed) chunks as they are instead of decoding and encoding again.
+   * Default: when the source's `metadata.json` records the target's compression level, shuffle
+   * and chunk size and its index the same `use_float16`, so only the shard layout changes.
+   * Samples whose chunks the target's settings would not make are encoded afresh either way.
+   */
+  copyChunks?: boolean;
+}
+
+/** What {@linkcode reshard} reports. */
+export interface ReshardReport extends RunReport {
+  /** Samples whose compressed chunks were copied as stored. */
+  copiedChunks: number;
+}
+
+/** Whether `src`'s recorded settings make the chunks the target settings would make. */
+function sameChunkSettings(src: string, useFloat16: boolean, options: ReshardOptions): boolean {
+  const p = resolvePreprocessing(options.preprocessing);
+  let meta: Record<string, unknown>;
+  try {
+    meta = JSON.parse(Deno.readTextFileSync(join(src, "metadata.json")));
+  } catch {
+    return false;
+  }
+  return useFloat16 === p.use_float16 && meta.compression_level === p.compression_level &&
+    meta.shuffle === p.shuffle && meta.chunk_bytes === p.chunk_bytes;
+}
+
+/** Two runs into the same cache, reported as one. */
+function addReports(a: RunReport, b: RunReport): RunReport {
+  return {
+    ...b,
+    written: a.written + b.written,
+    samples: a.samples + b.samples,
+    skipped: a.skipped + b.skipped,
+    failed: a.failed + b.failed,
+    inputBytes: a.inputBytes + b.inputBytes,
+    storedBytes: a.storedBytes + b.storedBytes,
+    seconds: a.seconds + b.seconds,
+    failures: [...a.failures, ...b.failures],
+    warnings: [...a.warnings, ...b.warnings],
+  };
 }
 
 /** True when `a` and `b` name the same existing directory. */
@@ -50,7 +103,7 @@ export async function reshard(
   src: string,
   dst: string,
   options: ReshardOptions = {},
-): Promise<RunReport> {
+): Promise<ReshardReport> {
   if (await sameDir(src, dst)) {
     throw new CacheError(
       dst,
@@ -63,16 +116,48 @@ export async function reshard(
   const keys = all.filter((k) => !done.has(k));
   const already = all.length - keys.length;
   const onProgress = options.onProgress;
-  const report = await pack(
-    new Hdf5Source(src, { keys, maxOpenFiles: options.maxOpenFiles }),
-    dst,
-    {
-      ...options,
-      dataset: options.dataset ?? `reshard of ${src}`,
-      // Progress counts the keys skipped up front too, so it runs to the source's size.
-      onProgress: onProgress && ((s) => onProgress({ ...s, skipped: s.skipped + already })),
+  const packOptions: PackOptions = {
+    ...options,
+    dataset: options.dataset ?? `reshard of ${src}`,
+    // Progress counts the keys skipped up front too, so it runs to the source's size.
+    onProgress: onProgress && ((s) => onProgress({ ...s, skipped: s.skipped + already })),
+  };
+  const maxOpenFiles = options.maxOpenFiles;
+  if (!(options.copyChunks ?? sameChunkSettings(src, index.use_float16, options))) {
+    const report = await pack(new Hdf5Source(src, { keys, maxOpenFiles }), dst, packOptions);
+    report.skipped += already;
+    return { ...report, copiedChunks: 0 };
+  }
+  const p = resolvePreprocessing(options.preprocessing);
+  const raw = new RawHdf5Source(src, {
+    keys,
+    maxOpenFiles,
+    target: {
+      level: p.compression_level,
+      shuffle: p.shuffle,
+      chunkBytes: p.chunk_bytes,
+      useFloat16: p.use_float16,
     },
-  );
+  });
+  let report = await packEncoded(raw, dst, packOptions);
+  const copiedChunks = report.written;
+  if (raw.deferred.length) {
+    const first = report;
+    const rest = new Hdf5Source(src, { keys: raw.deferred, maxOpenFiles });
+    report = addReports(
+      first,
+      await pack(rest, dst, {
+        ...packOptions,
+        onProgress: onProgress && ((s) =>
+          onProgress({
+            ...s,
+            written: s.written + first.written,
+            failed: s.failed + first.failed,
+            skipped: s.skipped + first.skipped + already,
+          })),
+      }),
+    );
+  }
   report.skipped += already;
-  return report;
+  return { ...report, copiedChunks };
 }

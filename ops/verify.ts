@@ -26,6 +26,7 @@ import {
   problemOf,
   shardGroups,
 } from "./cache_checks.ts";
+import { type NonFiniteCount, NonFiniteTally } from "./non_finite.ts";
 
 /** One thing wrong (or odd) in a cache: its `kind` says which check found it. */
 export type VerifyProblem = CacheProblem;
@@ -39,8 +40,13 @@ export interface VerifyReport {
   /** Datasets decompressed. */
   datasets: number;
   problems: CacheProblem<CacheProblemKind>[];
-  /** Odd but readable: superseded copies, short shards, group names that differ from keys. */
+  /**
+   * Odd but readable: superseded copies, short shards, group names that differ from keys, NaN
+   * or inf in floating datasets (kind `non_finite`; a problem instead with `strict`).
+   */
   warnings: CacheProblem<CacheWarningKind>[];
+  /** NaN and inf per floating dataset name that holds any, over every sample. */
+  nonFinite: Record<string, NonFiniteCount>;
 }
 
 /** Options of {@linkcode verifyCache}. */
@@ -51,6 +57,8 @@ export interface VerifyOptions {
   onProgress?: (done: number, total: number) => void;
   /** Decompress on this many Web Workers (structure checks stay on this thread). Default 0. */
   workers?: number;
+  /** NaN or inf in a stored floating dataset is a problem, not a warning. Default false. */
+  strict?: boolean;
 }
 
 /**
@@ -74,7 +82,15 @@ export async function verifyCache(dir: string, options: VerifyOptions = {}): Pro
   const index = await readCacheIndex(dir);
   const module = await loadH5wasm();
   const abs = absoluteDir(dir);
-  const report: VerifyReport = { shards: 0, samples: 0, datasets: 0, problems: [], warnings: [] };
+  const report: VerifyReport = {
+    shards: 0,
+    samples: 0,
+    datasets: 0,
+    problems: [],
+    warnings: [],
+    nonFinite: {},
+  };
+  const tally = new NonFiniteTally();
   const add = (r: { problems: VerifyReport["problems"]; warnings: VerifyReport["warnings"] }) => {
     report.problems.push(...r.problems);
     report.warnings.push(...r.warnings);
@@ -90,7 +106,7 @@ export async function verifyCache(dir: string, options: VerifyOptions = {}): Pro
   const byShard = groupsByShard(index);
 
   const checked = options.expected
-    ? await compareExpected(abs, index.sample_index, options.expected, report)
+    ? await compareExpected(abs, index.sample_index, options.expected, report, tally)
     : new Set<string>();
 
   const workers = options.workers ?? 0;
@@ -123,9 +139,19 @@ export async function verifyCache(dir: string, options: VerifyOptions = {}): Pro
           // get per sample, and only a sample that fails is gone through dataset by dataset.
           let decompressed = checked.has(key);
           if (pool && !decompressed) {
-            decompressed = await pool.get(key).then(() => true, () => false);
+            decompressed = await pool.get(key).then((tensors) => {
+              for (const [name, t] of Object.entries(tensors)) tally.add(key, name, t);
+              return true;
+            }, () => false);
           }
-          const result = checkSample(reader, file, group, key, !decompressed);
+          const result = checkSample(
+            reader,
+            file,
+            group,
+            key,
+            !decompressed,
+            (name, t) => tally.add(key, name, t),
+          );
           report.problems.push(...result.problems);
           if (result.datasets.length) {
             report.samples++;
@@ -148,6 +174,12 @@ export async function verifyCache(dir: string, options: VerifyOptions = {}): Pro
   } finally {
     pool?.close();
   }
+  report.nonFinite = tally.counts;
+  for (const { dataset, message } of tally.messages()) {
+    const found = { kind: "non_finite" as const, dataset, message };
+    if (options.strict) report.problems.push(found);
+    else report.warnings.push(found);
+  }
   return report;
 }
 
@@ -160,6 +192,7 @@ async function compareExpected(
   sampleIndex: Record<string, { file_idx: number; group_name: string }>,
   expected: AsyncIterable<Sample | SampleFailure> | ReadableStream<Sample | SampleFailure>,
   report: VerifyReport,
+  tally: NonFiniteTally,
 ): Promise<Set<string>> {
   const problem = (p: CacheProblem<CacheProblemKind>) => report.problems.push(p);
   const warn = (p: CacheProblem<CacheWarningKind>) => report.warnings.push(p);
@@ -201,6 +234,7 @@ async function compareExpected(
       // A missing or unopenable shard is reported by the shard walk.
       if (h5 instanceof Error) continue;
       let complete = true;
+      const read: [string, Tensor][] = [];
       for (const [name, want] of Object.entries(record.tensors)) {
         const path = `/${entry.group_name}/${name}`;
         let got: Tensor;
@@ -220,6 +254,7 @@ async function compareExpected(
           }
           continue;
         }
+        read.push([name, got]);
         const why = mismatch(got, want);
         if (why) {
           problem({
@@ -231,7 +266,11 @@ async function compareExpected(
           });
         }
       }
-      if (complete) checked.add(key);
+      // An incomplete sample is decompressed again by the shard walk, which counts it then.
+      if (complete) {
+        checked.add(key);
+        for (const [name, t] of read) tally.add(key, name, t);
+      }
     }
   } finally {
     for (const f of files.values()) if (!(f instanceof Error)) f.close();

@@ -21,6 +21,8 @@ const args = [
   "stages/npz_decode_worker.ts",
   "--include",
   "formats/h5wasm/read_worker.ts",
+  "--include",
+  "ops/stats_worker.ts",
   "--output",
   "h5shard",
   "cli.ts",

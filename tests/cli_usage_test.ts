@@ -86,7 +86,7 @@ Deno.test("each command lists and accepts only the settings it uses", async () =
   assertEquals(json.code, 2);
   assertMatch(
     json.stderr,
-    /unknown option --json for plugins \(it is an option of inspect, verify\)/,
+    /unknown option --json for plugins \(it is an option of inspect, verify, ls\)/,
   );
 });
 

@@ -61,7 +61,8 @@ Deno.test({
     const progress: [number, number][] = [];
     const report = await verifyCache(cache.dir, { onProgress: (d, t) => progress.push([d, t]) });
     assertEquals(report.problems, []);
-    assertEquals(report.warnings, []);
+    // The fixture's floats hold NaN and inf on purpose: those are the only warnings.
+    assertEquals(report.warnings.filter((w) => w.kind !== "non_finite"), []);
     const datasets = [...cache.expected.values()].reduce((n, d) => n + Object.keys(d).length, 0);
     assertEquals([report.shards, report.samples, report.datasets], [2, 5, datasets]);
     assertEquals(progress.at(-1), [5, 5]);
@@ -226,7 +227,7 @@ Deno.test({
     await Deno.copyFile(`${dir}/features_00002.h5`, `${dir}/features_00009.h5`);
     const report = await verifyCache(dir);
     assertEquals(report.problems, []);
-    assertEquals(kinds(report.warnings), [
+    assertEquals(kinds(report.warnings.filter((w) => w.kind !== "non_finite")), [
       "short_shard",
       "unreferenced_shard",
       "superseded_copy",

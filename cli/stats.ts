@@ -1,0 +1,77 @@
+/**
+ * `h5shard stats`: normalisation statistics of one dataset.
+ *
+ * @module
+ */
+import { computeStats } from "../ops/stats.ts";
+import { type Command, UsageError } from "./command.ts";
+import { ProgressBar } from "./progress.ts";
+
+export const statsCommand: Command = {
+  name: "stats",
+  summary: "Per-dimension mean, variance and std of a dataset over every frame (for normalising)",
+  args: "<processed_dir>",
+  description:
+    "Reads every sample's <dataset> and computes, per feature dimension (the last axis: 80 for\n" +
+    "mel_spectrogram (1, T, 80), 1024 for hidden_states (T, 1024)), the mean, the population\n" +
+    "variance (ddof 0) and the std over every frame, in float64, plus the same over all values\n" +
+    "pooled. NaN and inf are counted and left out. The JSON has the fields of the original\n" +
+    "compute_mel_statistics.py (sample_count, total_frames, mel_dim, per_dimension_stats,\n" +
+    "global_stats) plus dataset, nan_count, inf_count and samples_without_dataset. The result\n" +
+    "does not depend on --workers.",
+  options: {
+    dataset: {
+      type: "string",
+      value: "NAME",
+      help: "dataset to summarise (required), e.g. mel_spectrogram",
+    },
+    out: { type: "string", short: "o", value: "FILE", help: "write the JSON here (else stdout)" },
+    workers: {
+      type: "string",
+      value: "N",
+      help: "reader workers, 0 = this thread (default: cores, at most 2)",
+      check: (text) => /^\d+$/.test(text) ? undefined : "an integer >= 0",
+    },
+  },
+  minArgs: 1,
+  maxArgs: 1,
+  examples: [
+    "h5shard stats data/processed_maskgct/ljspeech --dataset mel_spectrogram --out mel_stats.json",
+    "h5shard stats cache --dataset hidden_states > hidden_stats.json",
+  ],
+  async run(ctx) {
+    const [dir] = ctx.args;
+    const dataset = ctx.values.dataset;
+    if (typeof dataset !== "string") throw new UsageError("--dataset is required");
+    const workers = typeof ctx.values.workers === "string" ? Number(ctx.values.workers) : undefined;
+    const bar = new ProgressBar("stats", undefined, ctx.progress);
+    const report = await computeStats(dir, {
+      dataset,
+      workers,
+      onProgress: (done, total) => {
+        bar.total = total;
+        bar.update(done);
+      },
+      onWarning: (message) => ctx.err(`warning: ${message}`),
+    });
+    bar.finish();
+    const json = JSON.stringify(report, null, 2);
+    const out = ctx.values.out;
+    if (typeof out !== "string") {
+      ctx.out(json);
+      return 0;
+    }
+    await Deno.writeTextFile(out, json + "\n");
+    const g = report.global_stats;
+    const odd = report.nan_count + report.inf_count
+      ? `; ${report.nan_count} NaN and ${report.inf_count} inf left out`
+      : "";
+    ctx.out(
+      `${out}: ${dataset} over ${report.sample_count} samples, ${report.total_frames} frames, ` +
+        `dim ${report.mel_dim}; global mean ${g.mean.toPrecision(5)}, std ${
+          g.std.toPrecision(5)
+        }${odd}`,
+    );
+    return 0;
+  },
+};

@@ -1,0 +1,415 @@
+/**
+ * {@linkcode merge}: partition caches (one per task of an array job) into one cache that keeps
+ * the whole contract, as if one run had made it. Full shards are hard-linked (copied across
+ * file systems) under their new numbers; samples of partial shards are combined into new
+ * shards by copying their compressed chunks as they are, with no inflate or deflate.
+ *
+ * Crash safety: the plan is recorded in the target first, every shard reaches its final name
+ * only when complete, and `hdf5_index.json` is written last, atomically. A killed merge leaves
+ * no index, so no reader takes it for a cache, and running the same merge again finishes it.
+ *
+ * @module
+ */
+import { CacheError, errorMessage } from "../errors.ts";
+import { Hdf5FileWriter } from "../formats/hdf5/file_writer.ts";
+import { readNameTree } from "../formats/hdf5/reader/name_tree_reader.ts";
+import { RawChunkReader } from "../formats/hdf5/reader/raw_chunks.ts";
+import { INDEX_FILE, IndexBuilder, shardFileName, shardNumber } from "../formats/shard_index.ts";
+import { syncDir, writeFileAtomic } from "../stages/atomic_write.ts";
+import { DirLock } from "../stages/dir_lock.ts";
+import { join } from "../stages/path.ts";
+import { type MergePart, type MergePlan, planMerge, type TailStep } from "./merge_plan.ts";
+
+/** The plan of an unfinished merge, kept in the target until its index is written. */
+export const MERGE_PLAN_FILE = ".h5shard_merge.json";
+
+/** Options of {@linkcode merge}. */
+export interface MergeOptions {
+  /** The partition caches, in partition order (reordered by their recorded partition if any). */
+  parts: string[];
+  /** The cache to create: a new or empty directory, or the target of an unfinished merge. */
+  processedDir: string;
+  /** Called as samples reach the target (linked shards count all their samples at once). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** What a merge did. */
+export interface MergeReport {
+  /** Samples in the merged cache. */
+  totalSamples: number;
+  /** Shards in the merged cache. */
+  shards: number;
+  /** Full shards hard-linked from the parts. */
+  linked: number;
+  /** Full shards copied byte for byte (when a hard link was refused, e.g. across devices). */
+  copied: number;
+  /** Shards written from the samples of partial shards, chunks copied as stored. */
+  combined: number;
+  /** Shards found already in place from an earlier, killed run of this merge. */
+  resumed: number;
+  /** Bytes of shard files in the merged cache. */
+  bytes: number;
+  seconds: number;
+  /** True when the target already held this finished merge (nothing was done). */
+  alreadyDone: boolean;
+}
+
+interface PlanRecord {
+  parts: string[];
+  shards: number;
+  samples: number;
+}
+
+function readJson(path: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(Deno.readTextFileSync(path));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw e;
+  }
+}
+
+function exists(path: string): Deno.FileInfo | undefined {
+  try {
+    return Deno.statSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Merges `options.parts` into `options.processedDir`.
+ *
+ * Refuses, with a {@linkcode CacheError} naming the part: parts that are not caches, settings
+ * that differ, overlapping keys, repeated or missing partitions; a part still locked by a live
+ * writer raises `LockError`; a target that already holds another cache, or another unfinished
+ * merge, is refused and left as it is. The parts are never modified (their lock files aside).
+ *
+ * @example
+ * ```ts ignore
+ * const report = await merge({
+ *   parts: ["parts/part_0", "parts/part_1", "parts/part_2"],
+ *   processedDir: "processed/libritts",
+ * });
+ * console.log(report.shards, report.linked, report.combined);
+ * ```
+ */
+export function merge(options: MergeOptions): Promise<MergeReport> {
+  return Promise.resolve().then(() => mergeSync(options));
+}
+
+function mergeSync(options: MergeOptions): MergeReport {
+  const started = performance.now();
+  const target = options.processedDir;
+  const parts = options.parts.map((d) => {
+    const info = exists(d);
+    if (!info?.isDirectory) throw new CacheError(d, "no such directory (a merge part)");
+    return Deno.realPathSync(d);
+  });
+  const twice = parts.find((d, i) => parts.indexOf(d) !== i);
+  if (twice) throw new CacheError(twice, "is given twice as a part");
+  Deno.mkdirSync(target, { recursive: true });
+  const targetReal = Deno.realPathSync(target);
+  if (parts.includes(targetReal)) {
+    throw new CacheError(target, "is also one of the parts: merge into a new directory");
+  }
+  const locks: DirLock[] = [];
+  try {
+    for (const dir of parts) locks.push(DirLock.acquire(dir));
+    locks.push(DirLock.acquire(target));
+    const plan = planMerge(parts);
+    const record: PlanRecord = {
+      parts,
+      shards: plan.links.length + plan.tails.length,
+      samples: plan.totalSamples,
+    };
+    const state = checkTarget(target, record);
+    if (state === "done") return finishedReport(plan, target, started, true);
+    writeFileAtomic(join(target, MERGE_PLAN_FILE), JSON.stringify(record, null, 2));
+    const report = new MergeRun(plan, target, options.onProgress).run();
+    writeResult(plan, target);
+    Deno.removeSync(join(target, MERGE_PLAN_FILE));
+    return { ...finishedReport(plan, target, started, false), ...report };
+  } finally {
+    for (const lock of locks.reverse()) lock.release();
+  }
+}
+
+/** "fresh" (nothing there yet), "resume" (our unfinished merge) or "done" (this merge, finished). */
+function checkTarget(dir: string, record: PlanRecord): "fresh" | "resume" | "done" {
+  const planPath = join(dir, MERGE_PLAN_FILE);
+  const previous = readJson(planPath) as PlanRecord | undefined;
+  const same = (p: PlanRecord | undefined) =>
+    p !== undefined && JSON.stringify(p.parts) === JSON.stringify(record.parts) &&
+    p.shards === record.shards && p.samples === record.samples;
+  const hasIndex = exists(join(dir, INDEX_FILE)) !== undefined;
+  if (hasIndex) {
+    const merged = readJson(join(dir, "metadata.json"))?.merged_from as
+      | { dir: string }[]
+      | undefined;
+    const sameParts = JSON.stringify(merged?.map((m) => m.dir)) === JSON.stringify(record.parts);
+    if (sameParts && (previous === undefined || same(previous))) {
+      // Killed after the index was written: only the plan file was left to remove.
+      if (previous) Deno.removeSync(planPath);
+      return "done";
+    }
+    throw new CacheError(
+      dir,
+      `already holds a cache (${INDEX_FILE}): merge into a new or empty directory`,
+    );
+  }
+  if (previous) {
+    if (same(previous)) return "resume";
+    throw new CacheError(
+      dir,
+      `holds an unfinished merge of other parts (${previous.parts.join(", ")}): ` +
+        `re-run that merge to finish it, or delete ${dir}`,
+    );
+  }
+  const stray = [...Deno.readDirSync(dir)].find((e) => shardNumber(e.name) !== undefined);
+  if (stray) {
+    throw new CacheError(
+      dir,
+      `holds ${stray.name} but no ${INDEX_FILE} and no merge plan: not a merge target; ` +
+        `use a new or empty directory`,
+    );
+  }
+  return "fresh";
+}
+
+type Counts = Pick<MergeReport, "linked" | "copied" | "combined" | "resumed">;
+
+class MergeRun {
+  #plan: MergePlan;
+  #dir: string;
+  #onProgress?: (done: number, total: number) => void;
+  #done = 0;
+  counts: Counts = { linked: 0, copied: 0, combined: 0, resumed: 0 };
+
+  constructor(plan: MergePlan, dir: string, onProgress?: (done: number, total: number) => void) {
+    this.#plan = plan;
+    this.#dir = dir;
+    this.#onProgress = onProgress;
+  }
+
+  #progress(samples: number): void {
+    this.#done += samples;
+    this.#onProgress?.(this.#done, this.#plan.totalSamples);
+  }
+
+  run(): Counts {
+    const { parts, links, tails } = this.#plan;
+    for (const step of links) {
+      const source = join(parts[step.part].dir, shardFileName(step.source));
+      this.#place(source, join(this.#dir, shardFileName(step.target)));
+      this.#progress(step.keys.length);
+    }
+    const readers = new Map<string, RawChunkReader>();
+    try {
+      for (const step of tails) {
+        const path = join(this.#dir, shardFileName(step.target));
+        if (exists(path)) {
+          this.counts.resumed++;
+          this.#progress(step.samples.length);
+          continue;
+        }
+        const lone = this.#loneSource(step);
+        if (lone) {
+          // The one partial shard of all the parts: its file is already what combining makes.
+          this.#copy(lone, path);
+          this.#progress(step.samples.length);
+          continue;
+        }
+        const tmp = join(this.#dir, `.${shardFileName(step.target)}.partial`);
+        const writer = Hdf5FileWriter.create(tmp);
+        try {
+          for (const s of step.samples) {
+            const file = join(parts[s.part].dir, shardFileName(s.source));
+            let reader = readers.get(file);
+            if (!reader) {
+              readers.set(file, reader = RawChunkReader.open(file, { reuseBuffer: true }));
+            }
+            const { datasets } = reader.read(s.key);
+            const names = Object.keys(datasets);
+            if (names.length === 0) writer.createGroup(s.key);
+            for (const name of names) writer.writeDataset(`${s.key}/${name}`, datasets[name]);
+            this.#progress(1);
+          }
+          writer.close();
+        } catch (e) {
+          writer.abort();
+          throw e;
+        }
+        Deno.renameSync(tmp, path);
+        this.counts.combined++;
+      }
+    } finally {
+      for (const r of readers.values()) r.close();
+    }
+    syncDir(this.#dir);
+    return this.counts;
+  }
+
+  /** `target` becomes the bytes of `source`: a hard link, else a copy renamed into place. */
+  #place(source: string, target: string): void {
+    const have = exists(target);
+    const src = Deno.statSync(source);
+    if (have) {
+      if (
+        (have.ino !== null && have.ino === src.ino && have.dev === src.dev) ||
+        have.size === src.size
+      ) {
+        this.counts.resumed++;
+        return;
+      }
+      Deno.removeSync(target);
+    }
+    try {
+      Deno.linkSync(source, target);
+      this.counts.linked++;
+      return;
+    } catch (e) {
+      if (e instanceof Deno.errors.AlreadyExists) throw e;
+    }
+    this.#copy(source, target);
+  }
+
+  /**
+   * The source shard when `step` is all of the parts' only partial shard and that file holds
+   * exactly the indexed samples, nothing after its last checkpoint; else undefined (combine).
+   */
+  #loneSource(step: TailStep): string | undefined {
+    const { parts, tails } = this.#plan;
+    const [first] = step.samples;
+    if (
+      tails.length !== 1 ||
+      step.samples.some((s) => s.part !== first.part || s.source !== first.source)
+    ) return undefined;
+    const path = join(parts[first.part].dir, shardFileName(first.source));
+    const file = Deno.openSync(path, { read: true });
+    try {
+      const { eof, tree } = readNameTree(file, path);
+      const groups = tree.sampleGroups();
+      const keys = new Set(step.samples.map((s) => s.key));
+      const exact = eof === file.statSync().size && groups.length === keys.size &&
+        groups.every((g) => keys.has(g));
+      return exact ? path : undefined;
+    } finally {
+      file.close();
+    }
+  }
+
+  /** A byte copy of `source` (in-kernel where the OS can), made durable, renamed to `target`. */
+  #copy(source: string, target: string): void {
+    const tmp = join(this.#dir, `.${target.split("/").pop()}.partial`);
+    try {
+      Deno.copyFileSync(source, tmp);
+      const f = Deno.openSync(tmp, { write: true });
+      f.syncSync();
+      f.close();
+    } catch (e) {
+      throw new CacheError(this.#dir, `cannot link or copy ${source}: ${errorMessage(e)}`, {
+        cause: e,
+      });
+    }
+    Deno.renameSync(tmp, target);
+    this.counts.copied++;
+  }
+}
+
+/** Metadata, error log and, last, the index of the merged cache. */
+function writeResult(plan: MergePlan, dir: string): void {
+  const index = new IndexBuilder({
+    sample_index: {},
+    current_file_idx: 1,
+    current_file_count: 0,
+    samples_per_file: plan.samplesPerFile,
+    use_float16: plan.useFloat16,
+  });
+  for (const step of plan.links) {
+    for (const key of step.keys) index.set(key, { file_idx: step.target, group_name: key });
+  }
+  for (const step of plan.tails) {
+    for (const s of step.samples) index.set(s.key, { file_idx: step.target, group_name: s.key });
+  }
+  const shards = plan.links.length + plan.tails.length;
+  const last = plan.tails.at(-1)?.samples.length ?? plan.links.at(-1)?.keys.length ?? 0;
+  index.currentFileIdx = Math.max(shards, 1);
+  index.currentFileCount = last;
+
+  // Each part's error log, in the original pipeline's schema (older h5shard logs: `failures`).
+  type LoggedError = { file_path: string; sample_key: string; error_message: string };
+  let maxRetries = 0;
+  const errors = plan.parts.flatMap((p): LoggedError[] => {
+    const log = readJson(join(p.dir, "error_log.json"));
+    maxRetries = Math.max(maxRetries, Number(log?.max_retries) || 0);
+    if (Array.isArray(log?.errors)) return log.errors as LoggedError[];
+    if (!Array.isArray(log?.failures)) return [];
+    return (log.failures as { key: string; file?: string; error: string }[]).map((f) => ({
+      file_path: f.file ?? f.key,
+      sample_key: f.key,
+      error_message: f.error,
+      retry_count: 0,
+    }));
+  });
+  if (errors.length) {
+    writeFileAtomic(
+      join(dir, "error_log.json"),
+      JSON.stringify({ total_errors: errors.length, max_retries: maxRetries, errors }, null, 2),
+    );
+    writeFileAtomic(
+      join(dir, "error_files.txt"),
+      errors.map((e) => e.file_path).join("\n") + "\n",
+    );
+  }
+  const sum = (name: string) => plan.parts.reduce((n, p) => n + (Number(p.metadata[name]) || 0), 0);
+  const { partition: _, ...base } = plan.parts[0].metadata;
+  writeFileAtomic(
+    join(dir, "metadata.json"),
+    JSON.stringify(
+      {
+        ...base,
+        total_samples: plan.totalSamples,
+        processed_samples: sum("processed_samples"),
+        skipped_samples: sum("skipped_samples"),
+        failed_samples: errors.length,
+        storage_format: "hdf5",
+        use_float16: plan.useFloat16,
+        samples_per_hdf5: plan.samplesPerFile,
+        num_hdf5_files: plan.totalSamples > 0 ? shards : 0,
+        merged_from: plan.parts.map((p: MergePart) => ({
+          dir: p.dir,
+          samples: Object.keys(p.index.sample_index).length,
+          ...(p.partition ? { partition: `${p.partition.index}/${p.partition.count}` } : {}),
+        })),
+        updated: new Date().toISOString(),
+      },
+      null,
+      2,
+    ),
+  );
+  if (plan.totalSamples > 0) writeFileAtomic(join(dir, INDEX_FILE), index.serialize());
+}
+
+function finishedReport(
+  plan: MergePlan,
+  dir: string,
+  started: number,
+  alreadyDone: boolean,
+): MergeReport {
+  let bytes = 0;
+  const shards = plan.links.length + plan.tails.length;
+  for (let i = 1; i <= shards; i++) bytes += exists(join(dir, shardFileName(i)))?.size ?? 0;
+  return {
+    totalSamples: plan.totalSamples,
+    shards,
+    linked: 0,
+    copied: 0,
+    combined: 0,
+    resumed: 0,
+    bytes,
+    seconds: (performance.now() - started) / 1000,
+    alreadyDone,
+  };
+}

@@ -1,0 +1,146 @@
+/**
+ * {@linkcode RawHdf5Source}: the samples of a cache as they are stored, compressed chunks
+ * untouched, ready for the shard sink. For rewriting a cache whose chunks stay the same (only
+ * `samples_per_hdf5` or the shard layout changes): no inflate, no deflate.
+ *
+ * @module
+ */
+import { SampleError } from "../errors.ts";
+import { chooseChunkShape } from "../formats/chunks.ts";
+import { DTYPES, elementCount } from "../formats/dtype.ts";
+import type { DatasetSpec, FilterSpec } from "../formats/hdf5/dataset_spec.ts";
+import { RawChunkReader } from "../formats/hdf5/reader/raw_chunks.ts";
+import { INDEX_FILE, parseIndex, shardFileName } from "../formats/shard_index.ts";
+import { join } from "./path.ts";
+import type { EncodedSample, SampleFailure } from "./record.ts";
+
+/** Options of {@linkcode RawHdf5Source}. */
+export interface RawHdf5SourceOptions {
+  /** Keys to read, in this order (default: every key, in index order). */
+  keys?: string[];
+  /** Shard files kept open at once. Default 64. */
+  maxOpenFiles?: number;
+  /**
+   * The target's settings. A sample whose stored chunks are not what these settings make
+   * (other filters, chunk shape or float type) is not yielded but listed in
+   * {@linkcode RawHdf5Source.deferred}, for the caller to encode afresh.
+   */
+  target?: RawCopyTarget;
+}
+
+/** What a cache's settings make of a dataset's chunks. */
+export interface RawCopyTarget {
+  level: number;
+  shuffle: boolean;
+  chunkBytes: number;
+  useFloat16: boolean;
+}
+
+/** Why `spec` is not what `target` would store, or undefined when it is. */
+export function rawCopyMismatch(spec: DatasetSpec, target: RawCopyTarget): string | undefined {
+  const { dtype, shape, layout } = spec;
+  if (target.useFloat16 && (dtype === "float32" || dtype === "float64")) {
+    return `${dtype}, not float16`;
+  }
+  if (layout.kind === "contiguous") return undefined;
+  const filters: FilterSpec[] = [
+    ...(target.shuffle ? [{ id: "shuffle" } as const] : []),
+    ...(target.level > 0 ? [{ id: "deflate", level: target.level } as const] : []),
+  ];
+  if (JSON.stringify(layout.filters) !== JSON.stringify(filters)) {
+    return `filters ${JSON.stringify(layout.filters)}, not ${JSON.stringify(filters)}`;
+  }
+  const chunks = chooseChunkShape(shape, DTYPES[dtype].size, target.chunkBytes);
+  if (JSON.stringify(chunks) !== JSON.stringify(layout.chunkShape)) {
+    return `chunk shape ${JSON.stringify(layout.chunkShape)}, not ${JSON.stringify(chunks)}`;
+  }
+  return undefined;
+}
+
+/**
+ * A stream of a cache's samples as {@linkcode EncodedSample}s whose chunks are the stored
+ * bytes. A sample that cannot be copied as stored (missing, damaged, other filters) becomes a
+ * {@linkcode SampleFailure} naming it and the stream goes on. One sample per pull.
+ *
+ * @example
+ * ```ts ignore
+ * await new RawHdf5Source("cache").pipeTo(new ShardSink("cache_5000", { samplesPerFile: 5000 }));
+ * ```
+ */
+export class RawHdf5Source extends ReadableStream<EncodedSample | SampleFailure> {
+  /** Keys held back because their stored chunks differ from `options.target` (see there). */
+  readonly deferred: string[];
+
+  constructor(dir: string, options: RawHdf5SourceOptions = {}) {
+    const maxOpen = options.maxOpenFiles ?? 64;
+    if (!Number.isSafeInteger(maxOpen) || maxOpen < 1) {
+      throw new RangeError(`RawHdf5Source: maxOpenFiles must be >= 1, got ${maxOpen}`);
+    }
+    const target = options.target;
+    const deferred: string[] = [];
+    const open = new Map<number, RawChunkReader>();
+    let index: ReturnType<typeof parseIndex>;
+    let keys: string[] = [];
+    let next = 0;
+    const closeAll = () => {
+      for (const r of open.values()) r.close();
+      open.clear();
+    };
+    const reader = (idx: number): RawChunkReader => {
+      let r = open.get(idx);
+      if (r) {
+        // Most recently used last.
+        open.delete(idx);
+        open.set(idx, r);
+        return r;
+      }
+      if (open.size >= maxOpen) {
+        const [oldest, old] = open.entries().next().value!;
+        old.close();
+        open.delete(oldest);
+      }
+      r = RawChunkReader.open(join(dir, shardFileName(idx)));
+      open.set(idx, r);
+      return r;
+    };
+    const copy = (key: string): EncodedSample | SampleFailure | undefined => {
+      const entry = index.sample_index[key];
+      if (!entry) {
+        return { key, error: new SampleError(key, `not in ${join(dir, INDEX_FILE)}`) };
+      }
+      const origin = `${shardFileName(entry.file_idx)}:/${entry.group_name}`;
+      try {
+        const { datasets } = reader(entry.file_idx).read(entry.group_name);
+        let inputBytes = 0;
+        for (const spec of Object.values(datasets)) {
+          if (target && rawCopyMismatch(spec, target)) {
+            deferred.push(key);
+            return undefined;
+          }
+          inputBytes += elementCount(spec.shape) * DTYPES[spec.dtype].size;
+        }
+        return { key, datasets, inputBytes, origin };
+      } catch (e) {
+        const error = e instanceof Error ? e : new Error(String(e));
+        return { key, origin, error };
+      }
+    };
+    super({
+      start() {
+        const path = join(dir, INDEX_FILE);
+        index = parseIndex(Deno.readTextFileSync(path), path);
+        keys = options.keys ?? Object.keys(index.sample_index);
+      },
+      pull(controller) {
+        while (next < keys.length) {
+          const record = copy(keys[next++]);
+          if (record) return controller.enqueue(record);
+        }
+        closeAll();
+        controller.close();
+      },
+      cancel: closeAll,
+    }, { highWaterMark: 0 });
+    this.deferred = deferred;
+  }
+}
