@@ -91,6 +91,10 @@ class HandleInflater implements Inflater {
     const n = this.#runner.run(input, this.#out, size);
     return this.#out.subarray(0, n < 0 ? size : n);
   }
+
+  inflateInto(input: Uint8Array, out: Uint8Array): number {
+    return copyInto(this.inflate(input, out.length), out);
+  }
 }
 
 class PlainInflater implements Inflater {
@@ -98,6 +102,20 @@ class PlainInflater implements Inflater {
     const z = inflateSync(input, { chunkSize: expected + SLACK });
     return new Uint8Array(z.buffer, z.byteOffset, z.byteLength);
   }
+
+  inflateInto(input: Uint8Array, out: Uint8Array): number {
+    return copyInto(this.inflate(input, out.length), out);
+  }
+}
+
+/**
+ * `inflateInto` through a scratch buffer: zlib's handle reports a stream that fills its output
+ * exactly as one that may hold more, so it cannot tell a right-sized stream in place.
+ */
+function copyInto(bytes: Uint8Array, out: Uint8Array): number {
+  if (bytes.length > out.length) return -1;
+  out.set(bytes);
+  return bytes.length;
 }
 
 class HandleDeflater implements Deflater {

@@ -14,9 +14,27 @@
  */
 import type { DType } from "./dtype.ts";
 import { H5File, type H5Filter, type H5ObjectKind, type H5ReadOptions } from "./h5wasm/h5_file.ts";
-import type { H5Module } from "./h5wasm/module.ts";
+import { type H5Module, loadedH5wasm } from "./h5wasm/module.ts";
 import { isUnsupported, NativeH5File } from "./hdf5/reader/mod.ts";
 import type { Tensor } from "./tensor.ts";
+
+/**
+ * A file (or object) needs h5wasm, which a reader opened without it has not loaded yet: await
+ * `loadH5wasm()` and retry. Only readers that can wait (the cache reader) open shards so.
+ */
+export class H5wasmNeeded extends Error {
+  constructor(readonly path: string) {
+    super(`${path} needs h5wasm, which is not loaded yet`);
+    this.name = "H5wasmNeeded";
+  }
+}
+
+/** `module`, or the realm's h5wasm if it has loaded meanwhile; H5wasmNeeded if neither. */
+function wasmModule(module: H5Module | undefined, path: string): H5Module {
+  const m = module ?? loadedH5wasm();
+  if (!m) throw new H5wasmNeeded(path);
+  return m;
+}
 
 /** What a link in a group points at. */
 export type ShardObjectKind = H5ObjectKind;
@@ -49,10 +67,11 @@ export interface ShardReader {
 export class NativeFirstReader implements ShardReader {
   readonly path: string;
   #native: NativeH5File;
-  #module: H5Module;
+  #module: H5Module | undefined;
   #wasm?: H5File;
 
-  constructor(native: NativeH5File, module: H5Module) {
+  /** `module` undefined: h5wasm is used once loaded (see {@linkcode H5wasmNeeded}). */
+  constructor(native: NativeH5File, module: H5Module | undefined) {
     this.path = native.path;
     this.#native = native;
     this.#module = module;
@@ -63,7 +82,7 @@ export class NativeFirstReader implements ShardReader {
       return native(this.#native);
     } catch (e) {
       if (!isUnsupported(e)) throw e;
-      this.#wasm ??= H5File.openWith(this.#module, this.path);
+      this.#wasm ??= H5File.openWith(wasmModule(this.#module, this.path), this.path);
       return wasm(this.#wasm);
     }
   }
@@ -102,10 +121,11 @@ export interface OpenShardOptions {
 
 /**
  * Opens `path`: natively when its superblock and root group are of the native profile, else
- * through h5wasm. A missing, truncated or damaged file throws FormatError naming it.
+ * through h5wasm. A missing, truncated or damaged file throws FormatError naming it. With
+ * `module` undefined, what needs an h5wasm not loaded yet throws {@linkcode H5wasmNeeded}.
  */
 export function openShard(
-  module: H5Module,
+  module: H5Module | undefined,
   path: string,
   options: OpenShardOptions = {},
 ): ShardReader {
@@ -116,18 +136,19 @@ export function openShard(
       if (!isUnsupported(e)) throw e;
     }
   }
-  return H5File.openWith(module, path);
+  return H5File.openWith(wasmModule(module, path), path);
 }
 
 /** Open shards by path, at most `max`; the least recently used closes first. */
 export class ShardCache {
-  #module: H5Module;
+  #module: H5Module | undefined;
   #max: number;
   #options: OpenShardOptions;
   /** Map order is recency: the last entry is the most recent. */
   #open = new Map<string, ShardReader>();
 
-  constructor(module: H5Module, max: number, options: OpenShardOptions = {}) {
+  /** `module` undefined: as {@linkcode openShard}'s. */
+  constructor(module: H5Module | undefined, max: number, options: OpenShardOptions = {}) {
     if (!Number.isSafeInteger(max) || max < 1) {
       throw new RangeError(`maxOpenFiles must be an integer >= 1, got ${max}`);
     }

@@ -22,6 +22,12 @@ export interface Inflater {
    * corrupt input.
    */
   inflate(input: Uint8Array, expected: number): Uint8Array;
+  /**
+   * Inflates `input` straight into `out` (a reader's output buffer: no scratch, no copy).
+   * Returns the bytes written, or -1 when the stream holds more than `out.length`; callers
+   * compare it with the size they expect. Corrupt input throws as {@linkcode inflate} does.
+   */
+  inflateInto(input: Uint8Array, out: Uint8Array): number;
 }
 
 /** Compresses one buffer at a time into a complete zlib stream. */
@@ -140,6 +146,8 @@ function lib(options?: CodecOptions): Libdeflate | undefined {
  * const packed = createDeflater(4, options).deflate(new Uint8Array(100).fill(7));
  * const back = createInflater().inflate(packed, 100);
  * if (back.length !== 100 || back[99] !== 7) throw new Error("round trip");
+ * const into = new Uint8Array(100);
+ * if (createInflater().inflateInto(packed, into) !== 100 || into[0] !== 7) throw new Error("into");
  * ```
  */
 export function createInflater(options?: CodecOptions): Inflater {
@@ -154,6 +162,7 @@ export function createInflater(options?: CodecOptions): Inflater {
       // Too long for the room: a view of other than `expected` bytes, which callers reject.
       return out.subarray(0, n < 0 ? size : n);
     },
+    inflateInto: (input, target) => l.zlibDecompressInto(input, target),
   };
 }
 

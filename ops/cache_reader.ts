@@ -14,7 +14,7 @@
 import { CacheError, KeyError } from "../errors.ts";
 import { loadH5wasm } from "../formats/h5wasm/module.ts";
 import { checkFrames, type FrameRange, readSample } from "../formats/read_sample.ts";
-import { ShardCache } from "../formats/shard_reader.ts";
+import { H5wasmNeeded, ShardCache } from "../formats/shard_reader.ts";
 import {
   INDEX_FILE,
   type IndexEntry,
@@ -109,7 +109,8 @@ export async function openCache(dir: string, options: OpenCacheOptions = {}): Pr
     throw new RangeError(`workers must be an integer >= 0, got ${workers}`);
   }
   const index = await readCacheIndex(dir);
-  const files = workers ? undefined : new ShardCache(await loadH5wasm(), maxOpenFiles);
+  // h5wasm loads only when a file needs it (seconds of start-up that native reads never use).
+  const files = workers ? undefined : new ShardCache(undefined, maxOpenFiles);
   const pool = workers ? new ReadPool(workers, maxOpenFiles) : undefined;
   return new ShardCacheReader(dir, index, options, files, pool);
 }
@@ -168,6 +169,7 @@ class ShardCacheReader implements CacheReader {
       const file = this.#files!.get(path);
       return Promise.resolve(readSample(file, key, entry.group_name, label, options));
     } catch (e) {
+      if (e instanceof H5wasmNeeded) return loadH5wasm().then(() => this.get(key, options));
       return Promise.reject(e);
     }
   }

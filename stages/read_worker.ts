@@ -8,7 +8,8 @@
 import type { DType } from "../formats/dtype.ts";
 import { loadH5wasm } from "../formats/h5wasm/module.ts";
 import { readSample, type SampleReadOptions } from "../formats/read_sample.ts";
-import { ShardCache } from "../formats/shard_reader.ts";
+import { H5wasmNeeded, ShardCache } from "../formats/shard_reader.ts";
+import type { Tensor } from "../formats/tensor.ts";
 import { serveTasks } from "./worker_pool.ts";
 
 /** A request: read `group` of `path` (the sample `key`). */
@@ -30,14 +31,22 @@ export interface WireTensor {
   buffer: ArrayBuffer;
 }
 
-// Loading starts now; tasks that arrive before it is done wait for it.
-const ready = loadH5wasm();
 let files: ShardCache | undefined;
 
+/** The sample, loading h5wasm first when a file turns out to need it. */
+async function read(req: ReadRequest): Promise<Record<string, Tensor>> {
+  files ??= new ShardCache(undefined, req.maxOpenFiles);
+  try {
+    return readSample(files.get(req.path), req.key, req.group, req.label, req.options);
+  } catch (e) {
+    if (!(e instanceof H5wasmNeeded)) throw e;
+    await loadH5wasm();
+    return readSample(files.get(req.path), req.key, req.group, req.label, req.options);
+  }
+}
+
 serveTasks<ReadRequest, WireTensor[]>(async (req) => {
-  files ??= new ShardCache(await ready, req.maxOpenFiles);
-  const file = files.get(req.path);
-  const sample = readSample(file, req.key, req.group, req.label, req.options);
+  const sample = await read(req);
   const tensors: WireTensor[] = [];
   const transfer: ArrayBuffer[] = [];
   for (const [name, t] of Object.entries(sample)) {

@@ -32,6 +32,7 @@ import {
 } from "../formats/shard_index.ts";
 import { isIoError, isTemporaryName, writeFileAtomic } from "./atomic_write.ts";
 import { DirLock } from "./dir_lock.ts";
+import { releaseBuffer } from "./release_buffer.ts";
 import { join } from "./path.ts";
 import { type EncodedSample, isFailure, type SampleFailure } from "./record.ts";
 
@@ -144,6 +145,19 @@ function hasHdf5Signature(path: string): boolean {
     return false;
   } finally {
     file.close();
+  }
+}
+
+/**
+ * Frees a stored sample's chunk buffers now: they came from worker threads, so the collector
+ * does not hurry to free them and a long migrate's RSS would grow with its length. The shard
+ * writer keeps no reference (it copies small writes and writes big ones at once).
+ */
+function releaseChunks(sample: EncodedSample): void {
+  for (const spec of Object.values(sample.datasets)) {
+    if (spec.layout.kind === "chunked") {
+      for (const chunk of spec.layout.chunks) releaseBuffer(chunk.buffer);
+    }
   }
 }
 
@@ -390,6 +404,7 @@ class SinkState {
       this.stats.skipped++;
     } else {
       this.#store(record);
+      releaseChunks(record);
     }
     this.options.onProgress?.(this.stats);
     if (

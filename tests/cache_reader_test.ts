@@ -17,7 +17,7 @@ import { verifyCache } from "../ops/verify.ts";
 import type { DatasetPlugin } from "../plugins/plugin.ts";
 import { assert, assertEquals, assertMatch, assertRejects } from "./helpers/assert.ts";
 import { type H5pyCacheOptions, h5pyFixtures, standardSamples } from "./helpers/h5py_cache.ts";
-import { findH5pyPython, ignoreWithout } from "./helpers/interop.ts";
+import { findH5pyPython, ignoreWithout, runPython } from "./helpers/interop.ts";
 
 const python = await findH5pyPython();
 const ignore = ignoreWithout(python, "python3 with h5py");
@@ -538,5 +538,57 @@ Deno.test({
     }
     const report = await verifyCache(dir);
     assertEquals([report.problems, report.samples], [[], 3]);
+  },
+});
+
+Deno.test({
+  name: "openCache loads h5wasm only when a file needs it (h5py's libver 'latest')",
+  ignore,
+  async fn() {
+    const { dir: native } = await twoShards();
+    const latest = `${scratch}/latest`;
+    await Deno.mkdir(latest, { recursive: true });
+    await runPython(
+      python!,
+      String.raw`import h5py, numpy as np, sys
+with h5py.File(sys.argv[1] + "/features_00001.h5", "w", libver="latest") as f:
+    f.create_dataset("k/x", data=np.arange(40, dtype="<f4").reshape(10, 4), chunks=(5, 4), compression="gzip")`,
+      [latest],
+    );
+    await Deno.writeTextFile(
+      `${latest}/hdf5_index.json`,
+      serializeIndex({
+        ...emptyIndex(10, false),
+        sample_index: { k: { file_idx: 1, group_name: "k" } },
+        current_file_count: 1,
+      }),
+    );
+    // A process of its own: whether h5wasm is loaded is per realm.
+    const root = new URL("..", import.meta.url).pathname;
+    const script = `
+      import { openCache } from "${root}ops/cache_reader.ts";
+      import { loadedH5wasm } from "${root}formats/h5wasm/module.ts";
+      const a = await openCache(Deno.args[0]);
+      for (const key of a.keys()) await a.get(key);
+      a.close();
+      const native = loadedH5wasm() === undefined;
+      const b = await openCache(Deno.args[1]);
+      const x = (await b.get("k", { frames: [2, 4] })).x;
+      b.close();
+      console.log(JSON.stringify({ native, loaded: loadedH5wasm() !== undefined, shape: x.shape, data: [...x.data] }));
+    `;
+    await Deno.writeTextFile(`${scratch}/probe.ts`, script);
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--no-config", `${scratch}/probe.ts`, native, latest],
+      stderr: "inherit",
+    }).output();
+    assert(out.success, "the reading process failed");
+    const got = JSON.parse(new TextDecoder().decode(out.stdout));
+    assertEquals(got, {
+      native: true,
+      loaded: true,
+      shape: [2, 4],
+      data: Array.from({ length: 8 }, (_, i) => 8 + i),
+    });
   },
 });

@@ -87,6 +87,35 @@ Deno.test("each codec's inflater reports another size as another length, and thr
   }
 });
 
+Deno.test("each codec's inflateInto fills the target in place and reports other sizes", () => {
+  const r = seededRandom(11);
+  for (const codec of CODECS) {
+    const inflater = createInflater({ codec });
+    for (const size of [1, 1000, 200_000]) {
+      const raw = new Uint8Array(size).map(() => Math.floor(r() * 40));
+      const packed = new Uint8Array(deflateSync(raw, { level: 4 }));
+      // A view in the middle of a bigger buffer, as a reader's output rows are.
+      const whole = new Uint8Array(size + 20).fill(0xee);
+      assertEquals(inflater.inflateInto(packed, whole.subarray(10, 10 + size)), size, codec);
+      assertEquals(whole.subarray(10, 10 + size), raw, `${codec}, ${size} bytes`);
+      assertEquals([whole[9], whole[10 + size]], [0xee, 0xee], `${codec}: nothing outside`);
+      assertEquals(inflater.inflateInto(packed, new Uint8Array(size + 7)), size, codec);
+      if (size > 1) assertEquals(inflater.inflateInto(packed, new Uint8Array(size - 1)), -1, codec);
+      const flipped = packed.slice();
+      flipped[flipped.length >> 1] ^= 0xff;
+      flipped[flipped.length - 1] ^= 0xff;
+      // Corruption throws, or (when it decodes to more than fits) reports another size.
+      let n = -2;
+      try {
+        n = inflater.inflateInto(flipped, new Uint8Array(size));
+      } catch (e) {
+        assert(e instanceof Error, codec);
+      }
+      assert(n !== size, `${codec}: corrupt ${size}-byte stream accepted`);
+    }
+  }
+});
+
 Deno.test("inflateRaw gives exactly the recorded size or throws, on each codec", () => {
   const input = inputs()[4];
   const raw = new Uint8Array(deflateRawSync(input));

@@ -70,14 +70,23 @@ interface RawStream {
 const MAX_DIAGNOSTIC_CHARS = 8192;
 
 let loading: Promise<H5Module> | undefined;
+let loaded: H5Module | undefined;
 let diagnostics = "";
+
+/**
+ * The h5wasm module of this realm if {@linkcode loadH5wasm} has finished, else undefined
+ * (readers that may never need it ask this rather than pay seconds of start-up up front).
+ */
+export function loadedH5wasm(): H5Module | undefined {
+  return loaded;
+}
 
 /** The h5wasm module of this realm, loaded on first use. */
 export function loadH5wasm(): Promise<H5Module> {
   loading ??= h5wasm.ready.then((m) => {
     const module = m as unknown as H5Module & { FS: { streams: RawStream[] } };
     captureStderr(module.FS.streams[2]);
-    return module;
+    return loaded = module;
   }, (e) => {
     loading = undefined;
     // Emscripten's start-up reads the environment: say which permission is missing and why.

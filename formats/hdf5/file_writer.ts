@@ -57,7 +57,7 @@ export class Hdf5FileWriter {
   /** Creates (truncates) `path` and writes a 96-byte superblock placeholder. */
   static create(path: string): Hdf5FileWriter {
     const file = Deno.openSync(path, { read: true, write: true, create: true, truncate: true });
-    const sink = new FileSink(file, 0);
+    const sink = new FileSink(file, 0, path);
     sink.write(new Uint8Array(SUPERBLOCK_SIZE));
     return new Hdf5FileWriter(path, sink, new NameTree());
   }
@@ -75,7 +75,7 @@ export class Hdf5FileWriter {
       const { eof, tree } = readNameTree(file, path);
       file.truncateSync(eof);
       file.seekSync(eof, Deno.SeekMode.Start);
-      return new Hdf5FileWriter(path, new FileSink(file, eof), tree);
+      return new Hdf5FileWriter(path, new FileSink(file, eof, path), tree);
     } catch (error) {
       file.close();
       throw error;

@@ -163,21 +163,29 @@ export class DatasetReader {
     const span = refs.length > 1 && end - first <= total + total / 4 + SPAN_GAP_BYTES
       ? this.#readScratch(first, end - first, what)
       : undefined;
+    const rowBytes = directRowBytes(d, layout.chunkShape, start, count, es);
     for (const ref of refs) {
       const raw = span
         ? span.subarray(ref.address - first, ref.address - first + ref.size)
         : this.#readScratch(ref.address, ref.size, what);
-      const chunk = this.#decode(p, d, ref.offset, ref.address, ref.filterMask, raw, chunkBytes);
-      if (chunk.length !== chunkBytes) {
-        throw new FormatError(
-          this.#reader.name,
-          `cannot read dataset ${p}: chunk at ${
-            JSON.stringify(ref.offset)
-          } (address ${ref.address}) ` +
-            `decodes to ${chunk.length} bytes, expected ${chunkBytes}`,
-          { dataset: p, offset: ref.address },
-        );
+      const row = ref.offset[0] - start[0];
+      if (
+        rowBytes > 0 && ref.filterMask === 0 && row >= 0 &&
+        row + layout.chunkShape[0] <= count[0]
+      ) {
+        // The chunk is whole rows of the output: inflate it in place.
+        const target = out.subarray(row * rowBytes, row * rowBytes + chunkBytes);
+        let n: number;
+        try {
+          n = inflater().inflateInto(raw, target);
+        } catch (e) {
+          throw this.#inflateError(p, ref.offset, ref.address, raw.length, e);
+        }
+        if (n !== chunkBytes) throw this.#sizeError(p, ref, n < 0 ? "more than" : n, chunkBytes);
+        continue;
       }
+      const chunk = this.#decode(p, d, ref.offset, ref.address, ref.filterMask, raw, chunkBytes);
+      if (chunk.length !== chunkBytes) throw this.#sizeError(p, ref, chunk.length, chunkBytes);
       copyOverlap(chunk, ref.offset, layout.chunkShape, 0, out, start, count, es);
     }
     if (this.#scratch.length > KEEP_SCRATCH_BYTES) this.#scratch = new Uint8Array(1 << 16);
@@ -210,6 +218,30 @@ export class DatasetReader {
         { dataset: p, offset: refs[0].address },
       );
     }
+  }
+
+  #inflateError(
+    p: string,
+    offset: number[],
+    address: number,
+    size: number,
+    e: unknown,
+  ): FormatError {
+    return new FormatError(
+      this.#reader.name,
+      `cannot read dataset ${p}: chunk at ${JSON.stringify(offset)} (address ${address}, ` +
+        `${size} bytes) does not inflate (${(e as Error).message})`,
+      { cause: e, dataset: p, offset: address },
+    );
+  }
+
+  #sizeError(p: string, ref: ChunkRef, got: number | string, expected: number): FormatError {
+    return new FormatError(
+      this.#reader.name,
+      `cannot read dataset ${p}: chunk at ${JSON.stringify(ref.offset)} (address ${ref.address}) ` +
+        `decodes to ${got} bytes, expected ${expected}`,
+      { dataset: p, offset: ref.address },
+    );
   }
 
   /** `length` bytes at `address` in the reusable read buffer (valid until the next read). */
@@ -245,12 +277,7 @@ export class DatasetReader {
         try {
           bytes = inflater().inflate(bytes, expected);
         } catch (e) {
-          throw new FormatError(
-            this.#reader.name,
-            `cannot read dataset ${p}: chunk at ${JSON.stringify(offset)} (address ${address}, ` +
-              `${raw.length} bytes) does not inflate (${(e as Error).message})`,
-            { cause: e, dataset: p, offset: address },
-          );
+          throw this.#inflateError(p, offset, address, raw.length, e);
         }
       } else {
         bytes = unshuffleBytes(bytes, f.cd[0] ?? DTYPES[d.dtype].size);
@@ -258,6 +285,29 @@ export class DatasetReader {
     }
     return bytes;
   }
+}
+
+/**
+ * Bytes of one output row when chunks can inflate straight into the output: deflate is the
+ * only filter and chunks and the read both span every axis but the first (ours do, h5py's
+ * usually not); 0 otherwise.
+ */
+function directRowBytes(
+  d: DatasetHeader,
+  chunkShape: number[],
+  start: number[],
+  count: number[],
+  es: number,
+): number {
+  if (d.filters.length !== 1 || d.filters[0].id !== FilterId.DEFLATE || d.shape.length === 0) {
+    return 0;
+  }
+  let row = es;
+  for (let i = 1; i < d.shape.length; i++) {
+    if (start[i] !== 0 || count[i] !== d.shape[i] || chunkShape[i] !== d.shape[i]) return 0;
+    row *= d.shape[i];
+  }
+  return row;
 }
 
 function chunkedOf(d: DatasetHeader): ChunkedDataset {
