@@ -12,6 +12,7 @@ import { Resampler } from "../formats/resample.ts";
 import { MelSpectrogram } from "../formats/mel.ts";
 import { MEL_DEFAULTS } from "../extractors/mel.ts";
 import { parseArgs } from "../deps.ts";
+import { median } from "./stats.ts";
 
 const BENCH = new URL(".", import.meta.url).pathname.replace(/\/$/, "");
 const ROOT = BENCH.replace(/\/bench$/, "");
@@ -43,15 +44,24 @@ async function run(cmd: string, args: string[]): Promise<Run> {
   return { seconds: json.seconds, json };
 }
 
-async function makeCorpus(dir: string, count: number): Promise<number> {
+/**
+ * An espeak-ng corpus in LJSpeech layout: `count` utterances `<stem>-NNNN.wav` of `sentences`,
+ * made once per count and reused. Returns its length in seconds of audio.
+ */
+export async function makeSpeechCorpus(
+  dir: string,
+  count: number,
+  sentences: readonly string[],
+  stem: string,
+): Promise<number> {
   const wavs = `${dir}/wavs`;
   const done = await Deno.readTextFile(`${dir}/count`).catch(() => "");
   if (done.trim() !== String(count)) {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
     await Deno.mkdir(wavs, { recursive: true });
     for (let i = 0; i < count; i++) {
-      const path = `${wavs}/LJ001-${String(i + 1).padStart(4, "0")}.wav`;
-      const text = `${SENTENCES[i % SENTENCES.length]} Number ${i + 1}.`;
+      const path = `${wavs}/${stem}-${String(i + 1).padStart(4, "0")}.wav`;
+      const text = `${sentences[i % sentences.length]} Number ${i + 1}.`;
       const r = await new Deno.Command("espeak-ng", { args: ["-w", path, text] }).output();
       if (!r.success) throw new Error("espeak-ng failed: is it installed?");
     }
@@ -89,11 +99,6 @@ function stageSeconds(dir: string): Record<string, number> {
   return Object.fromEntries(Object.entries(s).map(([k, v]) => [k, v / 1000]));
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
 /** Options of {@linkcode benchPreprocessMel}. */
 export interface PreprocessBenchOptions {
   size: keyof typeof PREPROCESS_SIZES;
@@ -107,7 +112,7 @@ export interface PreprocessBenchOptions {
 /** Runs the case; returns its summary and prints its report to stdout. */
 export async function benchPreprocessMel(o: PreprocessBenchOptions) {
   const corpus = `${o.out}/data/preprocess_${o.size}`;
-  const audio = await makeCorpus(corpus, PREPROCESS_SIZES[o.size]);
+  const audio = await makeSpeechCorpus(corpus, PREPROCESS_SIZES[o.size], SENTENCES, "LJ001");
   const runs = `${o.out}/runs/preprocess_${o.size}`;
   const contenders = {
     h5shard: () =>

@@ -13,8 +13,8 @@
  * [--reps N] [--real-shape]`.
  */
 import { parseArgs } from "../deps.ts";
-import { decodeWav } from "../formats/wav.ts";
-import { referencePython } from "./preprocess_mel.ts";
+import { makeSpeechCorpus, referencePython } from "./preprocess_mel.ts";
+import { median } from "./stats.ts";
 import { runChild } from "./proc.ts";
 
 const BENCH = new URL(".", import.meta.url).pathname.replace(/\/$/, "");
@@ -66,33 +66,6 @@ async function ensureModel(python: string, out: string, s: Shape) {
   return { model, exported };
 }
 
-async function makeCorpus(dir: string, count: number): Promise<number> {
-  const wavs = `${dir}/wavs`;
-  const done = await Deno.readTextFile(`${dir}/count`).catch(() => "");
-  if (done.trim() !== String(count)) {
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-    await Deno.mkdir(wavs, { recursive: true });
-    for (let i = 0; i < count; i++) {
-      const path = `${wavs}/LJ002-${String(i + 1).padStart(4, "0")}.wav`;
-      const text = `${SENTENCES[i % SENTENCES.length]} Utterance ${i + 1}.`;
-      const r = await new Deno.Command("espeak-ng", { args: ["-w", path, text] }).output();
-      if (!r.success) throw new Error("espeak-ng failed: is it installed?");
-    }
-    await Deno.writeTextFile(`${dir}/count`, String(count));
-  }
-  let audio = 0;
-  for (const entry of Deno.readDirSync(wavs)) {
-    const d = decodeWav(Deno.readFileSync(`${wavs}/${entry.name}`), entry.name);
-    audio += d.audio.length / d.sampleRate;
-  }
-  return audio;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
 /** Options of {@linkcode benchPreprocessW2vBert}. */
 export interface W2vBertBenchOptions {
   size: keyof typeof W2V_SIZES;
@@ -109,7 +82,7 @@ export interface W2vBertBenchOptions {
 export async function benchPreprocessW2vBert(o: W2vBertBenchOptions) {
   const { model, exported } = await ensureModel(o.python, o.out, BENCH_SHAPE);
   const corpus = `${o.out}/data/preprocess_w2v_${o.size}`;
-  const audio = await makeCorpus(corpus, W2V_SIZES[o.size]);
+  const audio = await makeSpeechCorpus(corpus, W2V_SIZES[o.size], SENTENCES, "LJ002");
   const runs = `${o.out}/runs/preprocess_w2v_${o.size}`;
   const layer = String(BENCH_SHAPE.layer);
   const contenders: Record<string, [string, string[]]> = {
@@ -171,7 +144,7 @@ export async function benchPreprocessW2vBert(o: W2vBertBenchOptions) {
   if (o.realShape) {
     const real = await ensureModel(o.python, o.out, REAL_SHAPE);
     const few = `${o.out}/data/preprocess_w2v_few`;
-    const fewAudio = await makeCorpus(few, 4);
+    const fewAudio = await makeSpeechCorpus(few, 4, SENTENCES, "LJ002");
     await Deno.remove(`${runs}/real`, { recursive: true }).catch(() => {});
     const r = await runChild(Deno.execPath(), [
       "run",
