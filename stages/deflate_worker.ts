@@ -93,7 +93,9 @@ export function unpackChunks(packed: PackedChunks): Uint8Array[] {
   return out;
 }
 
-if ("WorkerGlobalScope" in globalThis) {
+// Only as a worker's entry module: a module that imports this one (mod.ts, inside a user's
+// extractor running on a feature worker) must not take over that worker's messages.
+if (import.meta.main && "WorkerGlobalScope" in globalThis) {
   serveTasks<ChunkTask, PackedChunks>((task) => {
     const packed = packChunks(encodeChunks(task));
     releaseBuffer(task.bytes.buffer);

@@ -86,7 +86,7 @@ export function tensorBuffers(tensors: Record<string, Tensor>): ArrayBuffer[] {
 
 // As a worker: answer tasks (asynchronously, as extractors may be) in the WorkerPool protocol,
 // so an extractor's error comes back with its class, fields and cause.
-if (typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== "undefined") {
+if (import.meta.main && "WorkerGlobalScope" in globalThis) {
   const runner = new FeatureRunner();
   serveTasks<FeatureTask, Record<string, Tensor>>(async (task) => {
     const tensors = await runner.run(task);

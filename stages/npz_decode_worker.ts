@@ -94,4 +94,5 @@ export function decodeNpzTask(task: NpzTask): TaskResult<NpzDecoded> {
   return { value, transfer: [...transfer] };
 }
 
-if ("WorkerGlobalScope" in globalThis) serveTasks(decodeNpzTask);
+// Only as a worker's entry module, never when merely imported (see deflate_worker.ts).
+if (import.meta.main && "WorkerGlobalScope" in globalThis) serveTasks(decodeNpzTask);

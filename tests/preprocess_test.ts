@@ -287,6 +287,29 @@ Deno.test("h5shard preprocess runs a user's extractor module on the workers besi
   await Deno.remove(root, { recursive: true });
 });
 
+Deno.test("preprocess runs a user's extractor that imports mod.ts (as the README's does) on the workers", async () => {
+  const root = await Deno.makeTempDir();
+  await Deno.mkdir(`${root}/corpus/wavs`, { recursive: true });
+  const tone = Float32Array.from({ length: 16000 }, (_, i) => 0.25 * Math.sin(i / 7));
+  await Deno.writeFile(`${root}/corpus/wavs/LJ001-0001.wav`, encodeWav(tone, 16000));
+  const fixture = new URL("./fixtures/total_energy_extractor.ts", import.meta.url).pathname;
+  const report = await preprocess({
+    dataRoot: `${root}/corpus`,
+    processedDir: `${root}/cache`,
+    plugin: "ljspeech",
+    extractors: [{ name: fixture }],
+    preprocessing: { num_audio_workers: 2 },
+  });
+  assert.equal(report.failed, 0);
+  const cache = await openCache(`${root}/cache`);
+  const sample = await cache.get("LJ001-0001");
+  cache.close();
+  assert.deepEqual(Object.keys(sample).sort(), ["energy", "mel_spectrogram"]);
+  assert.deepEqual(sample.energy.shape, [1]);
+  assert.equal(sample.energy.dtype, "float16");
+  await Deno.remove(root, { recursive: true });
+});
+
 Deno.test("h5shard preprocess --help lists its audio settings and how to leave the semantic model out", async () => {
   const help = await h5shard("preprocess", "--help");
   assert.equal(help.code, 0);
