@@ -101,7 +101,7 @@ export function pack(
         chunkBytes: p.chunk_bytes,
       }),
     );
-  return store(encoded, processedDir, options, workers);
+  return store(encoded, processedDir, options, workers, true);
 }
 
 /**
@@ -113,7 +113,7 @@ export function packEncoded(
   processedDir: string,
   options: PackOptions = {},
 ): Promise<RunReport> {
-  return store(source, processedDir, options, 0);
+  return store(source, processedDir, options, 0, false);
 }
 
 async function store(
@@ -121,6 +121,7 @@ async function store(
   processedDir: string,
   options: PackOptions,
   workers: number,
+  ownsChunks: boolean,
 ): Promise<RunReport> {
   const p = resolvePreprocessing(options.preprocessing);
   const started = performance.now();
@@ -133,6 +134,8 @@ async function store(
     onProgress: options.onProgress,
     onWarning: options.onWarning,
     maxRetries: p.max_retries,
+    // DeflateStream's chunks belong to the pipeline alone; encoded samples handed in may not.
+    releaseChunkBuffers: ownsChunks,
     metadata: {
       dataset: options.dataset,
       compression: "gzip",

@@ -17,7 +17,15 @@
  * @module
  */
 import { CHUNK_KEYS, PREPROCESSING_DEFAULTS } from "../config/schema.ts";
-import { CacheError, ConfigError, errorMessage, KeyError, SampleError } from "../errors.ts";
+import {
+  CacheError,
+  ConfigError,
+  errorMessage,
+  FormatError,
+  KeyError,
+  SampleError,
+} from "../errors.ts";
+import { validateDatasetSpec } from "../formats/hdf5/dataset_encoder.ts";
 import { Hdf5FileWriter } from "../formats/hdf5/file_writer.ts";
 import { datasetNameProblem, sampleKeyProblem } from "../formats/sample_key.ts";
 import { codecName } from "../formats/zlib_codec.ts";
@@ -38,6 +46,12 @@ import { type EncodedSample, isFailure, type SampleFailure } from "./record.ts";
 
 /** Options of {@linkcode ShardSink}. */
 export interface ShardSinkOptions {
+  /**
+   * Detach each stored sample's chunk buffers at once, so a long run's memory stays flat. Only
+   * for buffers the pipeline owns (DeflateStream's output): a caller's shared or reused buffers
+   * would be emptied. Default false.
+   */
+  releaseChunkBuffers?: boolean;
   /** Samples per shard (`preprocessing.samples_per_hdf5`, default from the config schema). */
   samplesPerFile?: number;
   /** Recorded in the index (`use_float16`); must match an existing index. Default true. */
@@ -344,6 +358,7 @@ class SinkState {
     }
     const index = parseIndex(text, path);
     if (Object.keys(index.sample_index).length === 0) return index;
+    checkIndexCounts(index, path);
     if (index.samples_per_file !== this.samplesPerFile) {
       throw new ConfigError(
         "preprocessing.samples_per_hdf5",
@@ -404,7 +419,7 @@ class SinkState {
       this.stats.skipped++;
     } else {
       this.#store(record);
-      releaseChunks(record);
+      if (this.options.releaseChunkBuffers) releaseChunks(record);
     }
     this.options.onProgress?.(this.stats);
     if (
@@ -443,6 +458,15 @@ class SinkState {
     const idx = this.stats.shard;
     // Reaching here with an indexed key means overwrite_existing is on.
     const previous = this.index.get(sample.key);
+    // A replacement that cannot be written must not cost the copy it replaces: check it first.
+    try {
+      for (const [name, spec] of Object.entries(sample.datasets)) {
+        validateDatasetSpec(`${sample.key}/${name}`, spec);
+      }
+    } catch (e) {
+      this.#fail(sample.key, sample.origin, e instanceof Error ? e : new Error(String(e)));
+      return;
+    }
     if (writer.has(sample.key)) {
       writer.unlink(sample.key);
     } else if (previous) {
@@ -646,5 +670,32 @@ class SinkState {
       failures: this.failures,
       warnings: this.warnings,
     };
+  }
+}
+
+/**
+ * An index whose counts contradict its own entries would make the sink start the last shard
+ * afresh (truncating samples the index names) or write past shards it does not know: refuse it.
+ */
+function checkIndexCounts(index: ShardIndex, path: string): void {
+  let inLast = 0;
+  for (const [key, entry] of Object.entries(index.sample_index)) {
+    if (entry.file_idx > index.current_file_idx) {
+      throw new FormatError(
+        path,
+        `sample_index[${JSON.stringify(key)}] is in ${shardFileName(entry.file_idx)}, past ` +
+          `current_file_idx ${index.current_file_idx}; run "h5shard verify" on this directory ` +
+          `(or rebuild the index with "h5shard reindex")`,
+      );
+    }
+    if (entry.file_idx === index.current_file_idx) inLast++;
+  }
+  if (inLast > index.current_file_count) {
+    throw new FormatError(
+      path,
+      `current_file_count is ${index.current_file_count}, but ${inLast} samples are indexed in ` +
+        `${shardFileName(index.current_file_idx)}; run "h5shard verify" on this directory ` +
+        `(or rebuild the index with "h5shard reindex")`,
+    );
   }
 }

@@ -5,7 +5,8 @@ import { ShardSink, type ShardSinkOptions } from "../stages/shard_sink.ts";
 import { DeflateStream } from "../stages/deflate_stream.ts";
 import { DirLock, LOCK_FILE } from "../stages/dir_lock.ts";
 import type { Sample, SampleFailure } from "../stages/record.ts";
-import { ConfigError, LockError, SampleError } from "../errors.ts";
+import { ConfigError, FormatError, LockError, SampleError } from "../errors.ts";
+import { openCache } from "../ops/cache_reader.ts";
 import { parseIndex } from "../formats/shard_index.ts";
 
 const python = await findH5pyPython();
@@ -239,5 +240,85 @@ Deno.test("DirLock refuses a second writer and takes over a lock left by a dead 
   const report = await runSink(dir, [makeSample("a", 1)], {});
   assertEquals(report.written, 1);
   assertThrows(() => Deno.statSync(`${dir}/${LOCK_FILE}`), Deno.errors.NotFound);
+  await Deno.remove(dir, { recursive: true });
+});
+
+/** A pre-encoded sample with one int64 scalar-ish dataset; `bytes` may be wrong on purpose. */
+function encodedInt(key: string, fill: number, bytes = 8) {
+  return {
+    key,
+    inputBytes: 8,
+    datasets: {
+      x: {
+        dtype: "int64" as const,
+        shape: [1],
+        layout: { kind: "contiguous" as const, bytes: new Uint8Array(bytes).fill(fill) },
+      },
+    },
+  };
+}
+
+async function sinkRun(dir: string, records: ReturnType<typeof encodedInt>[], overwrite = false) {
+  const sink = new ShardSink(dir, { samplesPerFile: 10, overwriteExisting: overwrite });
+  await ReadableStream.from(records).pipeTo(sink);
+  return sink.report;
+}
+
+Deno.test("ShardSink keeps the stored copy when an overwriting replacement cannot be written", async () => {
+  const dir = await Deno.makeTempDir();
+  await sinkRun(dir, [encodedInt("a", 7), encodedInt("b", 7)]);
+  const report = await sinkRun(dir, [encodedInt("a", 9, 5)], true);
+  assertEquals(report.failed, 1);
+  const cache = await openCache(dir);
+  const a = await cache.get("a");
+  cache.close();
+  assertEquals(new Uint8Array(a.x.data.buffer, a.x.data.byteOffset, 8), new Uint8Array(8).fill(7));
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("ShardSink refuses an index whose current_file_count contradicts its entries, shard untouched", async () => {
+  const dir = await Deno.makeTempDir();
+  await sinkRun(dir, [encodedInt("a", 7), encodedInt("b", 7), encodedInt("c", 7)]);
+  const indexPath = `${dir}/hdf5_index.json`;
+  const index = JSON.parse(await Deno.readTextFile(indexPath));
+  index.current_file_count = 0;
+  await Deno.writeTextFile(indexPath, JSON.stringify(index));
+  const before = await Deno.readFile(`${dir}/features_00001.h5`);
+  await assertRejects(
+    () => sinkRun(dir, [encodedInt("d", 7)]),
+    FormatError,
+    "current_file_count is 0, but 3 samples are indexed in features_00001.h5",
+  );
+  assertEquals(await Deno.readFile(`${dir}/features_00001.h5`), before);
+  index.current_file_count = 3;
+  index.sample_index.c.file_idx = 2;
+  await Deno.writeTextFile(indexPath, JSON.stringify(index));
+  await assertRejects(
+    () => sinkRun(dir, [encodedInt("d", 7)]),
+    FormatError,
+    "past current_file_idx 1",
+  );
+  assertEquals(await Deno.readFile(`${dir}/features_00001.h5`), before);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("ShardSink leaves a caller's chunk buffers alone unless told they are the pipeline's", async () => {
+  const dir = await Deno.makeTempDir();
+  const shared = new Uint8Array(16).fill(3);
+  const sample = (key: string) => ({
+    key,
+    inputBytes: 16,
+    datasets: {
+      x: {
+        dtype: "uint8" as const,
+        shape: [16],
+        layout: { kind: "chunked" as const, chunkShape: [16], filters: [], chunks: [shared] },
+      },
+    },
+  });
+  const sink = new ShardSink(dir, { samplesPerFile: 10 });
+  await ReadableStream.from([sample("a"), sample("b")]).pipeTo(sink);
+  assertEquals(sink.report.written, 2);
+  assertEquals(shared.byteLength, 16);
   await Deno.remove(dir, { recursive: true });
 });
