@@ -133,7 +133,9 @@ export const demoCommand: Command = {
         `hidden states show the flow, not meaningful features`,
     );
     ctx.out(
-      `  cache        ${fromAudio}: ${pre.written} samples in ${pre.shards} shards, ` +
+      `  cache        ${fromAudio}: ${pre.written} samples in ${pre.shards} shard${
+        pre.shards === 1 ? "" : "s"
+      }, ` +
         `${formatBytes(pre.outputBytes)}; ${pre.failed} failed`,
     );
     ctx.out(`  sample       ${first}`);
@@ -181,7 +183,9 @@ export const demoCommand: Command = {
         `(half savez, half savez_compressed)`,
     );
     ctx.out(
-      `  HDF5 cache   ${processed}: ${run.totalSamples} samples in ${run.shards} shards ` +
+      `  HDF5 cache   ${processed}: ${run.totalSamples} samples in ${run.shards} shard${
+        run.shards === 1 ? "" : "s"
+      } ` +
         `(${preprocessing.samples_per_hdf5} per shard), ${formatBytes(run.outputBytes)} + index ${
           formatBytes(indexBytes)
         }`,

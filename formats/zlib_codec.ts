@@ -95,7 +95,7 @@ function choose(): { info: ZlibCodecInfo; lib?: Libdeflate } {
     // Once per process (workers stay quiet): the run works, at about half the deflate speed.
     console.warn(
       `h5shard: ${load.message}; deflate and inflate use node:zlib, about 2x slower. ` +
-        `Run with --allow-ffi for libdeflate, or set ${CODEC_ENV}=node:zlib to silence this.`,
+        `Run with --allow-ffi for libdeflate, or with --allow-env and ${CODEC_ENV}=node:zlib to silence this.`,
     );
   }
   return chosen = { info: { codec: "node:zlib", name: "node:zlib", note: load.message } };

@@ -14,10 +14,20 @@ export function absoluteDir(dir: string): string {
 }
 
 function cannotRead(dir: string, e: unknown): CacheError {
-  const why = e instanceof Deno.errors.NotFound
-    ? `no ${INDEX_FILE}: not a cache directory`
-    : `cannot read ${INDEX_FILE} (${(e as Error).message})`;
-  return new CacheError(dir, why, { cause: e });
+  if (!(e instanceof Deno.errors.NotFound)) {
+    return new CacheError(dir, `cannot read ${INDEX_FILE} (${(e as Error).message})`, { cause: e });
+  }
+  let exists = true;
+  try {
+    Deno.statSync(dir);
+  } catch {
+    exists = false;
+  }
+  // The OS error only repeats the path: the message says all there is.
+  return new CacheError(
+    dir,
+    exists ? `no ${INDEX_FILE}: not a cache directory` : "no such directory",
+  );
 }
 
 /** Reads and parses `<dir>/hdf5_index.json`; CacheError when missing, FormatError when bad. */

@@ -36,3 +36,10 @@ Deno.test("readCacheIndexIfAny: undefined without an index, the index with one, 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("readCacheIndex says whether the directory is missing or only its index", async () => {
+  const dir = await Deno.makeTempDir();
+  await assertRejects(() => readCacheIndex(dir), CacheError, "no hdf5_index.json: not a cache");
+  await assertRejects(() => readCacheIndex(`${dir}/nope`), CacheError, "no such directory");
+  await Deno.remove(dir);
+});
