@@ -129,9 +129,11 @@ Deno.test({
       "2/3",
     ]);
     await runCli(["verify", `${root}/merged`]);
-    // A second run finds the merge done and changes nothing.
-    assert((await runCli(["merge", ...[0, 1, 2].map((i) => `${root}/part_${i}`), `${root}/merged`]))
-      .includes("nothing to do"));
+    // A second run, with the parts in any order, finds the merge done and changes nothing.
+    for (const order of [[0, 1, 2], [2, 0, 1]]) {
+      assert((await runCli(["merge", ...order.map((i) => `${root}/part_${i}`), `${root}/merged`]))
+        .includes("nothing to do"));
+    }
     await Deno.remove(root, { recursive: true });
   },
 });
@@ -208,6 +210,44 @@ Deno.test({
     assertEquals(await h5pyCacheDigest(py, target), expected);
     await Deno.remove(root, { recursive: true });
   },
+});
+
+Deno.test("merging again after a part grew is refused, naming the part, and the merged cache is kept", async () => {
+  const root = await Deno.makeTempDir();
+  const p0 = await part(`${root}/p0`, 0, 20);
+  const p1 = await part(`${root}/p1`, 20, 33);
+  const target = `${root}/merged`;
+  assertEquals((await merge({ parts: [p0, p1], processedDir: target })).totalSamples, 33);
+  const snapshot = () =>
+    [...Deno.readDirSync(target)].map((e) => {
+      const info = Deno.statSync(`${target}/${e.name}`);
+      return `${e.name}:${info.size}:${info.mtime?.getTime()}`;
+    }).sort().join();
+  const before = snapshot();
+  const index = Deno.readTextFileSync(`${target}/hdf5_index.json`);
+  // The partition task of p1 is run again with one more key.
+  await part(p1, 20, 34);
+  assertEquals(
+    Object.keys(JSON.parse(Deno.readTextFileSync(`${p1}/hdf5_index.json`)).sample_index).length,
+    14,
+  );
+  let error: unknown;
+  try {
+    await merge({ parts: [p0, p1], processedDir: target });
+  } catch (e) {
+    error = e;
+  }
+  assert(error instanceof CacheError, `expected CacheError, got ${error}`);
+  for (const w of [Deno.realPathSync(p1), "13", "14", "new directory"]) {
+    assert(error.message.includes(w), `"${w}" not in: ${error.message}`);
+  }
+  assert(!error.message.includes(Deno.realPathSync(p0) + " "), error.message);
+  assertEquals(Deno.readTextFileSync(`${target}/hdf5_index.json`), index);
+  assertEquals(snapshot(), before);
+  // Into a new directory, the grown part is merged whole.
+  const again = await merge({ parts: [p0, p1], processedDir: `${root}/merged2` });
+  assertEquals([again.alreadyDone, again.totalSamples], [false, 34]);
+  await Deno.remove(root, { recursive: true });
 });
 
 Deno.test("merge refuses, by name, parts that do not belong together and busy targets", async (t) => {
