@@ -371,6 +371,9 @@ class MergeRun {
   }
 }
 
+/** `metadata.json` counts of the parts that the merged cache records as their sums. */
+const SUMMED_COUNTS = ["total_files", "processed_files", "error_files", "runs"] as const;
+
 /** Metadata, error log and, last, the index of the merged cache. */
 function writeResult(plan: MergePlan, dir: string): void {
   const index = new IndexBuilder({
@@ -417,12 +420,19 @@ function writeResult(plan: MergePlan, dir: string): void {
     );
   }
   const sum = (name: string) => plan.parts.reduce((n, p) => n + (Number(p.metadata[name]) || 0), 0);
+  // Counts the parts record, as totals; part 0's settings and names otherwise.
+  const totals = Object.fromEntries(
+    SUMMED_COUNTS.filter((name) => plan.parts.some((p) => name in p.metadata))
+      .map((name) => [name, sum(name)]),
+  );
   const { partition: _, ...base } = plan.parts[0].metadata;
   writeFileAtomic(
     join(dir, "metadata.json"),
     JSON.stringify(
       {
         ...base,
+        ...totals,
+        processed_dir: dir,
         total_samples: plan.totalSamples,
         processed_samples: sum("processed_samples"),
         skipped_samples: sum("skipped_samples"),

@@ -68,6 +68,29 @@ async function part(
   return dir;
 }
 
+/** The counts of `metadata.json` that a merge sums over its parts, and `processed_dir`. */
+const COUNTS = [
+  "total_files",
+  "processed_files",
+  "error_files",
+  "total_samples",
+  "processed_samples",
+  "skipped_samples",
+  "failed_samples",
+  "num_hdf5_files",
+] as const;
+
+/** Asserts that `merged`'s metadata.json has `single`'s counts, and itself as processed_dir. */
+function assertSameCounts(merged: string, single: string): void {
+  const read = (dir: string) => JSON.parse(Deno.readTextFileSync(`${dir}/metadata.json`));
+  const [m, s] = [read(merged), read(single)];
+  for (const name of COUNTS) {
+    assert(typeof s[name] === "number", `${single}: no ${name} in metadata.json`);
+    assertEquals(m[name], s[name], name);
+  }
+  assertEquals([m.processed_dir, s.processed_dir], [merged, single]);
+}
+
 function union(digests: CacheDigest[]): CacheDigest {
   return Object.assign({}, ...digests);
 }
@@ -123,6 +146,7 @@ Deno.test({
     assertEquals(meta.total_samples, 53);
     assertEquals(meta.num_hdf5_files, 8);
     assertEquals(meta.partition, undefined);
+    assertSameCounts(`${root}/merged`, `${root}/single`);
     assertEquals(meta.merged_from.map((m: { partition: string }) => m.partition), [
       "0/3",
       "1/3",
@@ -399,6 +423,7 @@ Deno.test("preprocess --partition: 3 partitions of a WAV corpus merged equal a s
   assertEquals(meta.partition, { index: 2, count: 3, total: 11, start: 8, end: 11 });
   const report = await merge({ parts, processedDir: `${root}/merged` });
   assertEquals([report.totalSamples, report.shards], [11, 6]);
+  assertSameCounts(`${root}/merged`, `${root}/single`);
   assertEquals(
     Deno.readTextFileSync(`${root}/merged/hdf5_index.json`),
     Deno.readTextFileSync(`${root}/single/hdf5_index.json`),
