@@ -216,7 +216,7 @@ function checkUnchanged(
     if (keys.length !== was) {
       return [`${p.dir} now holds ${keys.length} samples (${was} when merged)`];
     }
-    const missing = keys.find((k) => !(k in index.sample_index));
+    const missing = keys.find((k) => !Object.hasOwn(index.sample_index, k));
     return missing === undefined ? [] : [`${p.dir} holds ${JSON.stringify(missing)}, not merged`];
   });
   const size = Object.keys(index.sample_index).length;
