@@ -21,7 +21,8 @@ export const mergeCommand: Command = {
     "are never modified. The index is written last: a killed merge is finished by running the\n" +
     "same command again. Refused: overlapping keys, different settings (samples_per_hdf5,\n" +
     "use_float16, compression level, shuffle, chunk size), parts locked by a live writer, and a\n" +
-    "<processed_dir> that already holds another cache.",
+    "<processed_dir> that already holds another cache, or this merge made before a part changed\n" +
+    "(merge into a new directory then).",
   options: {},
   minArgs: 2,
   maxArgs: Infinity,

@@ -14,7 +14,14 @@ import { CacheError, errorMessage } from "../errors.ts";
 import { Hdf5FileWriter } from "../formats/hdf5/file_writer.ts";
 import { readNameTree } from "../formats/hdf5/reader/name_tree_reader.ts";
 import { RawChunkReader } from "../formats/hdf5/reader/raw_chunks.ts";
-import { INDEX_FILE, IndexBuilder, shardFileName, shardNumber } from "../formats/shard_index.ts";
+import {
+  INDEX_FILE,
+  IndexBuilder,
+  parseIndex,
+  shardFileName,
+  type ShardIndex,
+  shardNumber,
+} from "../formats/shard_index.ts";
 import { syncDir, writeFileAtomic } from "../stages/atomic_write.ts";
 import { DirLock } from "../stages/dir_lock.ts";
 import { join } from "../stages/path.ts";
@@ -84,7 +91,9 @@ function exists(path: string): Deno.FileInfo | undefined {
  * Refuses, with a {@linkcode CacheError} naming the part: parts that are not caches, settings
  * that differ, overlapping keys, repeated or missing partitions; a part still locked by a live
  * writer raises `LockError`; a target that already holds another cache, or another unfinished
- * merge, is refused and left as it is. The parts are never modified (their lock files aside).
+ * merge, is refused and left as it is; so is a finished merge of the same parts when a part has
+ * changed since (merge into a new directory then). The parts are never modified (their lock
+ * files aside).
  *
  * @example
  * ```ts ignore
@@ -120,11 +129,11 @@ function mergeSync(options: MergeOptions): MergeReport {
     locks.push(DirLock.acquire(target));
     const plan = planMerge(parts);
     const record: PlanRecord = {
-      parts,
+      parts: plan.parts.map((p) => p.dir),
       shards: plan.links.length + plan.tails.length,
       samples: plan.totalSamples,
     };
-    const state = checkTarget(target, record);
+    const state = checkTarget(target, record, plan);
     if (state === "done") return finishedReport(plan, target, started, true);
     writeFileAtomic(join(target, MERGE_PLAN_FILE), JSON.stringify(record, null, 2));
     const report = new MergeRun(plan, target, options.onProgress).run();
@@ -137,27 +146,32 @@ function mergeSync(options: MergeOptions): MergeReport {
 }
 
 /** "fresh" (nothing there yet), "resume" (our unfinished merge) or "done" (this merge, finished). */
-function checkTarget(dir: string, record: PlanRecord): "fresh" | "resume" | "done" {
+function checkTarget(
+  dir: string,
+  record: PlanRecord,
+  plan: MergePlan,
+): "fresh" | "resume" | "done" {
   const planPath = join(dir, MERGE_PLAN_FILE);
   const previous = readJson(planPath) as PlanRecord | undefined;
   const same = (p: PlanRecord | undefined) =>
     p !== undefined && JSON.stringify(p.parts) === JSON.stringify(record.parts) &&
     p.shards === record.shards && p.samples === record.samples;
-  const hasIndex = exists(join(dir, INDEX_FILE)) !== undefined;
-  if (hasIndex) {
+  const indexPath = join(dir, INDEX_FILE);
+  if (exists(indexPath)) {
     const merged = readJson(join(dir, "metadata.json"))?.merged_from as
-      | { dir: string }[]
+      | MergedFrom[]
       | undefined;
     const sameParts = JSON.stringify(merged?.map((m) => m.dir)) === JSON.stringify(record.parts);
-    if (sameParts && (previous === undefined || same(previous))) {
-      // Killed after the index was written: only the plan file was left to remove.
-      if (previous) Deno.removeSync(planPath);
-      return "done";
+    if (!sameParts || (previous !== undefined && !same(previous))) {
+      throw new CacheError(
+        dir,
+        `already holds a cache (${INDEX_FILE}): merge into a new or empty directory`,
+      );
     }
-    throw new CacheError(
-      dir,
-      `already holds a cache (${INDEX_FILE}): merge into a new or empty directory`,
-    );
+    checkUnchanged(dir, merged!, parseIndex(Deno.readTextFileSync(indexPath), indexPath), plan);
+    // Killed after the index was written: only the plan file was left to remove.
+    if (previous) Deno.removeSync(planPath);
+    return "done";
   }
   if (previous) {
     if (same(previous)) return "resume";
@@ -176,6 +190,45 @@ function checkTarget(dir: string, record: PlanRecord): "fresh" | "resume" | "don
     );
   }
   return "fresh";
+}
+
+/** A part as `metadata.json` records it under `merged_from`. */
+interface MergedFrom {
+  dir: string;
+  samples: number;
+  partition?: string;
+}
+
+/**
+ * Refuses a finished merge of the same parts when a part has changed since: its sample count
+ * differs from `merged_from`, or a key of it is not in the merged index. Merging again in place
+ * would replace a working cache, and saying "done" would leave the new samples out.
+ */
+function checkUnchanged(
+  dir: string,
+  merged: MergedFrom[],
+  index: ShardIndex,
+  plan: MergePlan,
+): void {
+  const changed = plan.parts.flatMap((p, i) => {
+    const keys = Object.keys(p.index.sample_index);
+    const was = merged[i].samples;
+    if (keys.length !== was) {
+      return [`${p.dir} now holds ${keys.length} samples (${was} when merged)`];
+    }
+    const missing = keys.find((k) => !Object.hasOwn(index.sample_index, k));
+    return missing === undefined ? [] : [`${p.dir} holds ${JSON.stringify(missing)}, not merged`];
+  });
+  const size = Object.keys(index.sample_index).length;
+  if (changed.length === 0 && size === plan.totalSamples) return;
+  const why = changed.length
+    ? `part(s) changed since: ${changed.join("; ")}`
+    : `its ${INDEX_FILE} holds ${size} samples, but the parts hold ${plan.totalSamples}`;
+  throw new CacheError(
+    dir,
+    `was merged from these parts, but ${why}. Merge into a new directory; the merged cache ` +
+      `here is left as it is`,
+  );
 }
 
 type Counts = Pick<MergeReport, "linked" | "copied" | "combined" | "resumed">;
@@ -318,6 +371,9 @@ class MergeRun {
   }
 }
 
+/** `metadata.json` counts of the parts that the merged cache records as their sums. */
+const SUMMED_COUNTS = ["total_files", "processed_files", "error_files", "runs"] as const;
+
 /** Metadata, error log and, last, the index of the merged cache. */
 function writeResult(plan: MergePlan, dir: string): void {
   const index = new IndexBuilder({
@@ -364,12 +420,19 @@ function writeResult(plan: MergePlan, dir: string): void {
     );
   }
   const sum = (name: string) => plan.parts.reduce((n, p) => n + (Number(p.metadata[name]) || 0), 0);
+  // Counts the parts record, as totals; part 0's settings and names otherwise.
+  const totals = Object.fromEntries(
+    SUMMED_COUNTS.filter((name) => plan.parts.some((p) => name in p.metadata))
+      .map((name) => [name, sum(name)]),
+  );
   const { partition: _, ...base } = plan.parts[0].metadata;
   writeFileAtomic(
     join(dir, "metadata.json"),
     JSON.stringify(
       {
         ...base,
+        ...totals,
+        processed_dir: dir,
         total_samples: plan.totalSamples,
         processed_samples: sum("processed_samples"),
         skipped_samples: sum("skipped_samples"),
@@ -378,7 +441,7 @@ function writeResult(plan: MergePlan, dir: string): void {
         use_float16: plan.useFloat16,
         samples_per_hdf5: plan.samplesPerFile,
         num_hdf5_files: plan.totalSamples > 0 ? shards : 0,
-        merged_from: plan.parts.map((p: MergePart) => ({
+        merged_from: plan.parts.map((p: MergePart): MergedFrom => ({
           dir: p.dir,
           samples: Object.keys(p.index.sample_index).length,
           ...(p.partition ? { partition: `${p.partition.index}/${p.partition.count}` } : {}),

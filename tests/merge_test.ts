@@ -68,6 +68,29 @@ async function part(
   return dir;
 }
 
+/** The counts of `metadata.json` that a merge sums over its parts, and `processed_dir`. */
+const COUNTS = [
+  "total_files",
+  "processed_files",
+  "error_files",
+  "total_samples",
+  "processed_samples",
+  "skipped_samples",
+  "failed_samples",
+  "num_hdf5_files",
+] as const;
+
+/** Asserts that `merged`'s metadata.json has `single`'s counts, and itself as processed_dir. */
+function assertSameCounts(merged: string, single: string): void {
+  const read = (dir: string) => JSON.parse(Deno.readTextFileSync(`${dir}/metadata.json`));
+  const [m, s] = [read(merged), read(single)];
+  for (const name of COUNTS) {
+    assert(typeof s[name] === "number", `${single}: no ${name} in metadata.json`);
+    assertEquals(m[name], s[name], name);
+  }
+  assertEquals([m.processed_dir, s.processed_dir], [merged, single]);
+}
+
 function union(digests: CacheDigest[]): CacheDigest {
   return Object.assign({}, ...digests);
 }
@@ -123,15 +146,18 @@ Deno.test({
     assertEquals(meta.total_samples, 53);
     assertEquals(meta.num_hdf5_files, 8);
     assertEquals(meta.partition, undefined);
+    assertSameCounts(`${root}/merged`, `${root}/single`);
     assertEquals(meta.merged_from.map((m: { partition: string }) => m.partition), [
       "0/3",
       "1/3",
       "2/3",
     ]);
     await runCli(["verify", `${root}/merged`]);
-    // A second run finds the merge done and changes nothing.
-    assert((await runCli(["merge", ...[0, 1, 2].map((i) => `${root}/part_${i}`), `${root}/merged`]))
-      .includes("nothing to do"));
+    // A second run, with the parts in any order, finds the merge done and changes nothing.
+    for (const order of [[0, 1, 2], [2, 0, 1]]) {
+      assert((await runCli(["merge", ...order.map((i) => `${root}/part_${i}`), `${root}/merged`]))
+        .includes("nothing to do"));
+    }
     await Deno.remove(root, { recursive: true });
   },
 });
@@ -208,6 +234,44 @@ Deno.test({
     assertEquals(await h5pyCacheDigest(py, target), expected);
     await Deno.remove(root, { recursive: true });
   },
+});
+
+Deno.test("merging again after a part grew is refused, naming the part, and the merged cache is kept", async () => {
+  const root = await Deno.makeTempDir();
+  const p0 = await part(`${root}/p0`, 0, 20);
+  const p1 = await part(`${root}/p1`, 20, 33);
+  const target = `${root}/merged`;
+  assertEquals((await merge({ parts: [p0, p1], processedDir: target })).totalSamples, 33);
+  const snapshot = () =>
+    [...Deno.readDirSync(target)].map((e) => {
+      const info = Deno.statSync(`${target}/${e.name}`);
+      return `${e.name}:${info.size}:${info.mtime?.getTime()}`;
+    }).sort().join();
+  const before = snapshot();
+  const index = Deno.readTextFileSync(`${target}/hdf5_index.json`);
+  // The partition task of p1 is run again with one more key.
+  await part(p1, 20, 34);
+  assertEquals(
+    Object.keys(JSON.parse(Deno.readTextFileSync(`${p1}/hdf5_index.json`)).sample_index).length,
+    14,
+  );
+  let error: unknown;
+  try {
+    await merge({ parts: [p0, p1], processedDir: target });
+  } catch (e) {
+    error = e;
+  }
+  assert(error instanceof CacheError, `expected CacheError, got ${error}`);
+  for (const w of [Deno.realPathSync(p1), "13", "14", "new directory"]) {
+    assert(error.message.includes(w), `"${w}" not in: ${error.message}`);
+  }
+  assert(!error.message.includes(Deno.realPathSync(p0) + " "), error.message);
+  assertEquals(Deno.readTextFileSync(`${target}/hdf5_index.json`), index);
+  assertEquals(snapshot(), before);
+  // Into a new directory, the grown part is merged whole.
+  const again = await merge({ parts: [p0, p1], processedDir: `${root}/merged2` });
+  assertEquals([again.alreadyDone, again.totalSamples], [false, 34]);
+  await Deno.remove(root, { recursive: true });
 });
 
 Deno.test("merge refuses, by name, parts that do not belong together and busy targets", async (t) => {
@@ -359,6 +423,7 @@ Deno.test("preprocess --partition: 3 partitions of a WAV corpus merged equal a s
   assertEquals(meta.partition, { index: 2, count: 3, total: 11, start: 8, end: 11 });
   const report = await merge({ parts, processedDir: `${root}/merged` });
   assertEquals([report.totalSamples, report.shards], [11, 6]);
+  assertSameCounts(`${root}/merged`, `${root}/single`);
   assertEquals(
     Deno.readTextFileSync(`${root}/merged/hdf5_index.json`),
     Deno.readTextFileSync(`${root}/single/hdf5_index.json`),
