@@ -54,7 +54,7 @@ export interface ReindexReport {
  * `metadata.json` records (else the schema's default) when there is none.
  */
 export async function reindex(dir: string, options: ReindexOptions = {}): Promise<ReindexReport> {
-  const recorded = await recordedSettings(dir);
+  const recorded = await recordedSettings(dir, options.samplesPerFile === undefined);
   const [samplesPerFile, from] = options.samplesPerFile !== undefined
     ? [options.samplesPerFile, "given"]
     : recorded.samplesPerFile !== undefined
@@ -139,28 +139,35 @@ export async function reindex(dir: string, options: ReindexOptions = {}): Promis
   }
 }
 
-/** What `metadata.json` of `dir` records of the index's settings; nothing when it is absent. */
+/**
+ * What `metadata.json` of `dir` records of the index's settings; nothing when it is absent.
+ * When `needSamples` (no value given), a metadata.json that cannot be read, or that records a
+ * samples_per_hdf5 that is not a positive integer, is refused; otherwise it is not relied on.
+ */
 async function recordedSettings(
   dir: string,
+  needSamples: boolean,
 ): Promise<{ samplesPerFile?: number; useFloat16?: boolean }> {
+  const hint = "give the value the cache was written with (h5shard reindex --samples-per-hdf5 N)";
   let meta: Record<string, unknown>;
   try {
     meta = JSON.parse(await Deno.readTextFile(join(dir, "metadata.json")));
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return {};
-    throw new CacheError(dir, `cannot read metadata.json: ${errorMessage(e)}`, { cause: e });
-  }
-  const n = meta?.samples_per_hdf5;
-  if (n !== undefined && (!Number.isSafeInteger(n) || (n as number) < 1)) {
-    throw new CacheError(
-      dir,
-      `metadata.json records samples_per_hdf5 ${JSON.stringify(n)}, not a positive integer; ` +
-        `give the value the cache was written with (h5shard reindex --samples-per-hdf5 N)`,
-    );
+    if (e instanceof Deno.errors.NotFound || !needSamples) return {};
+    throw new CacheError(dir, `cannot read metadata.json: ${errorMessage(e)}; ${hint}`, {
+      cause: e,
+    });
   }
   const f = meta?.use_float16;
-  return {
-    samplesPerFile: n as number | undefined,
-    useFloat16: typeof f === "boolean" ? f : undefined,
-  };
+  const useFloat16 = typeof f === "boolean" ? f : undefined;
+  const n = meta?.samples_per_hdf5;
+  if (!needSamples || n === undefined) return { useFloat16 };
+  if (!Number.isSafeInteger(n) || (n as number) < 1) {
+    const got = JSON.stringify(n);
+    throw new CacheError(
+      dir,
+      `metadata.json records samples_per_hdf5 ${got}, not a positive integer; ${hint}`,
+    );
+  }
+  return { samplesPerFile: n as number, useFloat16 };
 }

@@ -159,6 +159,34 @@ Deno.test("reindex takes samples_per_hdf5 and use_float16 from metadata.json whe
   });
 });
 
+Deno.test("reindex keeps metadata.json's use_float16 when no array is floating, and refuses a bad samples_per_hdf5 there", async () => {
+  await withDir(async (dir) => {
+    const ints = (key: string): Sample => ({
+      key,
+      tensors: { ids: { dtype: "int32", shape: [3], data: new Int32Array([1, 2, 3]) } },
+    });
+    await pack(ReadableStream.from([ints("a"), ints("b"), ints("c")]), dir, {
+      preprocessing: { ...quick, use_float16: false },
+    });
+    const original = await Deno.readTextFile(`${dir}/hdf5_index.json`);
+    await Deno.remove(`${dir}/hdf5_index.json`);
+    assertEquals(await reindex(dir), { shards: 2, samples: 3, useFloat16: false });
+    assertEquals(await Deno.readTextFile(`${dir}/hdf5_index.json`), original);
+
+    await Deno.remove(`${dir}/hdf5_index.json`);
+    const meta = JSON.parse(await Deno.readTextFile(`${dir}/metadata.json`));
+    await Deno.writeTextFile(
+      `${dir}/metadata.json`,
+      JSON.stringify({ ...meta, samples_per_hdf5: "2" }),
+    );
+    const bad = await rejection(() => reindex(dir), CacheError);
+    assertMatch(bad.message, /metadata\.json records samples_per_hdf5 "2", not a positive integer/);
+    assertMatch(bad.message, /--samples-per-hdf5/);
+    // A value given wins over metadata.json.
+    assertEquals((await reindex(dir, { samplesPerFile: 2 })).samples, 3);
+  });
+});
+
 Deno.test("a killed run's temporaries and signature-less shards are removed at start", async () => {
   await withDir(async (dir) => {
     const warnings: string[] = [];
