@@ -135,6 +135,7 @@ export {
   type OpenCacheOptions,
 } from "./ops/cache_reader.ts";
 export {
+  expectedNpz,
   verifyCache,
   type VerifyOptions,
   type VerifyProblem,

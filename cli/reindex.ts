@@ -14,7 +14,8 @@ export const reindexCommand: Command = {
   description:
     "Reads every features_NNNNN.h5 of <processed_dir> (numbered 1..N, no gaps) and writes the\n" +
     "hdf5_index.json they imply: each sample group in its shard, use_float16 from the stored\n" +
-    "float arrays, samples_per_hdf5 from the settings (every shard but the last must hold exactly\n" +
+    "float arrays (else metadata.json's), samples_per_hdf5 from --samples-per-hdf5, else the\n" +
+    "value metadata.json records, else the settings (every shard but the last must hold exactly\n" +
     "that many). A directory that has an index is refused: reindex never replaces one. A key\n" +
     "found in two shards is indexed in the later one, with a warning.",
   options: {},
@@ -30,7 +31,10 @@ export const reindexCommand: Command = {
     const config = await effectiveConfig(ctx);
     const bar = new ProgressBar("reindex", undefined, { ...ctx.progress, unit: "shards" });
     const report = await reindex(dir, {
-      samplesPerFile: config.preprocessing.samples_per_hdf5,
+      samplesPerFile: "samples-per-hdf5" in ctx.overrides
+        ? config.preprocessing.samples_per_hdf5
+        : undefined,
+      defaultSamplesPerFile: config.preprocessing.samples_per_hdf5,
       onProgress: (done, total) => {
         bar.total = total;
         bar.update(done);

@@ -4,8 +4,7 @@
  * @module
  */
 import { getPlugin } from "../plugins/registry.ts";
-import { verifyCache, type VerifyReport } from "../ops/verify.ts";
-import { NpzSource } from "../stages/npz_source.ts";
+import { expectedNpz, verifyCache, type VerifyReport } from "../ops/verify.ts";
 import { ProgressBar } from "./progress.ts";
 import type { Command, CommandContext } from "./command.ts";
 
@@ -31,7 +30,7 @@ export async function runVerify(
   strict = false,
 ): Promise<VerifyReport> {
   const name = dataset ?? (await recordedDataset(dir)) ?? "ljspeech";
-  const expected = against ? new NpzSource(against, { plugin: await getPlugin(name) }) : undefined;
+  const expected = against ? await expectedNpz(against, await getPlugin(name)) : undefined;
   const bar = new ProgressBar("verify", undefined);
   const report = await verifyCache(dir, {
     expected,
@@ -49,8 +48,12 @@ export async function runVerify(
 export function printVerifyReport(ctx: CommandContext, dir: string, report: VerifyReport): number {
   for (const w of report.warnings) ctx.err(`warning: ${w.message}`);
   for (const p of report.problems) ctx.err(`problem: ${p.message}`);
+  const compared = report.compared === undefined
+    ? ""
+    : `, ${report.compared} compared with the source`;
   ctx.out(
-    `${dir}: ${report.samples} samples, ${report.datasets} datasets in ${report.shards} shard(s): ` +
+    `${dir}: ${report.samples} samples, ${report.datasets} datasets in ${report.shards} shard(s)` +
+      `${compared}: ` +
       (report.problems.length ? `${report.problems.length} problem(s)` : "OK"),
   );
   return report.problems.length ? 1 : 0;

@@ -27,6 +27,7 @@ export type CacheProblemKind =
   | "empty_group"
   | "unreadable_dataset"
   | "missing_sample"
+  | "missing_in_source"
   | "missing_dataset"
   | "value_mismatch"
   | "non_finite";

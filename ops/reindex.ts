@@ -6,7 +6,7 @@
  * @module
  */
 import { PREPROCESSING_DEFAULTS } from "../config/schema.ts";
-import { CacheError } from "../errors.ts";
+import { CacheError, errorMessage } from "../errors.ts";
 import { isFloat } from "../formats/dtype.ts";
 import { loadH5wasm } from "../formats/h5wasm/module.ts";
 import { openShard } from "../formats/shard_reader.ts";
@@ -24,8 +24,13 @@ import { shardGroups } from "./cache_checks.ts";
 
 /** Options of {@linkcode reindex}. */
 export interface ReindexOptions {
-  /** Samples per shard the cache was written with (default from the config schema). */
+  /**
+   * Samples per shard the cache was written with. Default: the `samples_per_hdf5` that
+   * `metadata.json` of the directory records, else `defaultSamplesPerFile`.
+   */
   samplesPerFile?: number;
+  /** Used when neither `samplesPerFile` nor `metadata.json` gives one (default: the schema's). */
+  defaultSamplesPerFile?: number;
   /** Called for each shard read (1-based count, total). */
   onProgress?: (done: number, total: number) => void;
   /** Called for each warning (a key found in two shards). */
@@ -45,11 +50,19 @@ export interface ReindexReport {
  * in the shard numbers, a shard other than the last whose sample count is not `samplesPerFile`,
  * or float arrays both in float16 and in a wider type. A key found in two shards is indexed in
  * the later one (a sample written again with `overwrite_existing` lands in a later shard).
- * `use_float16` is true when the float arrays are float16, false when they are wider, and the
- * schema's default when there is none.
+ * `use_float16` is true when the float arrays are float16, false when they are wider, and what
+ * `metadata.json` records (else the schema's default) when there is none.
  */
 export async function reindex(dir: string, options: ReindexOptions = {}): Promise<ReindexReport> {
-  const samplesPerFile = options.samplesPerFile ?? PREPROCESSING_DEFAULTS.samples_per_hdf5;
+  const recorded = await recordedSettings(dir, options.samplesPerFile === undefined);
+  const [samplesPerFile, from] = options.samplesPerFile !== undefined
+    ? [options.samplesPerFile, "given"]
+    : recorded.samplesPerFile !== undefined
+    ? [recorded.samplesPerFile, "from metadata.json"]
+    : [
+      options.defaultSamplesPerFile ?? PREPROCESSING_DEFAULTS.samples_per_hdf5,
+      "the default; metadata.json records none",
+    ];
   const numbers: number[] = [];
   for await (const entry of Deno.readDir(dir)) {
     const n = shardNumber(entry.name);
@@ -105,13 +118,16 @@ export async function reindex(dir: string, options: ReindexOptions = {}): Promis
       throw new CacheError(
         dir,
         `${shardFileName(i + 1)} holds ${counts[i]} samples, but samples_per_hdf5 is ` +
-          `${samplesPerFile}; give the value the cache was written with`,
+          `${samplesPerFile} (${from}); give the value the cache was written with ` +
+          `(h5shard reindex --samples-per-hdf5 N)`,
       );
     }
     if (floats.size > 1) {
       throw new CacheError(dir, "float arrays are stored both as float16 and wider");
     }
-    const useFloat16 = floats.size ? [...floats][0] : PREPROCESSING_DEFAULTS.use_float16;
+    const useFloat16 = floats.size
+      ? [...floats][0]
+      : recorded.useFloat16 ?? PREPROCESSING_DEFAULTS.use_float16;
     const index = new IndexBuilder(emptyIndex(samplesPerFile, useFloat16));
     for (const [key, n] of found) index.set(key, { file_idx: n, group_name: key });
     index.currentFileIdx = numbers.length;
@@ -121,4 +137,37 @@ export async function reindex(dir: string, options: ReindexOptions = {}): Promis
   } finally {
     lock.release();
   }
+}
+
+/**
+ * What `metadata.json` of `dir` records of the index's settings; nothing when it is absent.
+ * When `needSamples` (no value given), a metadata.json that cannot be read, or that records a
+ * samples_per_hdf5 that is not a positive integer, is refused; otherwise it is not relied on.
+ */
+async function recordedSettings(
+  dir: string,
+  needSamples: boolean,
+): Promise<{ samplesPerFile?: number; useFloat16?: boolean }> {
+  const hint = "give the value the cache was written with (h5shard reindex --samples-per-hdf5 N)";
+  let meta: Record<string, unknown>;
+  try {
+    meta = JSON.parse(await Deno.readTextFile(join(dir, "metadata.json")));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound || !needSamples) return {};
+    throw new CacheError(dir, `cannot read metadata.json: ${errorMessage(e)}; ${hint}`, {
+      cause: e,
+    });
+  }
+  const f = meta?.use_float16;
+  const useFloat16 = typeof f === "boolean" ? f : undefined;
+  const n = meta?.samples_per_hdf5;
+  if (!needSamples || n === undefined) return { useFloat16 };
+  if (!Number.isSafeInteger(n) || (n as number) < 1) {
+    const got = JSON.stringify(n);
+    throw new CacheError(
+      dir,
+      `metadata.json records samples_per_hdf5 ${got}, not a positive integer; ${hint}`,
+    );
+  }
+  return { samplesPerFile: n as number, useFloat16 };
 }

@@ -6,12 +6,14 @@
  *
  * @module
  */
-import { errorMessage, FormatError } from "../errors.ts";
+import { CacheError, errorMessage, FormatError } from "../errors.ts";
 import { bytesOf, type DType, DTYPES, type TypedArray } from "../formats/dtype.ts";
 import { loadH5wasm } from "../formats/h5wasm/module.ts";
 import { INDEX_FILE, shardFileName, shardNumber } from "../formats/shard_index.ts";
 import { openShard, type ShardReader } from "../formats/shard_reader.ts";
 import type { Tensor } from "../formats/tensor.ts";
+import type { DatasetPlugin } from "../plugins/plugin.ts";
+import { NpzSource } from "../stages/npz_source.ts";
 import type { Sample, SampleFailure } from "../stages/record.ts";
 import { absoluteDir, openCache, readCacheIndex } from "./cache_reader.ts";
 import {
@@ -39,6 +41,11 @@ export interface VerifyReport {
   samples: number;
   /** Datasets decompressed. */
   datasets: number;
+  /**
+   * With an expected source: indexed samples whose values were compared with it. Every indexed
+   * sample the source lacks is a `missing_in_source` problem.
+   */
+  compared?: number;
   problems: CacheProblem<CacheProblemKind>[];
   /**
    * Odd but readable: superseded copies, short shards, group names that differ from keys, NaN
@@ -105,9 +112,27 @@ export async function verifyCache(dir: string, options: VerifyOptions = {}): Pro
   add(checkShardFiles(index, present));
   const byShard = groupsByShard(index);
 
-  const checked = options.expected
-    ? await compareExpected(abs, index.sample_index, options.expected, report, tally)
-    : new Set<string>();
+  let checked = new Set<string>();
+  if (options.expected) {
+    const compared = await compareExpected(
+      abs,
+      index.sample_index,
+      options.expected,
+      report,
+      tally,
+    );
+    checked = compared.checked;
+    report.compared = compared.compared;
+    for (const key of Object.keys(index.sample_index)) {
+      if (compared.seen.has(key)) continue;
+      report.problems.push({
+        kind: "missing_in_source",
+        key,
+        message: `indexed sample ${JSON.stringify(key)} is not in the expected source, so its ` +
+          `values were not compared`,
+      });
+    }
+  }
 
   const workers = options.workers ?? 0;
   const pool = workers ? await openCache(dir, { workers }) : undefined;
@@ -183,25 +208,35 @@ export async function verifyCache(dir: string, options: VerifyOptions = {}): Pro
   return report;
 }
 
-/**
- * Reads every expected sample from the cache and compares it; returns the keys whose datasets
- * were all read (so the shard walk does not decompress them twice).
- */
+/** What {@linkcode compareExpected} found. */
+interface Compared {
+  /** Keys whose datasets were all read (so the shard walk does not decompress them twice). */
+  checked: Set<string>;
+  /** Keys the source yielded, read or failed. */
+  seen: Set<string>;
+  /** Indexed samples compared value by value. */
+  compared: number;
+}
+
+/** Reads every expected sample from the cache and compares it. */
 async function compareExpected(
   abs: string,
   sampleIndex: Record<string, { file_idx: number; group_name: string }>,
   expected: AsyncIterable<Sample | SampleFailure> | ReadableStream<Sample | SampleFailure>,
   report: VerifyReport,
   tally: NonFiniteTally,
-): Promise<Set<string>> {
+): Promise<Compared> {
   const problem = (p: CacheProblem<CacheProblemKind>) => report.problems.push(p);
   const warn = (p: CacheProblem<CacheWarningKind>) => report.warnings.push(p);
   const checked = new Set<string>();
+  const seen = new Set<string>();
+  let compared = 0;
   const module = await loadH5wasm();
   const files = new Map<number, ShardReader | Error>();
   try {
     for await (const record of expected as AsyncIterable<Sample | SampleFailure>) {
       const key = record.key;
+      seen.add(key);
       if ("error" in record) {
         warn({
           kind: "expected_failed",
@@ -233,6 +268,7 @@ async function compareExpected(
       }
       // A missing or unopenable shard is reported by the shard walk.
       if (h5 instanceof Error) continue;
+      compared++;
       let complete = true;
       const read: [string, Tensor][] = [];
       for (const [name, want] of Object.entries(record.tensors)) {
@@ -275,7 +311,34 @@ async function compareExpected(
   } finally {
     for (const f of files.values()) if (!(f instanceof Error)) f.close();
   }
-  return checked;
+  return { checked, seen, compared };
+}
+
+/**
+ * The samples of the legacy NPZ cache `npzDir` as `plugin` finds them, for
+ * {@linkcode VerifyOptions.expected}. Throws a {@linkcode CacheError} naming `npzDir` and what
+ * was looked for when the plugin finds no `.npz` there: a comparison with nothing is no check.
+ */
+export async function expectedNpz(npzDir: string, plugin: DatasetPlugin): Promise<NpzSource> {
+  const refs = plugin.discoverNpz(npzDir)[Symbol.asyncIterator]();
+  let first: IteratorResult<unknown>;
+  try {
+    first = await refs.next();
+  } catch (e) {
+    throw new CacheError(npzDir, `cannot list the NPZ source: ${errorMessage(e)}`, { cause: e });
+  } finally {
+    await refs.return?.();
+  }
+  if (first.done) {
+    const hdf5 = await Deno.stat(`${npzDir}/${INDEX_FILE}`).then(() => true, () => false);
+    throw new CacheError(
+      npzDir,
+      `no .npz files found by the ${JSON.stringify(plugin.name)} plugin (its discoverNpz looks ` +
+        `for <key>.npz files below ${npzDir}); --against needs the legacy NPZ cache` +
+        (hdf5 ? `, but this directory holds ${INDEX_FILE}: it looks like an HDF5 cache` : ""),
+    );
+  }
+  return new NpzSource(npzDir, { plugin });
 }
 
 /** What `path` is; "damaged" when looking it up fails (the shard walk reports that). */

@@ -178,6 +178,43 @@ print(a.shape == want.shape and a.tobytes() == want.tobytes())`,
 
 Deno.test({
   name:
+    "h5shard verify --against fails when the source lacks samples, has none, or is an HDF5 cache",
+  ignore,
+  async fn() {
+    const py = requireTool(python, "python3 with h5py");
+    const root = await Deno.makeTempDir();
+    await makeLibriTtsNpz(py, `${root}/npz`);
+    assertEquals((await migrateIn(root, "libritts")).code, 0);
+    const ok = await h5shard(["verify", `${root}/h5`, "--against", `${root}/npz`]);
+    assertEquals(ok.code, 0, ok.stderr + ok.stdout);
+    assertMatch(ok.stdout, /5 compared with the source: OK/);
+    const json = await h5shard(["verify", `${root}/h5`, "--against", `${root}/npz`, "--json"]);
+    assertEquals(JSON.parse(json.stdout).compared, 5);
+
+    await Deno.mkdir(`${root}/empty`);
+    const empty = await h5shard(["verify", `${root}/h5`, "--against", `${root}/empty`]);
+    assertEquals(empty.code, 1, empty.stdout);
+    assertMatch(empty.stderr, /empty: no \.npz files found by the "libritts" plugin/);
+    const h5 = await h5shard(["verify", `${root}/h5`, "--against", `${root}/h5`]);
+    assertEquals(h5.code, 1, h5.stdout);
+    assertMatch(h5.stderr, /hdf5_index\.json: it looks like an HDF5 cache/);
+
+    const key = "train-clean-100/19/198/19_198_000000_000003";
+    await Deno.remove(`${root}/npz/${key}.npz`);
+    const missing = await h5shard(["verify", `${root}/h5`, "--against", `${root}/npz`, "--json"]);
+    assertEquals(missing.code, 1, missing.stderr);
+    const report = JSON.parse(missing.stdout);
+    assertEquals(
+      report.problems.map((p: { kind: string; key: string }) => [p.kind, p.key]),
+      [["missing_in_source", key]],
+    );
+    assertEquals(report.compared, 4);
+    await Deno.remove(root, { recursive: true });
+  },
+});
+
+Deno.test({
+  name:
     "h5shard reshard turns an h5py-written float32 cache into float16 shards that h5py reads, source untouched",
   ignore,
   async fn() {

@@ -15,6 +15,7 @@ import type { Sample } from "../stages/record.ts";
 import { DeflateStream } from "../stages/deflate_stream.ts";
 import { ShardSink } from "../stages/shard_sink.ts";
 import type { Tensor } from "../formats/tensor.ts";
+import { runCli } from "./helpers/run_cli.ts";
 
 function tensors(seed: number): Record<string, Tensor> {
   const T = 3 + seed % 5;
@@ -121,6 +122,68 @@ Deno.test("reindex rebuilds a lost index byte for byte, and never replaces one",
     const damaged = await rejection(() => reindex(dir, { samplesPerFile: 2 }), FormatError);
     assertMatch(damaged.message, /features_00001\.h5/);
     assertEquals(listing(dir).includes("hdf5_index.json"), false);
+  });
+});
+
+Deno.test("reindex takes samples_per_hdf5 and use_float16 from metadata.json when not given", async () => {
+  await withDir(async (dir) => {
+    const keys = ["a", "b", "c", "d", "e"];
+    await pack(ReadableStream.from(keys.map((k, i) => sample(k, i))), dir, {
+      preprocessing: { ...quick, use_float16: false },
+    });
+    const original = await Deno.readTextFile(`${dir}/hdf5_index.json`);
+    await Deno.remove(`${dir}/hdf5_index.json`);
+    const report = await reindex(dir);
+    assertEquals(report, { shards: 3, samples: 5, useFloat16: false });
+    assertEquals(await Deno.readTextFile(`${dir}/hdf5_index.json`), original);
+
+    // Through the CLI, with no flag: metadata.json's 2, not the default 20000.
+    await Deno.remove(`${dir}/hdf5_index.json`);
+    const cli = await runCli(["reindex", dir]);
+    assertEquals(cli.code, 0, cli.stderr);
+    assertEquals(await Deno.readTextFile(`${dir}/hdf5_index.json`), original);
+
+    // Without metadata.json the default does not fit: the error names the flag to give.
+    await Deno.remove(`${dir}/hdf5_index.json`);
+    await Deno.remove(`${dir}/metadata.json`);
+    const bare = await runCli(["reindex", dir]);
+    assertEquals(bare.code, 1, bare.stdout);
+    assertMatch(
+      bare.stderr,
+      /samples_per_hdf5 is 20000 \(the default; metadata\.json records none\)/,
+    );
+    assertMatch(bare.stderr, /--samples-per-hdf5/);
+    const flagged = await runCli(["reindex", dir, "--samples-per-hdf5", "2"]);
+    assertEquals(flagged.code, 0, flagged.stderr);
+    assertEquals(JSON.parse(await Deno.readTextFile(`${dir}/hdf5_index.json`)).samples_per_file, 2);
+  });
+});
+
+Deno.test("reindex keeps metadata.json's use_float16 when no array is floating, and refuses a bad samples_per_hdf5 there", async () => {
+  await withDir(async (dir) => {
+    const ints = (key: string): Sample => ({
+      key,
+      tensors: { ids: { dtype: "int32", shape: [3], data: new Int32Array([1, 2, 3]) } },
+    });
+    await pack(ReadableStream.from([ints("a"), ints("b"), ints("c")]), dir, {
+      preprocessing: { ...quick, use_float16: false },
+    });
+    const original = await Deno.readTextFile(`${dir}/hdf5_index.json`);
+    await Deno.remove(`${dir}/hdf5_index.json`);
+    assertEquals(await reindex(dir), { shards: 2, samples: 3, useFloat16: false });
+    assertEquals(await Deno.readTextFile(`${dir}/hdf5_index.json`), original);
+
+    await Deno.remove(`${dir}/hdf5_index.json`);
+    const meta = JSON.parse(await Deno.readTextFile(`${dir}/metadata.json`));
+    await Deno.writeTextFile(
+      `${dir}/metadata.json`,
+      JSON.stringify({ ...meta, samples_per_hdf5: "2" }),
+    );
+    const bad = await rejection(() => reindex(dir), CacheError);
+    assertMatch(bad.message, /metadata\.json records samples_per_hdf5 "2", not a positive integer/);
+    assertMatch(bad.message, /--samples-per-hdf5/);
+    // A value given wins over metadata.json.
+    assertEquals((await reindex(dir, { samplesPerFile: 2 })).samples, 3);
   });
 });
 

@@ -1,5 +1,7 @@
 import type { Tensor } from "../formats/tensor.ts";
-import { verifyCache, type VerifyProblem } from "../ops/verify.ts";
+import { CacheError } from "../errors.ts";
+import { expectedNpz, verifyCache, type VerifyProblem } from "../ops/verify.ts";
+import { ljspeech } from "../plugins/ljspeech.ts";
 import type { Sample, SampleFailure } from "../stages/record.ts";
 import { assertEquals, assertMatch, assertRejects } from "./helpers/assert.ts";
 import {
@@ -249,5 +251,50 @@ Deno.test({
     const dir = `${scratch}/no_index`;
     await Deno.mkdir(dir);
     await assertRejects(verifyCache(dir), (e: Error) => e.message.includes(dir));
+  },
+});
+
+Deno.test({
+  name: "verify reports each indexed sample the expected source lacks, and counts those compared",
+  ignore,
+  async fn() {
+    const cache = await clean();
+    const all = await verifyCache(cache.dir, { expected: source(cache) });
+    assertEquals([all.problems, all.compared], [[], 5]);
+    const dropped = "LJ001-0002";
+    const report = await verifyCache(cache.dir, {
+      expected: (async function* () {
+        for await (const r of source(cache)) if (r.key !== dropped) yield r;
+      })(),
+    });
+    assertEquals(report.problems.map((p) => [p.kind, p.key]), [["missing_in_source", dropped]]);
+    assertEquals(report.compared, 4);
+    // Nothing to compare with is every sample missing, never OK.
+    const none = await verifyCache(cache.dir, { expected: ReadableStream.from([]) });
+    assertEquals(kinds(none.problems), Array(5).fill("missing_in_source"));
+    assertEquals(none.compared, 0);
+    // Without a source nothing is compared, and that is not claimed.
+    assertEquals((await verifyCache(cache.dir)).compared, undefined);
+  },
+});
+
+Deno.test({
+  name: "expectedNpz throws naming the dir when the plugin finds no .npz there",
+  ignore,
+  async fn() {
+    const cache = await clean();
+    const empty = `${scratch}/no_npz`;
+    await Deno.mkdir(empty);
+    await assertRejects(
+      expectedNpz(empty, ljspeech),
+      (e: Error) =>
+        e instanceof CacheError && e.dir === empty && /no \.npz files found/.test(e.message) &&
+        !e.message.includes("HDF5 cache"),
+    );
+    await assertRejects(
+      expectedNpz(cache.dir, ljspeech),
+      (e: Error) =>
+        e instanceof CacheError && /hdf5_index\.json: it looks like an HDF5/.test(e.message),
+    );
   },
 });
