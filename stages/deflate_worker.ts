@@ -93,12 +93,15 @@ export function unpackChunks(packed: PackedChunks): Uint8Array[] {
   return out;
 }
 
-// Only as a worker's entry module: a module that imports this one (mod.ts, inside a user's
-// extractor running on a feature worker) must not take over that worker's messages.
-if (import.meta.main && "WorkerGlobalScope" in globalThis) {
+/** Answers {@linkcode ChunkTask}s on this worker (a wrapper worker module may call it). */
+export function serveDeflateTasks(): void {
   serveTasks<ChunkTask, PackedChunks>((task) => {
     const packed = packChunks(encodeChunks(task));
     releaseBuffer(task.bytes.buffer);
     return { value: packed, transfer: [packed.bytes.buffer as ArrayBuffer] };
   });
 }
+
+// Only as a worker's entry module: a module that imports this one (mod.ts, inside a user's
+// extractor running on a feature worker) must not take over that worker's messages.
+if (import.meta.main && "WorkerGlobalScope" in globalThis) serveDeflateTasks();

@@ -369,7 +369,8 @@ async function faultyWorker(): Promise<URL> {
   const file = await Deno.makeTempFile({ suffix: ".js" });
   await Deno.writeTextFile(
     file,
-    `import ${JSON.stringify(real)};
+    `import { serveDeflateTasks } from ${JSON.stringify(real)};
+serveDeflateTasks();
 const serve = self.onmessage;
 self.onmessage = (event) => {
   const { id, payload } = event.data;
