@@ -254,11 +254,17 @@ Deno.test("h5shard preprocess on a data root with no audio fails naming what it 
   await Deno.remove(root, { recursive: true });
 });
 
-Deno.test("h5shard preprocess runs a user's extractor module on the workers beside the mel", async () => {
+/** A temp dir with `corpus/wavs/LJ001-0001.wav`: one second of a 16 kHz tone. */
+async function oneToneCorpus(amplitude: number, period: number): Promise<string> {
   const root = await Deno.makeTempDir();
   await Deno.mkdir(`${root}/corpus/wavs`, { recursive: true });
-  const tone = Float32Array.from({ length: 16000 }, (_, i) => 0.5 * Math.sin(i / 5));
+  const tone = Float32Array.from({ length: 16000 }, (_, i) => amplitude * Math.sin(i / period));
   await Deno.writeFile(`${root}/corpus/wavs/LJ001-0001.wav`, encodeWav(tone, 16000));
+  return root;
+}
+
+Deno.test("h5shard preprocess runs a user's extractor module on the workers beside the mel", async () => {
+  const root = await oneToneCorpus(0.5, 5);
   const fixture = new URL("./fixtures/energy_extractor.ts", import.meta.url).pathname;
   const run = await h5shard(
     "preprocess",
@@ -288,10 +294,7 @@ Deno.test("h5shard preprocess runs a user's extractor module on the workers besi
 });
 
 Deno.test("preprocess runs a user's extractor that imports mod.ts (as the README's does) on the workers", async () => {
-  const root = await Deno.makeTempDir();
-  await Deno.mkdir(`${root}/corpus/wavs`, { recursive: true });
-  const tone = Float32Array.from({ length: 16000 }, (_, i) => 0.25 * Math.sin(i / 7));
-  await Deno.writeFile(`${root}/corpus/wavs/LJ001-0001.wav`, encodeWav(tone, 16000));
+  const root = await oneToneCorpus(0.25, 7);
   const fixture = new URL("./fixtures/total_energy_extractor.ts", import.meta.url).pathname;
   const report = await preprocess({
     dataRoot: `${root}/corpus`,
