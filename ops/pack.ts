@@ -125,28 +125,37 @@ async function store(
 ): Promise<RunReport> {
   const p = resolvePreprocessing(options.preprocessing);
   const started = performance.now();
-  const sink = new ShardSink(processedDir, {
-    samplesPerFile: p.samples_per_hdf5,
-    useFloat16: p.use_float16,
-    overwriteExisting: p.overwrite_existing,
-    checkpointInterval: p.checkpoint_interval,
-    checkpointSeconds: p.checkpoint_seconds,
-    onProgress: options.onProgress,
-    onWarning: options.onWarning,
-    maxRetries: p.max_retries,
-    // DeflateStream's chunks belong to the pipeline alone; encoded samples handed in may not.
-    releaseChunkBuffers: ownsChunks,
-    metadata: {
-      dataset: options.dataset,
-      compression: "gzip",
-      compression_level: p.compression_level,
-      shuffle: p.shuffle,
-      chunk_bytes: p.chunk_bytes,
-      num_save_workers: workers,
-      created_by: "h5shard",
-      ...options.metadata,
-    },
-  });
+  // The sink opens (takes the lock, checks the cache's settings) as it is made. A refusal must
+  // stop the stages before it too, or their workers keep the process alive after it.
+  let sink: ShardSink;
+  try {
+    sink = new ShardSink(processedDir, {
+      samplesPerFile: p.samples_per_hdf5,
+      useFloat16: p.use_float16,
+      overwriteExisting: p.overwrite_existing,
+      checkpointInterval: p.checkpoint_interval,
+      checkpointSeconds: p.checkpoint_seconds,
+      onProgress: options.onProgress,
+      onWarning: options.onWarning,
+      maxRetries: p.max_retries,
+      // DeflateStream's chunks belong to the pipeline alone; encoded samples handed in may not.
+      releaseChunkBuffers: ownsChunks,
+      metadata: {
+        dataset: options.dataset,
+        compression: "gzip",
+        compression_level: p.compression_level,
+        shuffle: p.shuffle,
+        chunk_bytes: p.chunk_bytes,
+        num_save_workers: workers,
+        created_by: "h5shard",
+        ...options.metadata,
+      },
+    });
+  } catch (e) {
+    // Not awaited: a source may finish its pending read first; the stages stop at once.
+    source.cancel(e).catch(() => {});
+    throw e;
+  }
   await source.pipeTo(sink);
   const report = sink.report;
   return {
