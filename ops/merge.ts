@@ -275,7 +275,7 @@ class MergeRun {
           continue;
         }
         const tmp = join(this.#dir, `.${shardFileName(step.target)}.partial`);
-        const writer = Hdf5FileWriter.create(tmp);
+        const writer = Hdf5FileWriter.create(tmp, { replace: true });
         try {
           for (const s of step.samples) {
             const file = join(parts[s.part].dir, shardFileName(s.source));
@@ -357,6 +357,12 @@ class MergeRun {
   #copy(source: string, target: string): void {
     const tmp = join(this.#dir, `.${target.split("/").pop()}.partial`);
     try {
+      // A leftover temporary is replaced by name: copying onto it would follow a link.
+      try {
+        Deno.removeSync(tmp);
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      }
       Deno.copyFileSync(source, tmp);
       const f = Deno.openSync(tmp, { write: true });
       f.syncSync();

@@ -50,7 +50,13 @@ export function writeFileAtomic(path: string, text: string | Uint8Array): void {
   const tmp = join(dirname(path), temporaryName(path.split("/").pop()!, Deno.pid));
   const data = typeof text === "string" ? new TextEncoder().encode(text) : text;
   try {
-    const file = Deno.openSync(tmp, { write: true, create: true, truncate: true });
+    // A temporary left by a killed run is replaced by name (never opened: it may be a link).
+    try {
+      Deno.removeSync(tmp);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    const file = Deno.openSync(tmp, { write: true, createNew: true });
     try {
       let off = 0;
       while (off < data.length) off += file.writeSync(data.subarray(off));

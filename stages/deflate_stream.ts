@@ -126,7 +126,14 @@ export class DeflateStream
     };
     super({
       start(controller) {
-        queue = new OrderedQueue(maxInFlightBytes, (r) => controller.enqueue(r));
+        queue = new OrderedQueue(maxInFlightBytes, (r) => {
+          try {
+            controller.enqueue(r);
+          } catch {
+            // The reader is gone (the sink refused or failed): nothing more to pass on.
+            stop();
+          }
+        });
         pool?.prestart();
       },
       async transform(record) {

@@ -113,6 +113,8 @@ export interface SinkReport extends SinkStats {
 
 const METADATA_FILE = "metadata.json";
 const ERROR_LOG_FILE = "error_log.json";
+/** Files the sink writes besides shards. */
+const OWN_FILES = [INDEX_FILE, METADATA_FILE, ERROR_LOG_FILE, "error_files.txt"];
 const RESUME_RULE =
   "a resumed cache keeps the settings its chunks were stored with; write to a new processed_dir to change them";
 
@@ -258,6 +260,7 @@ class SinkState {
     Deno.mkdirSync(this.dir, { recursive: true });
     this.lock = DirLock.acquire(this.dir);
     try {
+      this.#refuseLinks();
       this.#removeTemporaries();
       const existing = this.#readIndex();
       this.indexOnDisk = existing !== undefined;
@@ -273,6 +276,18 @@ class SinkState {
     } catch (e) {
       this.lock.release();
       throw e;
+    }
+  }
+
+  /**
+   * The writer never follows a link out of the cache: a symlink, directory or device where the
+   * index, metadata, error log or a shard goes is refused by name before anything is written.
+   */
+  #refuseLinks(): void {
+    for (const entry of Deno.readDirSync(this.dir)) {
+      if ((OWN_FILES.includes(entry.name) || isTemporaryName(entry.name)) && !entry.isFile) {
+        throw notRegular(this.dir, entry);
+      }
     }
   }
 
@@ -294,7 +309,11 @@ class SinkState {
     const kept: string[] = [];
     for (const entry of Deno.readDirSync(this.dir)) {
       const n = shardNumber(entry.name);
-      if (n === undefined || !entry.isFile) continue;
+      if (n === undefined) continue;
+      // Closed shards are only read; the last one is resumed and later ones written.
+      if (!entry.isFile && (!stored || n >= stored.current_file_idx)) {
+        throw notRegular(this.dir, entry);
+      }
       if (stored && n <= stored.current_file_idx) continue;
       const path = join(this.dir, entry.name);
       if (hasHdf5Signature(path)) {
@@ -671,6 +690,20 @@ class SinkState {
       warnings: this.warnings,
     };
   }
+}
+
+/** A link, directory or device where the sink would write a file: refused by name. */
+function notRegular(dir: string, entry: Deno.DirEntry): CacheError {
+  const what = entry.isSymlink
+    ? "a symbolic link"
+    : entry.isDirectory
+    ? "a directory"
+    : "not a regular file";
+  return new CacheError(
+    dir,
+    `${entry.name} is ${what}, where h5shard would write; it writes only regular files inside ` +
+      "the cache and never follows a link: remove or move it, or write to another processed_dir",
+  );
 }
 
 /**

@@ -431,3 +431,75 @@ Deno.test("migrate: a source with nothing to migrate, or swapped dirs, is an err
     assert(!listing(dir).includes("out"), "no processed_dir was made");
   });
 });
+
+Deno.test("a symlink named like a future shard, index or temporary is refused by name; its target is untouched", async () => {
+  await withDir(async (dir) => {
+    const outside = `${dir}/outside.bin`;
+    const original = new TextEncoder().encode("not yours to overwrite\n");
+    await Deno.writeFile(outside, original);
+    const keys = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i) => sample(`k${from + i}`, from + i));
+    // A new directory: features_00002.h5 is where the third sample would go.
+    for (const name of ["features_00002.h5", "hdf5_index.json", ".metadata.json.tmp-4242"]) {
+      const fresh = `${dir}/fresh-${name}`;
+      await Deno.mkdir(fresh);
+      await Deno.symlink(outside, `${fresh}/${name}`);
+      const e = await rejection(
+        () => pack(ReadableStream.from(keys(0, 5)), fresh, { preprocessing: quick }),
+        CacheError,
+      );
+      assertMatch(e.message, new RegExp(`${name.replaceAll(".", "\\.")} is a symbolic link`));
+      assertEquals(await Deno.readFile(outside), original);
+      assertEquals(listing(fresh), [name]);
+    }
+    // A resumed cache: the next shard of a cache with two full ones.
+    const cache = `${dir}/cache`;
+    await pack(ReadableStream.from(keys(0, 4)), cache, { preprocessing: quick });
+    await Deno.symlink(outside, `${cache}/features_00003.h5`);
+    const before = listing(cache);
+    const index = await Deno.readFile(`${cache}/hdf5_index.json`);
+    const e = await rejection(
+      () => pack(ReadableStream.from(keys(4, 3)), cache, { preprocessing: quick }),
+      CacheError,
+    );
+    assertMatch(e.message, /features_00003\.h5 is a symbolic link/);
+    assertEquals(await Deno.readFile(outside), original);
+    assertEquals(await Deno.readFile(`${cache}/hdf5_index.json`), index);
+    assertEquals(listing(cache), before);
+    // The CLI exits non-zero, naming it.
+    await Deno.mkdir(`${dir}/npz`);
+    await Deno.writeFile(`${dir}/npz/k9.npz`, encodeNpz(tensors(9), { compress: false }));
+    const cli = await runCli([
+      "migrate",
+      `${dir}/npz`,
+      cache,
+      "--dataset",
+      "ljspeech",
+      "--samples-per-hdf5",
+      "2",
+    ]);
+    assert(cli.code !== 0, cli.stdout);
+    assertMatch(cli.stderr, /features_00003\.h5 is a symbolic link/);
+    assertEquals(await Deno.readFile(outside), original);
+  });
+});
+
+Deno.test("a shard that appears where a new one goes is never truncated", async () => {
+  await withDir(async (dir) => {
+    // A signed shard past the index's last one (not ours): the run stops before writing it.
+    await pack(ReadableStream.from([sample("a"), sample("b"), sample("c")]), dir, {
+      preprocessing: quick,
+    });
+    const stranger = await Deno.readFile(`${dir}/features_00001.h5`);
+    await Deno.writeFile(`${dir}/features_00003.h5`, stranger);
+    const e = await rejection(
+      () =>
+        pack(ReadableStream.from([sample("d"), sample("e"), sample("f")]), dir, {
+          preprocessing: quick,
+        }),
+      CacheError,
+    );
+    assertMatch(e.message, /features_00003\.h5/);
+    assertEquals(await Deno.readFile(`${dir}/features_00003.h5`), stranger);
+  });
+});

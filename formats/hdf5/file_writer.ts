@@ -54,9 +54,27 @@ export class Hdf5FileWriter {
     this.#tree = tree;
   }
 
-  /** Creates (truncates) `path` and writes a 96-byte superblock placeholder. */
-  static create(path: string): Hdf5FileWriter {
-    const file = Deno.openSync(path, { read: true, write: true, create: true, truncate: true });
+  /**
+   * Creates `path`, which must not exist (it is never truncated, nor a link followed), and
+   * writes a 96-byte superblock placeholder. With `replace`, a regular file there is removed
+   * first (its name only: another hard link keeps its bytes); anything else there is refused.
+   */
+  static create(path: string, options: { replace?: boolean } = {}): Hdf5FileWriter {
+    if (options.replace) {
+      let info: Deno.FileInfo | undefined;
+      try {
+        info = Deno.lstatSync(path);
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      }
+      if (info && !info.isFile) {
+        throw new Deno.errors.AlreadyExists(
+          `${path} exists and is not a regular file (a link, directory or device): not replaced`,
+        );
+      }
+      if (info) Deno.removeSync(path);
+    }
+    const file = Deno.openSync(path, { read: true, write: true, createNew: true });
     const sink = new FileSink(file, 0, path);
     sink.write(new Uint8Array(SUPERBLOCK_SIZE));
     return new Hdf5FileWriter(path, sink, new NameTree());
