@@ -25,7 +25,13 @@ import {
 import { syncDir, writeFileAtomic } from "../stages/atomic_write.ts";
 import { DirLock } from "../stages/dir_lock.ts";
 import { join } from "../stages/path.ts";
-import { type MergePart, type MergePlan, planMerge, type TailStep } from "./merge_plan.ts";
+import {
+  type MergePart,
+  type MergePlan,
+  planMerge,
+  readPartJson,
+  type TailStep,
+} from "./merge_plan.ts";
 
 /** The plan of an unfinished merge, kept in the target until its index is written. */
 export const MERGE_PLAN_FILE = ".h5shard_merge.json";
@@ -67,13 +73,34 @@ interface PlanRecord {
   samples: number;
 }
 
+/** A JSON object the merge reads in its target; anything else refused, naming the file. */
 function readJson(path: string): Record<string, unknown> | undefined {
-  try {
-    return JSON.parse(Deno.readTextFileSync(path));
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return undefined;
-    throw e;
+  const name = path.split("/").pop()!;
+  const dir = path.slice(0, -name.length - 1);
+  const value = readPartJson(dir, name);
+  if (
+    value !== undefined && (typeof value !== "object" || value === null || Array.isArray(value))
+  ) {
+    throw new CacheError(dir, `${path} is not a JSON object; nothing was merged`);
   }
+  return value as Record<string, unknown> | undefined;
+}
+
+/** The plan record of an unfinished merge, checked field by field. */
+function readPlanRecord(path: string): PlanRecord | undefined {
+  const v = readJson(path);
+  if (v === undefined) return undefined;
+  if (
+    !Array.isArray(v.parts) || !v.parts.every((p) => typeof p === "string") ||
+    !Number.isSafeInteger(v.shards) || !Number.isSafeInteger(v.samples)
+  ) {
+    throw new CacheError(
+      path.slice(0, path.lastIndexOf("/")),
+      `${path} is not a merge plan ({parts: [dirs], shards, samples}); delete it if no merge ` +
+        "is running here, then merge again. Nothing was merged",
+    );
+  }
+  return v as unknown as PlanRecord;
 }
 
 function exists(path: string): Deno.FileInfo | undefined {
@@ -152,15 +179,17 @@ function checkTarget(
   plan: MergePlan,
 ): "fresh" | "resume" | "done" {
   const planPath = join(dir, MERGE_PLAN_FILE);
-  const previous = readJson(planPath) as PlanRecord | undefined;
+  const previous = readPlanRecord(planPath);
   const same = (p: PlanRecord | undefined) =>
     p !== undefined && JSON.stringify(p.parts) === JSON.stringify(record.parts) &&
     p.shards === record.shards && p.samples === record.samples;
   const indexPath = join(dir, INDEX_FILE);
   if (exists(indexPath)) {
-    const merged = readJson(join(dir, "metadata.json"))?.merged_from as
-      | MergedFrom[]
-      | undefined;
+    const recorded = readJson(join(dir, "metadata.json"))?.merged_from;
+    const merged = Array.isArray(recorded) &&
+        recorded.every((m) => typeof m?.dir === "string" && Number.isSafeInteger(m?.samples))
+      ? recorded as MergedFrom[]
+      : undefined;
     const sameParts = JSON.stringify(merged?.map((m) => m.dir)) === JSON.stringify(record.parts);
     if (!sameParts || (previous !== undefined && !same(previous))) {
       throw new CacheError(
@@ -400,21 +429,9 @@ function writeResult(plan: MergePlan, dir: string): void {
   index.currentFileIdx = Math.max(shards, 1);
   index.currentFileCount = last;
 
-  // Each part's error log, in the original pipeline's schema (older h5shard logs: `failures`).
-  type LoggedError = { file_path: string; sample_key: string; error_message: string };
-  let maxRetries = 0;
-  const errors = plan.parts.flatMap((p): LoggedError[] => {
-    const log = readJson(join(p.dir, "error_log.json"));
-    maxRetries = Math.max(maxRetries, Number(log?.max_retries) || 0);
-    if (Array.isArray(log?.errors)) return log.errors as LoggedError[];
-    if (!Array.isArray(log?.failures)) return [];
-    return (log.failures as { key: string; file?: string; error: string }[]).map((f) => ({
-      file_path: f.file ?? f.key,
-      sample_key: f.key,
-      error_message: f.error,
-      retry_count: 0,
-    }));
-  });
+  // Each part's error log (read and checked when planned), in the original pipeline's schema.
+  const maxRetries = Math.max(0, ...plan.parts.map((p) => p.maxRetries));
+  const errors = plan.parts.flatMap((p) => p.errors);
   if (errors.length) {
     writeFileAtomic(
       join(dir, "error_log.json"),
