@@ -190,3 +190,34 @@ Deno.test("pack(): two writers released together into one dir never both succeed
     await Deno.remove(done);
   }
 });
+
+Deno.test("a script whose pack() is refused (settings differ on resume) exits on its own", async () => {
+  const dir = await Deno.makeTempDir();
+  const samples = [0, 1].map((i) => ({
+    key: `k${i}`,
+    tensors: { x: { dtype: "float32" as const, shape: [2], data: new Float32Array(2) } },
+  }));
+  const { pack } = await import("../ops/pack.ts");
+  await pack(ReadableStream.from(samples), dir, {
+    preprocessing: { samples_per_hdf5: 5, num_save_workers: 1 },
+  });
+  Deno.writeTextFileSync(`${dir}.go`, "");
+  // The contender asks for samples_per_hdf5 7 and its source waits for a file never made.
+  const p = child([fixture("pack_contender.ts"), dir, "z", `${dir}.go`, `${dir}.never`]);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const limit = new Promise<undefined>((r) => timer = setTimeout(r, 60_000, undefined));
+  const done = finish(p);
+  const ended = await Promise.race([done, limit]);
+  clearTimeout(timer);
+  if (!ended) {
+    p.kill("SIGKILL");
+    await done;
+  }
+  assert(ended !== undefined, "the refused script did not exit");
+  assertEquals(ended.code, 0, ended.err);
+  const result = JSON.parse(ended.out.trim().split("\n").pop()!);
+  assertEquals([result.ok, result.code], [false, "config"], ended.out);
+  assert(result.error.includes("samples_per_hdf5"), result.error);
+  await Deno.remove(dir, { recursive: true });
+  await Deno.remove(`${dir}.go`);
+});
