@@ -304,7 +304,7 @@ class MergeRun {
           continue;
         }
         const tmp = join(this.#dir, `.${shardFileName(step.target)}.partial`);
-        const writer = Hdf5FileWriter.create(tmp, { replace: true });
+        const writer = Hdf5FileWriter.create(tmp);
         try {
           for (const s of step.samples) {
             const file = join(parts[s.part].dir, shardFileName(s.source));

@@ -27,6 +27,7 @@ import {
 } from "../errors.ts";
 import { validateDatasetSpec } from "../formats/hdf5/dataset_encoder.ts";
 import { Hdf5FileWriter } from "../formats/hdf5/file_writer.ts";
+import { readNameTree } from "../formats/hdf5/reader/name_tree_reader.ts";
 import { datasetNameProblem, sampleKeyProblem } from "../formats/sample_key.ts";
 import { codecName } from "../formats/zlib_codec.ts";
 import {
@@ -335,6 +336,27 @@ class SinkState {
         }. Rebuild the index with "h5shard reindex ${this.dir}", move them away, or write to another processed_dir`,
       );
     }
+    // Past the index: the next shard may be a killed run's (its first checkpoint made it durable,
+    // the index naming its samples was not written yet): holding no indexed key, it is removed,
+    // as main's truncation did. Anything else would be overwritten: refused.
+    const next = stored ? stored.current_file_idx + 1 : 1;
+    for (const name of kept) {
+      const path = join(this.dir, name);
+      if (shardNumber(name) === next && holdsNoIndexedKey(path, stored)) {
+        Deno.removeSync(path);
+        this.#warn(
+          `removed ${path}: a shard past ${INDEX_FILE} holding none of its samples, left by a ` +
+            "run that was stopped between a shard's checkpoint and the index's",
+        );
+        continue;
+      }
+      throw new CacheError(
+        this.dir,
+        `${name} is not covered by ${INDEX_FILE} (whose last shard is ${
+          shardFileName(next - 1 || 1)
+        }); writing here would overwrite it: move it away, or write to another processed_dir`,
+      );
+    }
   }
 
   /** Totals of earlier runs and the settings they stored chunks with, from `metadata.json`. */
@@ -529,7 +551,9 @@ class SinkState {
       this.indexOnDisk = true;
     }
     try {
-      this.writer = fresh ? Hdf5FileWriter.create(path) : Hdf5FileWriter.resume(path);
+      this.writer = fresh
+        ? Hdf5FileWriter.create(path, { exclusive: true })
+        : Hdf5FileWriter.resume(path);
     } catch (e) {
       throw isIoError(e) ? this.#ioError(e, path) : e;
     }
@@ -689,6 +713,20 @@ class SinkState {
       failures: this.failures,
       warnings: this.warnings,
     };
+  }
+}
+
+/** Whether a shard's groups name no sample of `index` (false when it cannot be read). */
+function holdsNoIndexedKey(path: string, index: ShardIndex | undefined): boolean {
+  let file: Deno.FsFile | undefined;
+  try {
+    file = Deno.openSync(path, { read: true });
+    const { tree } = readNameTree(file, path);
+    return tree.sampleGroups().every((g) => !index || !Object.hasOwn(index.sample_index, g));
+  } catch {
+    return false;
+  } finally {
+    file?.close();
   }
 }
 

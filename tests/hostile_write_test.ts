@@ -503,3 +503,41 @@ Deno.test("a shard that appears where a new one goes is never truncated", async 
     assertEquals(await Deno.readFile(`${dir}/features_00003.h5`), stranger);
   });
 });
+
+Deno.test("a killed run's next shard (checkpointed, not yet indexed) is replaced on resume", async () => {
+  await withDir(async (dir) => {
+    // What a kill between shard 2's first checkpoint and the index's leaves: a signed shard 2
+    // holding keys the index does not name.
+    await pack(ReadableStream.from([sample("a"), sample("b")]), `${dir}/c`, {
+      preprocessing: quick,
+    });
+    await pack(ReadableStream.from([sample("x"), sample("y")]), `${dir}/o`, {
+      preprocessing: quick,
+    });
+    Deno.copyFileSync(`${dir}/o/features_00001.h5`, `${dir}/c/features_00002.h5`);
+    const warnings: string[] = [];
+    const report = await pack(ReadableStream.from([sample("x"), sample("d")]), `${dir}/c`, {
+      preprocessing: quick,
+      onWarning: (w) => warnings.push(w),
+    });
+    assertEquals(report.written, 2);
+    assert(warnings.some((w) => w.includes("features_00002.h5")), warnings.join("\n"));
+    // The same with only an empty index: the first shard.
+    Deno.mkdirSync(`${dir}/e`);
+    Deno.writeTextFileSync(
+      `${dir}/e/hdf5_index.json`,
+      JSON.stringify({
+        sample_index: {},
+        current_file_idx: 1,
+        current_file_count: 0,
+        samples_per_file: 2,
+        use_float16: true,
+      }),
+    );
+    Deno.copyFileSync(`${dir}/o/features_00001.h5`, `${dir}/e/features_00001.h5`);
+    const again = await pack(ReadableStream.from([sample("x"), sample("d")]), `${dir}/e`, {
+      preprocessing: quick,
+    });
+    assertEquals(again.written, 2);
+  });
+});

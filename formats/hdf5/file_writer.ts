@@ -55,12 +55,13 @@ export class Hdf5FileWriter {
   }
 
   /**
-   * Creates `path`, which must not exist (it is never truncated, nor a link followed), and
-   * writes a 96-byte superblock placeholder. With `replace`, a regular file there is removed
-   * first (its name only: another hard link keeps its bytes); anything else there is refused.
+   * Creates `path` and writes a 96-byte superblock placeholder. The file is always new: a link
+   * there is never followed, an existing file never truncated. A regular file there is removed
+   * first (its name only: another hard link keeps its bytes), anything else is refused; with
+   * `exclusive`, anything there is refused.
    */
-  static create(path: string, options: { replace?: boolean } = {}): Hdf5FileWriter {
-    if (options.replace) {
+  static create(path: string, options: { exclusive?: boolean } = {}): Hdf5FileWriter {
+    if (!options.exclusive) {
       let info: Deno.FileInfo | undefined;
       try {
         info = Deno.lstatSync(path);
