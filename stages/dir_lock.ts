@@ -129,9 +129,12 @@ function removeIfUnchanged(path: string, expected: string, aside: string): boole
     removeQuietly(aside);
     return true;
   }
-  // Someone else's lock, taken between our read and the rename: put it back.
+  // Someone else's lock, taken between our read and the rename: put it back (unless yet another
+  // writer's lock is there by now, which then stands).
   try {
     Deno.linkSync(aside, path);
+  } catch {
+    // AlreadyExists: the place is taken again
   } finally {
     removeQuietly(aside);
   }
