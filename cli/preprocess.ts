@@ -30,6 +30,7 @@ const AUDIO_KEYS = [
   "prefetch_size",
   "max_retries",
   "retry_delay",
+  "max_failures",
 ] as const satisfies readonly PreprocessingKey[];
 
 export const preprocessCommand: Command = {
@@ -45,7 +46,8 @@ export const preprocessCommand: Command = {
     "datasets.<dataset>.data_root and .processed_dir of the config. A processed_dir with an\n" +
     "index is resumed: files already indexed are not read again. A file that fails is retried\n" +
     "max_retries times, then listed in error_log.json and error_files.txt; the rest are stored.\n" +
-    "Exit status 1 when any file failed.\n" +
+    "Exit status 1 when more files failed than --max-failures allows (a count, or a percentage\n" +
+    "like 1%; default 0).\n" +
     "hidden_states (T, hidden) come from the w2v-BERT export directory named by\n" +
     "--semantic-model or semantic_model.model_name (made once by scripts/export_w2v_bert.py,\n" +
     "run by ONNX Runtime; needs --allow-ffi); its layer must equal --output-layer /\n" +
@@ -145,6 +147,6 @@ export const preprocessCommand: Command = {
       onWarning: (m) => ctx.err(`warning: ${m}`),
     });
     bar?.finish();
-    return printRunReport(ctx, report, processedDir);
+    return printRunReport(ctx, report, processedDir, config.preprocessing.max_failures);
   },
 };
