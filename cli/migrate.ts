@@ -17,6 +17,7 @@ import {
   UsageError,
 } from "./command.ts";
 import { withSubject } from "./print_error.ts";
+import { watchInterrupts } from "./interrupt.ts";
 
 /**
  * Prints a run's summary and failures; returns the exit status: 1 when more samples failed than
@@ -27,6 +28,7 @@ export function printRunReport(
   report: RunReport,
   dir: string,
   maxFailures: FailureLimit = 0,
+  interruptStatus?: number,
 ): number {
   const mbps = report.inputBytes / 1e6 / Math.max(report.seconds, 1e-9);
   ctx.out(
@@ -39,6 +41,10 @@ export function printRunReport(
     }`,
   );
   for (const f of report.failures) ctx.err(`failed: ${withSubject(f.file ?? f.key, f.error)}`);
+  if (report.interrupted) {
+    ctx.err(`interrupted: ${report.written} samples stored; the same command resumes`);
+    return interruptStatus ?? 130;
+  }
   if (!report.failed) return 0;
   const allowed = allowedFailures(maxFailures, report.written + report.skipped + report.failed);
   const within = report.failed <= allowed;
@@ -101,7 +107,9 @@ export const migrateCommand: Command = {
     const partition = partitionValue(ctx);
     const config = await effectiveConfig(ctx);
     const progress = runProgress("migrate", undefined, ctx.progress);
+    const interrupts = watchInterrupts();
     const report = await migrate({
+      signal: interrupts.signal,
       npzDir,
       processedDir,
       plugin: dataset,
@@ -110,8 +118,14 @@ export const migrateCommand: Command = {
       onPlan: (plan) => progress.setTotal(plan.total),
       onProgress: progress.onProgress,
       onWarning: (m) => ctx.err(`warning: ${m}`),
-    });
+    }).finally(() => interrupts.dispose());
     progress.finish();
-    return printRunReport(ctx, report, processedDir, config.preprocessing.max_failures);
+    return printRunReport(
+      ctx,
+      report,
+      processedDir,
+      config.preprocessing.max_failures,
+      interrupts.status(),
+    );
   },
 };

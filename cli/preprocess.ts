@@ -10,6 +10,7 @@ import { type Command, datasetOption, effectiveConfig, UsageError } from "./comm
 import { partitionOption, partitionValue } from "./partition_option.ts";
 import { printRunReport } from "./migrate.ts";
 import { ProgressBar } from "./progress.ts";
+import { watchInterrupts } from "./interrupt.ts";
 
 /** A module path as the user meant it: relative to the working directory the CLI was given. */
 function resolve(cwd: string, path: string): string {
@@ -126,7 +127,9 @@ export const preprocessCommand: Command = {
     const layer = flag("output-layer");
     const threads = flag("intra-op-threads");
     let bar: ProgressBar | undefined;
+    const interrupts = watchInterrupts();
     const report = await preprocess({
+      signal: interrupts.signal,
       dataRoot,
       processedDir,
       plugin: dataset,
@@ -145,8 +148,14 @@ export const preprocessCommand: Command = {
       },
       onProgress: (s) => bar?.update(s.written + s.failed, s.failed ? `${s.failed} failed` : ""),
       onWarning: (m) => ctx.err(`warning: ${m}`),
-    });
+    }).finally(() => interrupts.dispose());
     bar?.finish();
-    return printRunReport(ctx, report, processedDir, config.preprocessing.max_failures);
+    return printRunReport(
+      ctx,
+      report,
+      processedDir,
+      config.preprocessing.max_failures,
+      interrupts.status(),
+    );
   },
 };
