@@ -8,6 +8,9 @@ import { encodeWav } from "../formats/wav.ts";
 import { openCache } from "../ops/cache_reader.ts";
 import { bytesOf } from "../formats/dtype.ts";
 import { CLI, runCli } from "./helpers/run_cli.ts";
+import { encodeNpz } from "../formats/npz.ts";
+import { migrate } from "../ops/migrate.ts";
+import { utterance } from "./helpers/npz_fixtures.ts";
 
 const SLOW = new URL("./fixtures/slow_extractor.ts", import.meta.url).pathname;
 const FILES = 120;
@@ -120,3 +123,39 @@ for (const [signal, status] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
     await Deno.remove(root, { recursive: true });
   });
 }
+
+Deno.test("migrate stopped through its AbortSignal checkpoints, and the same call resumes to the whole cache", async () => {
+  const root = await Deno.makeTempDir({ prefix: "interrupt_test_" });
+  await Deno.mkdir(`${root}/npz`);
+  const total = 60;
+  for (let k = 0; k < total; k++) {
+    const bytes = encodeNpz(utterance(4 + k % 5, k + 1), { compress: false });
+    await Deno.writeFile(`${root}/npz/LJ001-${String(k).padStart(4, "0")}.npz`, bytes);
+  }
+  const controller = new AbortController();
+  const options = {
+    npzDir: `${root}/npz`,
+    processedDir: `${root}/cache`,
+    plugin: "ljspeech",
+    preprocessing: { samples_per_hdf5: 8, checkpoint_interval: 3 },
+  };
+  const first = await migrate({
+    ...options,
+    signal: controller.signal,
+    onProgress: (s) => {
+      if (s.written === 10) controller.abort();
+    },
+  });
+  assert.equal(first.interrupted, true);
+  assert(first.written >= 10 && first.written < total, `${first.written} stored`);
+  assert.equal(await indexedCount(`${root}/cache`), first.written);
+  const names = [...Deno.readDirSync(`${root}/cache`)].map((e) => e.name);
+  assert(!names.includes(".h5shard.lock"), `the lock is gone: ${names}`);
+  const resumed = await migrate(options);
+  assert.equal(resumed.interrupted, undefined);
+  assert.equal(resumed.written, total - first.written);
+  const once = await migrate({ ...options, processedDir: `${root}/single` });
+  assert.deepEqual(await contents(`${root}/cache`), await contents(`${root}/single`));
+  assert.equal(once.written, total);
+  await Deno.remove(root, { recursive: true });
+});
