@@ -39,6 +39,28 @@ export class ConfigError extends H5ShardError {
   }
 }
 
+/**
+ * A run whose settings differ from those the samples already in a cache were made with: the CLI
+ * exits 2, as for a usage error, and nothing is written. `setting` names it (e.g.
+ * `mel_config.n_mel`), with the value the cache records and the one given.
+ */
+export class SettingsMismatchError extends ConfigError {
+  /** The CLI's exit status for it. */
+  readonly exitStatus = 2;
+  constructor(
+    readonly dir: string,
+    readonly setting: string,
+    readonly stored: unknown,
+    readonly given: unknown,
+    wayOut: string,
+  ) {
+    super(setting, given, `${JSON.stringify(stored)}`);
+    this.message = `${dir}: its samples were made with ${setting} = ${
+      JSON.stringify(stored)
+    }, this run gives ${JSON.stringify(given)}; ${wayOut}`;
+  }
+}
+
 /** A sample key (or a name inside it) that HDF5 cannot hold, or that the cache does not have. */
 export class KeyError extends H5ShardError {
   override readonly code = "key";

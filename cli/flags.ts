@@ -68,6 +68,8 @@ function fromText(key: PreprocessingKey, text: string): unknown {
     case "integer":
     case "number":
       return /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i.test(text) ? Number(text) : undefined;
+    case "limit":
+      return /^\s*\d+\s*$/.test(text) ? Number(text) : text.trim();
     default:
       return text;
   }

@@ -6,7 +6,7 @@
 import { migrate } from "../ops/migrate.ts";
 import { partitionOption, partitionValue } from "./partition_option.ts";
 import type { RunReport } from "../ops/pack.ts";
-import { NPZ_KEYS, WRITE_KEYS } from "../config/schema.ts";
+import { allowedFailures, type FailureLimit, NPZ_KEYS, WRITE_KEYS } from "../config/schema.ts";
 import { ProgressBar, type ProgressOptions } from "./progress.ts";
 import {
   type Command,
@@ -17,9 +17,19 @@ import {
   UsageError,
 } from "./command.ts";
 import { withSubject } from "./print_error.ts";
+import { watchInterrupts } from "./interrupt.ts";
 
-/** Prints a run's summary and failures; returns the exit status (1 when anything failed). */
-export function printRunReport(ctx: CommandContext, report: RunReport, dir: string): number {
+/**
+ * Prints a run's summary and failures; returns the exit status: 1 when more samples failed than
+ * `maxFailures` allows (`preprocessing.max_failures`, default 0), else 0.
+ */
+export function printRunReport(
+  ctx: CommandContext,
+  report: RunReport,
+  dir: string,
+  maxFailures: FailureLimit = 0,
+  interruptStatus?: number,
+): number {
   const mbps = report.inputBytes / 1e6 / Math.max(report.seconds, 1e-9);
   ctx.out(
     `stored ${report.written} samples (${report.skipped} already there, ${report.failed} failed) ` +
@@ -31,10 +41,19 @@ export function printRunReport(ctx: CommandContext, report: RunReport, dir: stri
     }`,
   );
   for (const f of report.failures) ctx.err(`failed: ${withSubject(f.file ?? f.key, f.error)}`);
-  if (report.failed) {
-    ctx.err(`${report.failed} sample(s) failed: see ${dir}/error_log.json and error_files.txt`);
+  if (report.interrupted) {
+    ctx.err(`interrupted: ${report.written} samples stored; the same command resumes`);
+    return interruptStatus ?? 130;
   }
-  return report.failed ? 1 : 0;
+  if (!report.failed) return 0;
+  const allowed = allowedFailures(maxFailures, report.written + report.skipped + report.failed);
+  const within = report.failed <= allowed;
+  ctx.err(
+    `${report.failed} sample(s) failed, ${
+      within ? "within" : "more than"
+    } --max-failures ${maxFailures} (${allowed} allowed here): see ${dir}/error_log.json and error_files.txt`,
+  );
+  return within ? 0 : 1;
 }
 
 /** Progress wiring shared by commands that run the write pipeline. */
@@ -61,7 +80,8 @@ export const migrateCommand: Command = {
     "features_NNNNN.h5 shards plus hdf5_index.json into <processed_dir>. A processed_dir that\n" +
     "already has an index is resumed: indexed keys are skipped (unless --overwrite-existing true)\n" +
     "and new samples continue the last shard. Samples that fail are listed in error_log.json and\n" +
-    "error_files.txt; the rest are stored. Exit status 1 when any sample failed.",
+    "error_files.txt; the rest are stored. Exit status 1 when more samples failed than\n" +
+    "--max-failures allows (a count, or a percentage like 1%; default 0).",
   options: {
     dataset: datasetOption(
       "dataset plugin: ljspeech, libritts, or a module path like ./my_plugin.ts (required)",
@@ -69,7 +89,7 @@ export const migrateCommand: Command = {
     partition: partitionOption(),
   },
   // The zip-bomb cap guards files of unknown origin; the demo's own example needs no flag.
-  config: [...WRITE_KEYS, ...NPZ_KEYS, "max_sample_bytes"],
+  config: [...WRITE_KEYS, ...NPZ_KEYS, "max_sample_bytes", "max_failures"],
   minArgs: 2,
   maxArgs: 2,
   examples: [
@@ -87,7 +107,9 @@ export const migrateCommand: Command = {
     const partition = partitionValue(ctx);
     const config = await effectiveConfig(ctx);
     const progress = runProgress("migrate", undefined, ctx.progress);
+    const interrupts = watchInterrupts();
     const report = await migrate({
+      signal: interrupts.signal,
       npzDir,
       processedDir,
       plugin: dataset,
@@ -96,8 +118,14 @@ export const migrateCommand: Command = {
       onPlan: (plan) => progress.setTotal(plan.total),
       onProgress: progress.onProgress,
       onWarning: (m) => ctx.err(`warning: ${m}`),
-    });
+    }).finally(() => interrupts.dispose());
     progress.finish();
-    return printRunReport(ctx, report, processedDir);
+    return printRunReport(
+      ctx,
+      report,
+      processedDir,
+      config.preprocessing.max_failures,
+      interrupts.status(),
+    );
   },
 };

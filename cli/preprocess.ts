@@ -10,6 +10,7 @@ import { type Command, datasetOption, effectiveConfig, UsageError } from "./comm
 import { partitionOption, partitionValue } from "./partition_option.ts";
 import { printRunReport } from "./migrate.ts";
 import { ProgressBar } from "./progress.ts";
+import { watchInterrupts } from "./interrupt.ts";
 
 /** A module path as the user meant it: relative to the working directory the CLI was given. */
 function resolve(cwd: string, path: string): string {
@@ -30,6 +31,7 @@ const AUDIO_KEYS = [
   "prefetch_size",
   "max_retries",
   "retry_delay",
+  "max_failures",
 ] as const satisfies readonly PreprocessingKey[];
 
 export const preprocessCommand: Command = {
@@ -45,7 +47,8 @@ export const preprocessCommand: Command = {
     "datasets.<dataset>.data_root and .processed_dir of the config. A processed_dir with an\n" +
     "index is resumed: files already indexed are not read again. A file that fails is retried\n" +
     "max_retries times, then listed in error_log.json and error_files.txt; the rest are stored.\n" +
-    "Exit status 1 when any file failed.\n" +
+    "Exit status 1 when more files failed than --max-failures allows (a count, or a percentage\n" +
+    "like 1%; default 0).\n" +
     "hidden_states (T, hidden) come from the w2v-BERT export directory named by\n" +
     "--semantic-model or semantic_model.model_name (made once by scripts/export_w2v_bert.py,\n" +
     "run by ONNX Runtime; needs --allow-ffi); its layer must equal --output-layer /\n" +
@@ -124,7 +127,9 @@ export const preprocessCommand: Command = {
     const layer = flag("output-layer");
     const threads = flag("intra-op-threads");
     let bar: ProgressBar | undefined;
+    const interrupts = watchInterrupts();
     const report = await preprocess({
+      signal: interrupts.signal,
       dataRoot,
       processedDir,
       plugin: dataset,
@@ -143,8 +148,14 @@ export const preprocessCommand: Command = {
       },
       onProgress: (s) => bar?.update(s.written + s.failed, s.failed ? `${s.failed} failed` : ""),
       onWarning: (m) => ctx.err(`warning: ${m}`),
-    });
+    }).finally(() => interrupts.dispose());
     bar?.finish();
-    return printRunReport(ctx, report, processedDir);
+    return printRunReport(
+      ctx,
+      report,
+      processedDir,
+      config.preprocessing.max_failures,
+      interrupts.status(),
+    );
   },
 };

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { H5ShardError } from "../errors.ts";
+import { FormatError, H5ShardError } from "../errors.ts";
+import { naming } from "../ops/cache_checks.ts";
 
 function text(e: unknown): string {
   if (!(e instanceof Error)) return String(e);
@@ -12,7 +13,9 @@ function text(e: unknown): string {
     return e.name === "Error" ? e.message : `${e.name}: ${e.message}`;
   }
   const subject = (e as { file?: unknown }).file;
-  return typeof subject === "string" ? once(e.message, subject) : e.message;
+  const message = typeof subject === "string" ? once(e.message, subject) : e.message;
+  // A damaged dataset found below the sample's reader: name the sample and dataset.
+  return e instanceof FormatError ? naming(message, { key: e.key, dataset: e.dataset }) : message;
 }
 
 /**

@@ -253,6 +253,8 @@ export async function runCli(
       return 2;
     }
     for (const line of errorLines(e, env("H5SHARD_DEBUG") !== undefined)) err(line);
-    return 1;
+    // A refused resume (SettingsMismatchError) is the caller's to fix, as a usage error is.
+    const status = (e as { exitStatus?: unknown } | undefined)?.exitStatus;
+    return status === 2 ? 2 : 1;
   }
 }

@@ -17,8 +17,9 @@ export const statsCommand: Command = {
     "variance (ddof 0) and the std over every frame, in float64, plus the same over all values\n" +
     "pooled. NaN and inf are counted and left out. The JSON has the fields of the original\n" +
     "compute_mel_statistics.py (sample_count, total_frames, mel_dim, per_dimension_stats,\n" +
-    "global_stats) plus dataset, nan_count, inf_count and samples_without_dataset. The result\n" +
-    "does not depend on --workers.",
+    "global_stats: the mean over dimensions of the per-dimension mean, variance and std) plus\n" +
+    "pooled_stats (every value pooled), dataset, nan_count, inf_count and\n" +
+    "samples_without_dataset. The result does not depend on --workers.",
   options: {
     dataset: {
       type: "string",

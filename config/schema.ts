@@ -32,7 +32,11 @@ export interface Preprocessing {
   checkpoint_seconds: number;
   max_open_files: number;
   max_sample_bytes: number;
+  max_failures: FailureLimit;
 }
+
+/** `max_failures`: a count of failed samples, or a percentage of the run's samples (`"1%"`). */
+export type FailureLimit = number | `${number}%`;
 
 /** The `semantic_model` object. */
 export interface SemanticModel {
@@ -77,12 +81,13 @@ type Spec<V> =
   & { default: V; help: string }
   & ([V] extends [boolean] ? { type: "boolean" }
     : [V] extends [number] ? NumberRule
+    : [V] extends [FailureLimit] ? { type: "limit" }
     : string extends V ? { type: "string" }
     : { type: "enum"; values: readonly V[] });
 
 /** The loose view of one key's rule that generic code works with. */
 export interface KeySpec {
-  type: "boolean" | "integer" | "number" | "string" | "enum";
+  type: "boolean" | "integer" | "number" | "string" | "enum" | "limit";
   default: unknown;
   help: string;
   min?: number;
@@ -245,6 +250,11 @@ export const SCHEMA: { readonly [P in Leaf]: Spec<ValueAt<P, Config>> } = {
     default: 2 ** 30,
     help: "most bytes one NPZ sample may decode to (a bigger one fails, e.g. a zip bomb)",
   },
+  "preprocessing.max_failures": {
+    type: "limit",
+    default: 0,
+    help: 'failed samples a run may have and still exit 0: a count, or a percentage like "1%"',
+  },
 };
 
 const SPECS = Object.entries(SCHEMA) as [Leaf, KeySpec][];
@@ -309,6 +319,8 @@ export function accepted(spec: KeySpec): string {
       return "a non-empty string";
     case "enum":
       return `one of ${spec.values!.map((v) => JSON.stringify(v)).join(", ")}`;
+    case "limit":
+      return 'a count >= 0 or a percentage from "0%" to "100%"';
     default:
       return `${spec.type === "integer" ? "an integer" : "a number"} ${bounds(spec)}`.trimEnd();
   }
@@ -316,6 +328,7 @@ export function accepted(spec: KeySpec): string {
 
 /** A key's type, short, for help tables: `integer >= 1`, `boolean`, `warn|error|clamp`. */
 export function typeText(spec: KeySpec): string {
+  if (spec.type === "limit") return "N|P%";
   return spec.type === "enum" ? spec.values!.join("|") : `${spec.type} ${bounds(spec)}`.trimEnd();
 }
 
@@ -328,6 +341,10 @@ export function isValid(spec: KeySpec, v: unknown): boolean {
       return typeof v === "string" && v.length > 0;
     case "enum":
       return spec.values!.includes(v as string);
+    case "limit":
+      return typeof v === "number"
+        ? Number.isSafeInteger(v) && v >= 0
+        : typeof v === "string" && /^\d+(\.\d+)?%$/.test(v) && parseFloat(v) <= 100;
     default:
       return typeof v === "number" && Number.isFinite(v) &&
         (spec.type === "number" || Number.isSafeInteger(v)) &&
@@ -417,3 +434,18 @@ export const PREPROCESSING_DEFAULTS: Readonly<Preprocessing> = (() => {
   Object.freeze(p.mel_config);
   return Object.freeze(p);
 })();
+
+/**
+ * How many failed samples `limit` allows in a run of `total` samples: the count itself, or the
+ * percentage of `total`, rounded down.
+ *
+ * @example
+ * ```ts
+ * import { allowedFailures } from "./schema.ts";
+ * if (allowedFailures("1%", 250) !== 2 || allowedFailures(3, 10) !== 3) throw new Error();
+ * ```
+ */
+export function allowedFailures(limit: FailureLimit, total: number): number {
+  if (typeof limit === "number") return limit;
+  return Math.floor(parseFloat(limit) / 100 * total + 1e-9);
+}

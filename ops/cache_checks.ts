@@ -305,7 +305,42 @@ export function problemOf<K extends CacheProblemKind>(
   file: string,
   where: { key?: string; dataset?: string } = {},
 ): CacheProblem<K> {
-  const p: CacheProblem<K> = { kind, file, ...where, message: errorMessage(e) };
+  const located = e instanceof FormatError
+    ? { key: where.key ?? e.key, dataset: where.dataset ?? e.dataset }
+    : where;
+  const p: CacheProblem<K> = { kind, file, ...where, message: naming(errorMessage(e), located) };
   if (e instanceof FormatError && e.offset !== undefined) p.offset = e.offset;
   return p;
+}
+
+/**
+ * `message` naming the sample key and dataset it is about, when it does not already: a lower
+ * layer's "object header at offset N: ..." says nothing of which sample to re-make.
+ *
+ * @example
+ * ```ts
+ * import { naming } from "./cache_checks.ts";
+ * const m = naming("f.h5: chunk dims [0,16] hold a 0", { key: "a", dataset: "hidden_states" });
+ * if (m !== 'f.h5: sample "a" dataset "hidden_states": chunk dims [0,16] hold a 0') throw new Error(m);
+ * ```
+ */
+export function naming(message: string, where: { key?: string; dataset?: string }): string {
+  const parts: string[] = [];
+  if (where.key !== undefined && !message.includes(JSON.stringify(where.key))) {
+    parts.push(`sample ${JSON.stringify(where.key)}`);
+  }
+  if (where.dataset !== undefined) {
+    const name = where.dataset.split("/").pop()!;
+    if (
+      !message.includes(JSON.stringify(where.dataset)) && !message.includes(JSON.stringify(name))
+    ) {
+      parts.push(`dataset ${JSON.stringify(where.dataset)}`);
+    }
+  }
+  if (parts.length === 0) return message;
+  // After the file name the message starts with, when it does: "<file>: sample ...: <reason>".
+  const at = message.indexOf(".h5: ");
+  return at < 0
+    ? `${parts.join(" ")}: ${message}`
+    : `${message.slice(0, at + 5)}${parts.join(" ")}: ${message.slice(at + 5)}`;
 }

@@ -17,6 +17,7 @@ import {
   type CheckResult,
   checkShardFiles,
   groupsByShard,
+  naming,
   shardGroups,
 } from "./cache_checks.ts";
 import { type NonFiniteCount, NonFiniteTally } from "./non_finite.ts";
@@ -170,10 +171,18 @@ export async function inspectCache(
       if (unindexed) oddities.push(`${name}: ${unindexed} groups are not indexed to this shard`);
       const seen = new Set<string>();
       for (const group of groups) {
+        const key = byShard.get(n)!.get(group)!;
         for (const leaf of found.groups.get(group) ?? []) {
-          shard.rawBytes += describe(reader, `${group}/${leaf}`, leaf, seen, datasets, oddities);
+          shard.rawBytes += describe(
+            reader,
+            `${group}/${leaf}`,
+            leaf,
+            seen,
+            datasets,
+            oddities,
+            key,
+          );
           if (tally) {
-            const key = byShard.get(n)!.get(group)!;
             countNonFiniteIn(reader, `${group}/${leaf}`, key, leaf, tally, oddities);
           }
         }
@@ -242,7 +251,7 @@ function countNonFiniteIn(
   try {
     tally.add(key, name, h5.read(path));
   } catch (e) {
-    oddities.push(errorMessage(e));
+    oddities.push(naming(errorMessage(e), { key, dataset: name }));
   }
 }
 
@@ -254,6 +263,7 @@ function describe(
   seen: Set<string>,
   datasets: Record<string, InspectDataset>,
   oddities: string[],
+  key: string,
 ): number {
   let d = datasets[name];
   let info: ReturnType<ShardReader["describe"]> & { filters?: H5Filter[] };
@@ -263,7 +273,7 @@ function describe(
     if (!seen.has(name)) info = { ...info, filters: h5.filters(path) };
     seen.add(name);
   } catch (e) {
-    oddities.push(errorMessage(e));
+    oddities.push(naming(errorMessage(e), { key, dataset: name }));
     return 0;
   }
   if (!d) {

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { naming } from "./cache_checks.ts";
 import { errorMessage, KeyError } from "../errors.ts";
 import type { DType } from "../formats/dtype.ts";
 import { loadH5wasm } from "../formats/h5wasm/module.ts";
@@ -59,6 +60,7 @@ export async function* listCache(
       const { file_idx, group_name } = index.sample_index[key];
       const entry: ListEntry = { key, shard: shardFileName(file_idx) };
       if (shards) {
+        let reading: string | undefined;
         try {
           const reader = shards.get(`${abs}/${entry.shard}`);
           const group = `/${group_name}`;
@@ -67,6 +69,7 @@ export async function* listCache(
           }
           const datasets: ListEntry["datasets"] = {};
           for (const name of reader.names(group)) {
+            reading = name;
             const path = `${group}/${name}`;
             if (reader.kind(path) !== "dataset") continue;
             const { dtype, shape } = reader.describe(path);
@@ -74,7 +77,8 @@ export async function* listCache(
           }
           entry.datasets = datasets;
         } catch (e) {
-          entry.error = errorMessage(e);
+          // The entry names the key; a damaged dataset is named too.
+          entry.error = naming(errorMessage(e), { dataset: reading });
         }
       }
       yield entry;

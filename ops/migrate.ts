@@ -19,6 +19,7 @@ import {
   resolvePreprocessing,
   type RunReport,
 } from "./pack.ts";
+import { type CacheOrigin, checkTargetCache, realPathOr } from "./target_check.ts";
 
 /** Options of {@linkcode migrate}. */
 export interface MigrateOptions extends PackOptions {
@@ -129,6 +130,17 @@ export async function migrate(options: MigrateOptions): Promise<RunReport> {
     ? await getPlugin(options.plugin)
     : options.plugin;
   const p = resolvePreprocessing(options.preprocessing);
+  const origin: CacheOrigin = {
+    command: "migrate",
+    dataset: plugin.name,
+    source: realPathOr(options.npzDir),
+  };
+  // A processed_dir holding another cache is refused and left as it is (as merge refuses it).
+  checkTargetCache(options.processedDir, {
+    origin,
+    overwrite: p.overwrite_existing,
+    onWarning: options.onWarning,
+  });
   const done = p.overwrite_existing ? new Set<string>() : indexedKeys(options.processedDir);
 
   const listing: SampleRef[] = [];
@@ -179,7 +191,7 @@ export async function migrate(options: MigrateOptions): Promise<RunReport> {
   const report = await pack(
     ReadableStream.from(withFailures(failures, source)),
     options.processedDir,
-    { dataset: plugin.name, ...options, metadata: { ...options.metadata, ...partition } },
+    { dataset: plugin.name, ...options, metadata: { ...options.metadata, origin, ...partition } },
   );
   report.skipped += skipped;
   return report;

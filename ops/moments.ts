@@ -172,6 +172,17 @@ export class Moments implements MomentsState {
     return { mean, variance, std: variance.map(Math.sqrt) };
   }
 
+  /**
+   * The original `compute_mel_statistics.py`'s global figures: the mean over dimensions of the
+   * per-dimension mean, variance and std (so `std` is not `sqrt(variance)`). NaN when a
+   * dimension saw no finite value.
+   */
+  acrossDimensions(): MomentSummary {
+    const { mean, variance, std } = this.perDimension();
+    const avg = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+    return { mean: avg(mean), variance: avg(variance), std: avg(std) };
+  }
+
   /** The same moments over every finite value of every dimension pooled together. */
   global(): MomentSummary {
     let n = 0;

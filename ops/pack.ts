@@ -25,6 +25,12 @@ export interface PackOptions {
   onProgress?: (stats: Readonly<SinkStats>) => void;
   /** Called for each warning (float16 overflow, overwritten samples, ...). */
   onWarning?: (message: string) => void;
+  /**
+   * Stops the run when aborted (SIGINT, SIGTERM at the CLI): reading stops, samples not yet
+   * stored are dropped, the sink checkpoints and lets go of the lock, and the report comes back
+   * with `interrupted` set. The same run again resumes.
+   */
+  signal?: AbortSignal;
 }
 
 /** What a finished run reports. */
@@ -37,6 +43,8 @@ export interface RunReport extends SinkReport {
   outputBytes: number;
   /** Deflate workers used. */
   workers: number;
+  /** Set when `signal` stopped the run before its source was done. */
+  interrupted?: boolean;
 }
 
 /** Full preprocessing settings: `partial` over the defaults. */
@@ -156,7 +164,14 @@ async function store(
     source.cancel(e).catch(() => {});
     throw e;
   }
-  await source.pipeTo(sink);
+  let interrupted = false;
+  try {
+    await source.pipeTo(sink, { signal: options.signal });
+  } catch (e) {
+    // Aborted: the sink's abort() has checkpointed what it stored and let go of the lock.
+    if (!options.signal?.aborted) throw e;
+    interrupted = true;
+  }
   const report = sink.report;
   return {
     ...report,
@@ -164,5 +179,6 @@ async function store(
     seconds: (performance.now() - started) / 1000,
     outputBytes: shardBytes(processedDir),
     workers,
+    ...(interrupted ? { interrupted } : {}),
   };
 }

@@ -17,6 +17,12 @@ import { AudioSource } from "../stages/audio_source.ts";
 import { FeatureStream } from "../stages/feature_stream.ts";
 import { checkSamePartition, type Partition, partitionKeys } from "./partition.ts";
 import {
+  type CacheOrigin,
+  checkTargetCache,
+  type FeatureSettings,
+  realPathOr,
+} from "./target_check.ts";
+import {
   indexedKeys,
   pack,
   type PackOptions,
@@ -91,6 +97,26 @@ export function runExtractors(options: PreprocessOptions): ExtractorSpec[] {
   return specs;
 }
 
+/**
+ * What decides the features `extractors` store (runtime settings such as threads and the
+ * execution provider left out): recorded per cache and compared when a run resumes it.
+ */
+export function featureSettings(extractors: readonly ExtractorSpec[]): FeatureSettings {
+  const mel = extractors.find((e) => e.name === "mel");
+  const semantic = extractors.find((e) => e.name === "w2v-bert");
+  const model = semantic?.options?.model_name;
+  const others = extractors.filter((e) => e !== mel && e !== semantic && e.options !== undefined);
+  return {
+    semantic_model: typeof model === "string" ? realPathOr(model) : NO_SEMANTIC_MODEL,
+    ...(semantic ? { output_layer: semantic.options?.output_layer as number } : {}),
+    ...(mel ? { mel_config: { ...mel.options } } : {}),
+    extractors: extractors.map((e) => e.name),
+    ...(others.length
+      ? { extractor_options: Object.fromEntries(others.map((e) => [e.name, e.options])) }
+      : {}),
+  };
+}
+
 /** Feature workers for `num_audio_workers`: no more than the machine has cores. */
 export function audioWorkers(numAudioWorkers: number): number {
   return Math.max(1, Math.min(numAudioWorkers, navigator.hardwareConcurrency || 2));
@@ -142,6 +168,20 @@ export async function preprocess(options: PreprocessOptions): Promise<RunReport>
     : options.plugin;
   const p = resolvePreprocessing(options.preprocessing);
   const extractors = runExtractors(options);
+  const settings = featureSettings(extractors);
+  const origin: CacheOrigin = {
+    command: "preprocess",
+    dataset: plugin.name,
+    source: realPathOr(options.dataRoot),
+  };
+  // A cache of another corpus, or made with other feature settings, is refused before anything
+  // is read or written.
+  checkTargetCache(options.processedDir, {
+    origin,
+    featureSettings: settings,
+    overwrite: p.overwrite_existing,
+    onWarning: options.onWarning,
+  });
   // A wrong model (HF name, other layer, corrupt file) stops the run before any audio is read,
   // rather than failing every file on the workers.
   const semantic = extractors.find((e) => e.name === "w2v-bert");
@@ -179,6 +219,8 @@ export async function preprocess(options: PreprocessOptions): Promise<RunReport>
       mel_config: p.mel_config,
       extractors: extractors.map((e) => e.name),
       data_root: options.dataRoot,
+      origin,
+      feature_settings: settings,
       ...partition,
       ...options.metadata,
     },

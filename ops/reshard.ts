@@ -20,6 +20,7 @@ import {
   resolvePreprocessing,
   type RunReport,
 } from "./pack.ts";
+import { type CacheOrigin, checkTargetCache, realPathOr } from "./target_check.ts";
 
 /** Options of {@linkcode reshard}: those of {@linkcode pack}, plus the source's open-file budget. */
 export interface ReshardOptions extends PackOptions {
@@ -111,6 +112,13 @@ export async function reshard(
     );
   }
   const index = await readCacheIndex(src);
+  const origin: CacheOrigin = { command: "reshard", source: realPathOr(src) };
+  // A destination holding another cache is refused and left as it is (as merge refuses it).
+  checkTargetCache(dst, {
+    origin,
+    overwrite: options.preprocessing?.overwrite_existing ?? false,
+    onWarning: options.onWarning,
+  });
   const all = Object.keys(index.sample_index);
   const done = options.preprocessing?.overwrite_existing ? new Set<string>() : indexedKeys(dst);
   const keys = all.filter((k) => !done.has(k));
@@ -119,6 +127,7 @@ export async function reshard(
   const packOptions: PackOptions = {
     ...options,
     dataset: options.dataset ?? `reshard of ${src}`,
+    metadata: { ...options.metadata, origin },
     // Progress counts the keys skipped up front too, so it runs to the source's size.
     onProgress: onProgress && ((s) => onProgress({ ...s, skipped: s.skipped + already })),
   };

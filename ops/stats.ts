@@ -41,8 +41,13 @@ export interface StatsReport {
   /** The feature dimension (last axis), whatever the dataset. */
   mel_dim: number;
   per_dimension_stats: { mean: number[]; variance: number[]; std: number[] };
-  /** The same moments over every value of every dimension pooled. */
+  /**
+   * As `compute_mel_statistics.py` defines it: the mean over dimensions of the per-dimension
+   * mean, variance and std (what its users paste into a config as `mel_mean` / `mel_var`).
+   */
   global_stats: MomentSummary;
+  /** Mean, variance and std over every finite value of every dimension pooled (not the original's). */
+  pooled_stats: MomentSummary;
   /** NaN values found; left out of the moments. */
   nan_count: number;
   /** +inf and -inf values found; left out of the moments. */
@@ -137,7 +142,7 @@ export function statsUnits(cache: CacheReader): string[][] {
 }
 
 /**
- * Per-dimension and global mean, variance (ddof 0) and std of `dataset` over every frame of
+ * Per-dimension, across-dimension (`global_stats`) and pooled mean, variance (ddof 0) and std of `dataset` over every frame of
  * every sample of the cache in `dir`.
  *
  * @example
@@ -210,7 +215,8 @@ function summarise(
     total_frames: all.frames,
     mel_dim: all.dim,
     per_dimension_stats: all.perDimension(),
-    global_stats: all.global(),
+    global_stats: all.acrossDimensions(),
+    pooled_stats: all.global(),
     nan_count: all.nan,
     inf_count: all.inf,
     samples_without_dataset: missing,

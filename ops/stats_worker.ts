@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { errorMessage } from "../errors.ts";
+import { errorMessage, FormatError } from "../errors.ts";
+import { naming } from "./cache_checks.ts";
 import { type CacheReader, openCache } from "./cache_reader.ts";
 import { type StatsReply, type StatsRequest, unitMoments } from "./stats.ts";
 
@@ -22,6 +23,8 @@ scope.onmessage = async (event) => {
     const result = await unitMoments(cache, dataset, keys, () => post({ unit, sample: true }));
     post({ unit, result });
   } catch (e) {
-    post({ unit, error: errorMessage(e) });
+    // The reply crosses as text: name the damaged sample and dataset in it.
+    const where = e instanceof FormatError ? { key: e.key, dataset: e.dataset } : {};
+    post({ unit, error: naming(errorMessage(e), where) });
   }
 };

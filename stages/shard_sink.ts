@@ -658,11 +658,18 @@ class SinkState {
     }
   }
 
-  /** Keeps every complete sample: an aborted pipeline still checkpoints what it stored. */
+  /**
+   * Keeps every complete sample: an aborted pipeline (an interrupt) still checkpoints what it
+   * stored, and removes the shard it opened when no indexed sample is in it.
+   */
   abort(): void {
     try {
       this.checkpoint();
       this.writer?.close();
+      if (this.writer && this.index.currentFileCount === 0) {
+        Deno.removeSync(this.writer.path);
+      }
+      if (this.indexOnDisk) this.#writeMetadata();
     } catch {
       this.writer?.abort();
     } finally {

@@ -11,6 +11,7 @@ import { verifyCache } from "../ops/verify.ts";
 import { assert, assertEquals, assertMatch, assertRejects } from "./helpers/assert.ts";
 import { findH5pyPython, ignoreWithout, requireTool } from "./helpers/interop.ts";
 import { hostileCache, KEYS, ourDigests } from "./helpers/hostile_cache.ts";
+import { runCli } from "./helpers/run_cli.ts";
 import { h5pyVerdicts, type Region, shardRegions } from "./helpers/shard_damage.ts";
 
 const PYTHON = await findH5pyPython();
@@ -158,6 +159,16 @@ Deno.test({
       verify.problems.map((p) => [p.kind, p.key, p.dataset]),
       [["unreadable_dataset", "LJ001-0003", "hidden_states"]],
     );
+    // What a person reads names the sample to re-make and its dataset, in every command.
+    const named = /sample "LJ001-0003" dataset "[^"]*hidden_states": .*chunk dims \[0,16\]/;
+    const cliVerify = await runCli(["verify", dir]);
+    assertEquals(cliVerify.code, 1);
+    assertMatch(cliVerify.stderr, named);
+    const cliGet = await runCli(["get", dir, "LJ001-0003", "hidden_states"]);
+    assertEquals(cliGet.code, 1);
+    assertMatch(cliGet.stderr, named);
+    const cliInspect = await runCli(["inspect", dir]);
+    assertMatch(cliInspect.stdout + cliInspect.stderr, named);
   },
 });
 

@@ -63,6 +63,8 @@ var = (np.where(finite, x - mean, 0) ** 2).sum(axis=0) / n
 flat = x[finite]
 print(json.dumps(dict(sample_count=len(rows), total_frames=int(x.shape[0]), mel_dim=int(x.shape[1]),
     mean=mean.tolist(), variance=var.tolist(), gmean=float(flat.mean()), gvar=float(flat.var()),
+    # compute_mel_statistics.py's global_stats: the mean over dimensions of the per-dimension figures
+    dmean=float(np.mean(mean)), dvar=float(np.mean(var)), dstd=float(np.mean(np.sqrt(var))),
     nan=int(np.isnan(x).sum()), inf=int(np.isinf(x).sum()), missing=missing)))
 `;
 
@@ -74,6 +76,9 @@ interface Reference {
   variance: number[];
   gmean: number;
   gvar: number;
+  dmean: number;
+  dvar: number;
+  dstd: number;
   nan: number;
   inf: number;
   missing: number;
@@ -97,8 +102,15 @@ function assertMatchesNumpy(report: StatsReport, ref: Reference, what: string): 
     close(p.variance[d], ref.variance[d], 1e-7, `${what}: variance[${d}]`);
     close(p.std[d], Math.sqrt(ref.variance[d]), 1e-7, `${what}: std[${d}]`);
   }
-  close(report.global_stats.mean, ref.gmean, 1e-9, `${what}: global mean`);
-  close(report.global_stats.variance, ref.gvar, 1e-7, `${what}: global variance`);
+  close(report.global_stats.mean, ref.dmean, 1e-9, `${what}: global mean`);
+  close(report.global_stats.variance, ref.dvar, 1e-7, `${what}: global variance`);
+  close(report.global_stats.std, ref.dstd, 1e-7, `${what}: global std`);
+  close(report.pooled_stats.mean, ref.gmean, 1e-9, `${what}: pooled mean`);
+  close(report.pooled_stats.variance, ref.gvar, 1e-7, `${what}: pooled variance`);
+  assert(
+    Math.abs(ref.gvar - ref.dvar) > 1e-6 * ref.dvar,
+    `${what}: the fixture tells pooled from across-dimension variance`,
+  );
 }
 
 for (const [layout, build] of [["LJSpeech", ljspeech], ["LibriTTS", libritts]] as const) {
