@@ -262,7 +262,7 @@ function runOnWorkers(
       const request: StatsRequest = { unit, dir, dataset, keys: units[unit], maxOpenFiles };
       w.postMessage(request);
     };
-    const url = new URL("./stats_worker.ts", import.meta.url);
+    const url = new URL("../workers/stats_worker.ts", import.meta.url);
     for (let i = 0; i < Math.min(count, units.length); i++) {
       const w = new Worker(url, { type: "module", name: "h5shard stats" });
       pool.push(w);

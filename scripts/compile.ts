@@ -7,6 +7,8 @@
  *
  * @module
  */
+import { WORKER_ENTRIES } from "../workers/entries.ts";
+
 const args = [
   "compile",
   "--allow-read",
@@ -15,14 +17,7 @@ const args = [
   "--allow-run",
   "--allow-sys",
   "--allow-ffi",
-  "--include",
-  "stages/deflate_worker.ts",
-  "--include",
-  "stages/npz_decode_worker.ts",
-  "--include",
-  "formats/h5wasm/read_worker.ts",
-  "--include",
-  "ops/stats_worker.ts",
+  ...WORKER_ENTRIES.flatMap((entry) => ["--include", entry]),
   "--output",
   "h5shard",
   "cli.ts",

@@ -10,10 +10,10 @@ import { chooseChunkShape, chunkGrid, timeAxis } from "../formats/chunks.ts";
 import { bytesOf, type DType, DTYPES, elementCount } from "../formats/dtype.ts";
 import type { DatasetSpec, FilterSpec } from "../formats/hdf5/dataset_spec.ts";
 import { checkTensor, type Tensor } from "../formats/tensor.ts";
-import { type ChunkTask, encodeChunks, type PackedChunks, unpackChunks } from "./deflate_worker.ts";
+import { type ChunkTask, encodeChunks, type PackedChunks, unpackChunks } from "../workers/deflate_worker.ts";
 import type { EncodedSample, Sample, SampleFailure } from "./record.ts";
 import { releaseBuffer } from "./release_buffer.ts";
-import { WorkerPool } from "./worker_pool.ts";
+import { WorkerPool } from "../workers/worker_pool.ts";
 
 /** Options of {@linkcode DeflateStream}. */
 export interface DeflateStreamOptions {
@@ -113,7 +113,7 @@ export class DeflateStream
 
     // Shuffle-free level 0 is a copy: cheaper here than a round trip to a worker.
     const pool = workers > 0 && (level > 0 || shuffle)
-      ? new WorkerPool<ChunkTask, PackedChunks>(new URL("./deflate_worker.ts", import.meta.url), {
+      ? new WorkerPool<ChunkTask, PackedChunks>(new URL("../workers/deflate_worker.ts", import.meta.url), {
         size: workers,
         name: "deflate worker",
       })

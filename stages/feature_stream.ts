@@ -8,9 +8,9 @@ import { SampleError } from "../errors.ts";
 import type { Tensor } from "../formats/tensor.ts";
 import { extractorModule, type ExtractorSpec } from "../extractors/registry.ts";
 import type { AudioClip } from "./audio_source.ts";
-import { FeatureRunner, type FeatureTask } from "./feature_worker.ts";
+import { FeatureRunner, type FeatureTask } from "../workers/feature_worker.ts";
 import type { Sample, SampleFailure } from "./record.ts";
-import { WorkerPool } from "./worker_pool.ts";
+import { WorkerPool } from "../workers/worker_pool.ts";
 
 /** Options of {@linkcode FeatureStream}. */
 export interface FeatureStreamOptions {
@@ -66,7 +66,7 @@ export class FeatureStream
     }));
     const pool = workers > 0
       ? new WorkerPool<FeatureTask, Record<string, Tensor>>(
-        new URL("./feature_worker.ts", import.meta.url),
+        new URL("../workers/feature_worker.ts", import.meta.url),
         { size: workers, perWorker: 1, name: "feature worker" },
       )
       : undefined;

@@ -7,9 +7,9 @@ import { PREPROCESSING_DEFAULTS } from "../config/schema.ts";
 import { CacheError, errorMessage, FormatError, SampleError } from "../errors.ts";
 import { FLOAT16_OVERFLOW_POLICIES, type Float16Overflow } from "../formats/float16.ts";
 import type { DatasetPlugin, SampleRef } from "../plugins/plugin.ts";
-import { decodeNpzTask, type NpzDecoded, type NpzTask } from "./npz_decode_worker.ts";
+import { decodeNpzTask, type NpzDecoded, type NpzTask } from "../workers/npz_decode_worker.ts";
 import type { Sample, SampleFailure } from "./record.ts";
-import { WorkerPool } from "./worker_pool.ts";
+import { WorkerPool } from "../workers/worker_pool.ts";
 
 /** Options for {@linkcode NpzSource}. */
 export interface NpzSourceOptions {
@@ -88,7 +88,7 @@ export class NpzSource extends ReadableStream<Sample | SampleFailure> {
       );
     }
     const pool = workers > 0
-      ? new WorkerPool<NpzTask, NpzDecoded>(new URL("./npz_decode_worker.ts", import.meta.url), {
+      ? new WorkerPool<NpzTask, NpzDecoded>(new URL("../workers/npz_decode_worker.ts", import.meta.url), {
         size: workers,
         name: "NPZ decode worker",
       })

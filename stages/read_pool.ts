@@ -8,8 +8,8 @@
 import { viewAs } from "../formats/dtype.ts";
 import type { SampleReadOptions } from "../formats/read_sample.ts";
 import type { Tensor } from "../formats/tensor.ts";
-import type { ReadRequest, WireTensor } from "./read_worker.ts";
-import { WorkerPool } from "./worker_pool.ts";
+import type { ReadRequest, WireTensor } from "../workers/read_worker.ts";
+import { WorkerPool } from "../workers/worker_pool.ts";
 
 /** Reads on Web Workers, each with its own shard handles, through the one {@linkcode WorkerPool}. */
 export class ReadPool {
@@ -17,7 +17,7 @@ export class ReadPool {
   #maxOpenFiles: number;
 
   constructor(size: number, maxOpenFiles: number) {
-    this.#pool = new WorkerPool(new URL("./read_worker.ts", import.meta.url), {
+    this.#pool = new WorkerPool(new URL("../workers/read_worker.ts", import.meta.url), {
       size,
       name: "h5shard cache reader",
     });

@@ -365,7 +365,7 @@ Deno.test("DeflateStream admits a sample larger than maxInFlightBytes", async ()
 
 // A worker module that wraps the real one and misbehaves on marked tasks (a shape with 13 and 3).
 async function faultyWorker(): Promise<URL> {
-  const real = new URL("../stages/deflate_worker.ts", import.meta.url).href;
+  const real = new URL("../workers/deflate_worker.ts", import.meta.url).href;
   const file = await Deno.makeTempFile({ suffix: ".js" });
   await Deno.writeTextFile(
     file,

@@ -5,9 +5,9 @@
  * @module
  */
 import { errorMessage, FormatError } from "../errors.ts";
-import { naming } from "./cache_checks.ts";
-import { type CacheReader, openCache } from "./cache_reader.ts";
-import { type StatsReply, type StatsRequest, unitMoments } from "./stats.ts";
+import { naming } from "../ops/cache_checks.ts";
+import { type CacheReader, openCache } from "../ops/cache_reader.ts";
+import { type StatsReply, type StatsRequest, unitMoments } from "../ops/stats.ts";
 
 const scope = globalThis as unknown as {
   onmessage: ((event: MessageEvent<StatsRequest>) => void) | null;

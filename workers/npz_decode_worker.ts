@@ -12,8 +12,8 @@ import type { Float16Overflow } from "../formats/float16.ts";
 import type { DType } from "../formats/dtype.ts";
 import type { Tensor } from "../formats/tensor.ts";
 import { errorMessage, FormatError } from "../errors.ts";
-import { convertSample } from "./float16_stream.ts";
-import { releaseBuffer } from "./release_buffer.ts";
+import { convertSample } from "../stages/float16_stream.ts";
+import { releaseBuffer } from "../stages/release_buffer.ts";
 import { serveTasks, type TaskResult } from "./worker_pool.ts";
 
 /** One NPZ file to decode. */

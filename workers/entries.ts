@@ -1,0 +1,16 @@
+/**
+ * The one list of worker entry modules. Every module under `workers/` that a worker starts from
+ * is named here; `scripts/compile.ts` embeds exactly these in a compiled binary, and
+ * `tests/worker_entries_test.ts` fails when a worker module is missing from the list.
+ *
+ * @module
+ */
+
+/** Worker entry modules, as paths from the repository root. */
+export const WORKER_ENTRIES: readonly string[] = [
+  "workers/deflate_worker.ts",
+  "workers/feature_worker.ts",
+  "workers/npz_decode_worker.ts",
+  "workers/read_worker.ts",
+  "workers/stats_worker.ts",
+];
