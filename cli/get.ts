@@ -87,7 +87,10 @@ export const getCommand: Command = {
     "(numpy.load reads it; float16 stays float16). --frames takes a Python slice (10:60, 200:,\n" +
     ":10, -50:) of the time axis (axis 0 of (T, D), axis 1 of (1, T, D); 1-D datasets come\n" +
     "whole), clamped to the frames there are as h5py does, and decompresses only the chunks that\n" +
-    "range touches. A wrong dataset name lists the datasets the sample has.\n" +
+    "range touches. A wrong dataset name lists the datasets the sample has; a key the cache\n" +
+    "lacks is answered with the nearest keys (a LibriTTS basename finds its full key), or with\n" +
+    "a note that the key and the dataset are swapped. --out must end in .npy, in a folder\n" +
+    "that exists.\n" +
     "Without --out, prints the dtype, shape and a few values.",
   options: {
     out: { type: "string", short: "o", value: "FILE.npy", help: "where to write the array" },

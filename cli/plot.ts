@@ -18,7 +18,8 @@ export const plotCommand: Command = {
     "(frames per second from metadata.json's mel_config when recorded, else 50), bins or\n" +
     "dimensions on y with 0 at the bottom (low frequencies low), a viridis-like colour map\n" +
     "spanning the 0.5th..99.5th percentiles, and a colour bar. Long utterances and wide\n" +
-    "features are averaged down to fit about 960 x 480 pixels; NaN and inf show as magenta.",
+    "features are averaged down to fit about 960 x 480 pixels; NaN and inf show as magenta.\n" +
+    "A title longer than the image is cut with '...'. --out must end in .png.",
   options: {
     dataset: {
       type: "string",

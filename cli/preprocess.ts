@@ -4,6 +4,7 @@
  * @module
  */
 import { WRITE_KEYS } from "../config/schema.ts";
+import { ConfigError } from "../errors.ts";
 import type { PreprocessingKey } from "../config.ts";
 import { emptyPartitionNote } from "../ops/partition.ts";
 import { NO_SEMANTIC_MODEL, preprocess } from "../ops/preprocess.ts";
@@ -176,6 +177,15 @@ export const preprocessCommand: Command = {
           ].filter(Boolean).join(", "),
         ),
       onWarning: (m) => ctx.err(`warning: ${m}`),
+    }).catch((e) => {
+      // No export yet: say how to compute the mel spectrograms alone meanwhile.
+      if (
+        e instanceof ConfigError && e.path === "semantic_model.model_name" &&
+        flag("semantic-model") === undefined
+      ) {
+        e.message += `; for mel spectrograms only, give --semantic-model ${NO_SEMANTIC_MODEL}`;
+      }
+      throw e;
     }).finally(() => interrupts.dispose());
     bar?.finish();
     if (report.audioSeconds > 0) {

@@ -57,7 +57,8 @@ export const statsCommand: Command = {
     "compute_mel_statistics.py (sample_count, total_frames, mel_dim, per_dimension_stats,\n" +
     "global_stats: the mean over dimensions of the per-dimension mean, variance and std) plus\n" +
     "pooled_stats (every value pooled), dataset, nan_count, inf_count and\n" +
-    "samples_without_dataset. The result does not depend on --workers.",
+    "samples_without_dataset. The result does not depend on --workers. A dataset no sample\n" +
+    "has is refused (exit 2) with the datasets the cache holds.",
   options: {
     dataset: {
       type: "string",
