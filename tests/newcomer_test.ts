@@ -157,6 +157,11 @@ Deno.test("deno task install puts h5shard on the PATH; h5shard --version works f
   // The relative --root means the user's folder, and the PATH line to add is printed.
   assert(Deno.statSync(`${cwd}/inst/bin/h5shard`).isFile);
   assertMatch(run.stdout, new RegExp(`export PATH="${bin}:\\$PATH"`));
+  // The launcher grants what the h5shard task grants, and no more.
+  const flags = (JSON.parse(Deno.readTextFileSync(`${ROOT}/deno.json`)).tasks.h5shard as string)
+    .split(" ").filter((w) => w.startsWith("--allow-"));
+  const launcher = Deno.readTextFileSync(`${bin}/h5shard`);
+  assertEquals(launcher.match(/--allow-[a-z]+/g), flags);
   const elsewhere = userDir();
   const version = await h5shard(["--version"], elsewhere);
   assertEquals(version.code, 0, version.stderr);
