@@ -3,9 +3,11 @@
  *
  * @module
  */
+import { openCache } from "../ops/cache_reader.ts";
 import { plotSample } from "../ops/plot.ts";
 import { type Command, UsageError } from "./command.ts";
-import { parseFrames } from "./get.ts";
+import { parseFrames, unknownKey } from "./get.ts";
+import { checkOutFile } from "./out_file.ts";
 
 export const plotCommand: Command = {
   name: "plot",
@@ -16,7 +18,8 @@ export const plotCommand: Command = {
     "(frames per second from metadata.json's mel_config when recorded, else 50), bins or\n" +
     "dimensions on y with 0 at the bottom (low frequencies low), a viridis-like colour map\n" +
     "spanning the 0.5th..99.5th percentiles, and a colour bar. Long utterances and wide\n" +
-    "features are averaged down to fit about 960 x 480 pixels; NaN and inf show as magenta.",
+    "features are averaged down to fit about 960 x 480 pixels; NaN and inf show as magenta.\n" +
+    "A title longer than the image is cut with '...'. --out must end in .png.",
   options: {
     dataset: {
       type: "string",
@@ -45,10 +48,17 @@ export const plotCommand: Command = {
     const [dir, key] = ctx.args;
     const out = ctx.values.out;
     if (typeof out !== "string") throw new UsageError("--out FILE.png is required");
+    checkOutFile(out, ".png", "plot");
     const frames = typeof ctx.values.frames === "string"
       ? parseFrames(ctx.values.frames)
       : undefined;
     const dataset = typeof ctx.values.dataset === "string" ? ctx.values.dataset : undefined;
+    const cache = await openCache(dir);
+    try {
+      if (!cache.has(key)) unknownKey(cache, dir, key);
+    } finally {
+      cache.close();
+    }
     const plot = await plotSample(dir, key, { dataset, frames });
     await Deno.writeFile(out, plot.png);
     ctx.out(

@@ -4,7 +4,9 @@
  * @module
  */
 import { WRITE_KEYS } from "../config/schema.ts";
+import { ConfigError } from "../errors.ts";
 import type { PreprocessingKey } from "../config.ts";
+import { emptyPartitionNote } from "../ops/partition.ts";
 import { NO_SEMANTIC_MODEL, preprocess } from "../ops/preprocess.ts";
 import { type Command, datasetOption, effectiveConfig, UsageError } from "./command.ts";
 import { partitionOption, partitionValue } from "./partition_option.ts";
@@ -15,6 +17,18 @@ import { watchInterrupts } from "./interrupt.ts";
 /** A module path as the user meant it: relative to the working directory the CLI was given. */
 function resolve(cwd: string, path: string): string {
   return path.startsWith("/") || path.startsWith("file:") ? path : `${cwd}/${path}`;
+}
+
+/**
+ * `0.42 h of audio (1512 s), 123.4 audio s per s`: how much audio, and how fast against the
+ * wall clock (`ms` milliseconds).
+ */
+export function audioRate(seconds: number, ms: number, short = false): string {
+  const perSecond = (seconds / Math.max(ms / 1000, 1e-9)).toFixed(1);
+  const hours = (seconds / 3600).toFixed(2);
+  return short
+    ? `${hours} h audio, ${perSecond} audio s/s`
+    : `${hours} h of audio (${seconds.toFixed(1)} s), ${perSecond} audio s per s`;
 }
 
 /** The keys the audio front end reads, besides the write pipeline's. */
@@ -127,7 +141,9 @@ export const preprocessCommand: Command = {
     const layer = flag("output-layer");
     const threads = flag("intra-op-threads");
     let bar: ProgressBar | undefined;
+    let audioSeconds = 0;
     const interrupts = watchInterrupts();
+    const started = performance.now();
     const report = await preprocess({
       signal: interrupts.signal,
       dataRoot,
@@ -142,14 +158,39 @@ export const preprocessCommand: Command = {
       intraOpThreads: threads === undefined ? undefined : Number(threads),
       executionProvider: flag("execution-provider") as "cpu" | "cuda" | undefined,
       preprocessing: config.preprocessing,
-      onDiscovered: (total, todo) => {
+      onDiscovered: (total, todo, range) => {
+        const empty = range &&
+          emptyPartitionNote(range, config.preprocessing.samples_per_hdf5, "files");
+        if (empty) ctx.err(empty);
         ctx.err(`${dataRoot}: ${total} audio files, ${todo} to process`);
         bar = new ProgressBar("preprocess", todo, { ...ctx.progress, unit: "files" });
       },
-      onProgress: (s) => bar?.update(s.written + s.failed, s.failed ? `${s.failed} failed` : ""),
+      onAudio: (seconds) => {
+        audioSeconds = seconds;
+      },
+      onProgress: (s) =>
+        bar?.update(
+          s.written + s.failed,
+          [
+            audioRate(audioSeconds, performance.now() - started, true),
+            s.failed ? `${s.failed} failed` : "",
+          ].filter(Boolean).join(", "),
+        ),
       onWarning: (m) => ctx.err(`warning: ${m}`),
+    }).catch((e) => {
+      // No export yet: say how to compute the mel spectrograms alone meanwhile.
+      if (
+        e instanceof ConfigError && e.path === "semantic_model.model_name" &&
+        flag("semantic-model") === undefined
+      ) {
+        e.message += `; for mel spectrograms only, give --semantic-model ${NO_SEMANTIC_MODEL}`;
+      }
+      throw e;
     }).finally(() => interrupts.dispose());
     bar?.finish();
+    if (report.audioSeconds > 0) {
+      ctx.out(`audio: ${audioRate(report.audioSeconds, report.seconds * 1000)}`);
+    }
     return printRunReport(
       ctx,
       report,

@@ -145,7 +145,38 @@ function mergeSync(options: MergeOptions): MergeReport {
   });
   const twice = parts.find((d, i) => parts.indexOf(d) !== i);
   if (twice) throw new CacheError(twice, "is given twice as a part");
+  const created = missingDirs(target);
   Deno.mkdirSync(target, { recursive: true });
+  try {
+    return mergeInto(options, parts, started);
+  } catch (e) {
+    // A refused merge leaves no empty folder behind (one holding a merge plan stays, to resume).
+    for (const dir of created) {
+      try {
+        Deno.removeSync(dir);
+      } catch {
+        break;
+      }
+    }
+    throw e;
+  }
+}
+
+/** The folders `mkdir -p dir` would create, deepest first. */
+function missingDirs(dir: string): string[] {
+  const missing: string[] = [];
+  let path = dir.replace(/\/+$/, "");
+  while (path && path !== "." && exists(path) === undefined) {
+    missing.push(path);
+    const slash = path.lastIndexOf("/");
+    if (slash <= 0) break;
+    path = path.slice(0, slash);
+  }
+  return missing;
+}
+
+function mergeInto(options: MergeOptions, parts: string[], started: number): MergeReport {
+  const target = options.processedDir;
   const targetReal = Deno.realPathSync(target);
   if (parts.includes(targetReal)) {
     throw new CacheError(target, "is also one of the parts: merge into a new directory");

@@ -153,3 +153,28 @@ export function checkSamePartition(processedDir: string, range: PartitionRange):
     );
   }
 }
+
+/**
+ * The line saying a partition got no keys and why (whole shard blocks are dealt to the
+ * partitions, and there are fewer blocks than partitions), or `undefined` when it got some.
+ *
+ * @example
+ * ```ts
+ * import { emptyPartitionNote, partitionRange } from "./partition.ts";
+ *
+ * const note = emptyPartitionNote(partitionRange(5, { index: 0, count: 8 }, 20000), 20000, "files");
+ * if (!note?.startsWith("partition 0/8 got no files")) throw new Error(note);
+ * ```
+ */
+export function emptyPartitionNote(
+  range: PartitionRange,
+  samplesPerShard: number,
+  what = "samples",
+): string | undefined {
+  if (range.end > range.start) return undefined;
+  const blocks = Math.ceil(range.total / samplesPerShard);
+  return `partition ${range.index}/${range.count} got no ${what}: the ${range.total} ${what} ` +
+    `fill ${blocks} shard(s) of samples_per_hdf5 = ${samplesPerShard}, and whole shards are ` +
+    `dealt to the ${range.count} partitions, so ${range.count - blocks} of them get none. ` +
+    `Its cache holds no samples; merge takes it as it is`;
+}

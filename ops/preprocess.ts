@@ -15,7 +15,13 @@ import type { DatasetPlugin, SampleRef } from "../plugins/plugin.ts";
 import { getPlugin } from "../plugins/registry.ts";
 import { AudioSource } from "../stages/audio_source.ts";
 import { FeatureStream } from "../stages/feature_stream.ts";
-import { checkSamePartition, type Partition, partitionKeys } from "./partition.ts";
+import { corpusHint } from "./corpus_hint.ts";
+import {
+  checkSamePartition,
+  type Partition,
+  partitionKeys,
+  type PartitionRange,
+} from "./partition.ts";
 import {
   type CacheOrigin,
   checkTargetCache,
@@ -59,8 +65,19 @@ export interface PreprocessOptions extends PackOptions {
   extractors?: ExtractorSpec[];
   /** Take only partition `index` of `count` of the sorted keys (an array job's task). */
   partition?: Partition;
-  /** Called once the files are discovered: how many, and how many still to process. */
-  onDiscovered?: (total: number, todo: number) => void;
+  /**
+   * Called once the files are discovered: how many (of this partition, when one is given),
+   * how many still to process, and the partition's range of the corpus's sorted keys.
+   */
+  onDiscovered?: (total: number, todo: number, partition?: PartitionRange) => void;
+  /** Called as files are decoded, with the seconds of audio decoded so far by this run. */
+  onAudio?: (seconds: number) => void;
+}
+
+/** What {@linkcode preprocess} did: the write pipeline's report and the audio it read. */
+export interface PreprocessReport extends RunReport {
+  /** Seconds of audio decoded by this run (files already indexed are not read). */
+  audioSeconds: number;
 }
 
 /** The extractors a run uses: the mel (unless `extract_mel` is off), the semantic model, extras. */
@@ -131,15 +148,22 @@ async function discover(plugin: DatasetPlugin, dataRoot: string): Promise<Sample
   try {
     for await (const ref of plugin.discover(dataRoot)) refs.push(ref);
   } catch (e) {
-    if (e instanceof CacheError) throw e;
-    throw new CacheError(dataRoot, `${plugin.name}: ${errorMessage(e)}`, { cause: e });
+    // A wrong folder (wavs/ itself, a cache) is said with what to give instead.
+    const hint = corpusHint(dataRoot, plugin);
+    if (hint?.startsWith("this ")) throw new CacheError(dataRoot, hint, { cause: e });
+    if (e instanceof CacheError && !hint) throw e;
+    const message = e instanceof CacheError
+      ? errorMessage(e)
+      : `${plugin.name}: ${errorMessage(e)}`;
+    throw new CacheError(dataRoot, hint ? `${message}; ${hint}` : message, { cause: e });
   }
   if (refs.length === 0) {
+    const hint = corpusHint(dataRoot, plugin);
     throw new CacheError(
       dataRoot,
       `no audio found: the ${plugin.name} plugin looked for ${
         plugin.description || "its audio files"
-      }`,
+      }${hint?.startsWith("this ") ? `; ${hint}` : ""}`,
     );
   }
   return refs;
@@ -162,7 +186,7 @@ async function discover(plugin: DatasetPlugin, dataRoot: string): Promise<Sample
  * console.log(report.written, report.failed);
  * ```
  */
-export async function preprocess(options: PreprocessOptions): Promise<RunReport> {
+export async function preprocess(options: PreprocessOptions): Promise<PreprocessReport> {
   const plugin = typeof options.plugin === "string"
     ? await getPlugin(options.plugin)
     : options.plugin;
@@ -187,7 +211,7 @@ export async function preprocess(options: PreprocessOptions): Promise<RunReport>
   const semantic = extractors.find((e) => e.name === "w2v-bert");
   if (semantic) await (await w2vBert(semantic.options ?? {})).close?.();
   let refs = await discover(plugin, options.dataRoot);
-  let partition: Record<string, unknown> | undefined;
+  let partition: { partition: PartitionRange } | undefined;
   if (options.partition) {
     const part = partitionKeys(refs.map((r) => r.key), options.partition, p.samples_per_hdf5);
     checkSamePartition(options.processedDir, part.range);
@@ -198,12 +222,24 @@ export async function preprocess(options: PreprocessOptions): Promise<RunReport>
   const todo = refs.filter((ref) => !done.has(ref.key));
   // Settings and modules that cannot work stop the run here, not once per file on the workers.
   for (const spec of options.extractors ?? []) await (await createExtractor(spec)).close?.();
-  options.onDiscovered?.(refs.length, todo.length);
+  options.onDiscovered?.(refs.length, todo.length, partition?.partition);
+  let audioSeconds = 0;
   const source = new AudioSource(todo, {
     prefetchSize: p.prefetch_size,
     maxRetries: p.max_retries,
     retryDelay: p.retry_delay,
-  }).pipeThrough(new FeatureStream({ extractors, workers: audioWorkers(p.num_audio_workers) }));
+  }).pipeThrough(
+    new TransformStream({
+      transform(item, controller) {
+        // Audio hours and audio seconds per second are what a person measures a run by.
+        if ("audio" in item) {
+          audioSeconds += item.audio.length / item.sampleRate;
+          options.onAudio?.(audioSeconds);
+        }
+        controller.enqueue(item);
+      },
+    }),
+  ).pipeThrough(new FeatureStream({ extractors, workers: audioWorkers(p.num_audio_workers) }));
   const report = await pack(source, options.processedDir, {
     dataset: plugin.name,
     ...options,
@@ -226,5 +262,5 @@ export async function preprocess(options: PreprocessOptions): Promise<RunReport>
     },
   });
   report.skipped += refs.length - todo.length;
-  return report;
+  return { ...report, audioSeconds };
 }

@@ -104,6 +104,26 @@ export function textWidth(text: string, scale = 1): number {
   return text.length ? (text.length * ADVANCE - 1) * scale : 0;
 }
 
+/**
+ * `text` cut to fit `maxWidth` pixels at `scale`: its middle replaced by `...`, so the start
+ * and the end (a long key's corpus split and its dataset and shape) both stay readable.
+ *
+ * @example
+ * ```ts
+ * import { fitText, textWidth } from "./font.ts";
+ * const cut = fitText("train-clean-100/103/1240/103_1240_000001_000000", 120);
+ * if (textWidth(cut) > 120 || !cut.includes("...")) throw new Error(cut);
+ * ```
+ */
+export function fitText(text: string, maxWidth: number, scale = 1): string {
+  if (textWidth(text, scale) <= maxWidth) return text;
+  const chars = Math.floor((maxWidth / scale + 1) / ADVANCE);
+  if (chars <= 3) return "...".slice(0, Math.max(0, chars));
+  const keep = chars - 3;
+  const head = Math.ceil(keep / 2);
+  return text.slice(0, head) + "..." + text.slice(text.length - (keep - head));
+}
+
 /** Options of {@linkcode drawText}. */
 export interface TextOptions {
   color?: Rgb;

@@ -6,7 +6,7 @@
  * @module
  */
 import { colorAt } from "./colormap.ts";
-import { drawText, GLYPH_HEIGHT, textWidth } from "./font.ts";
+import { drawText, fitText, GLYPH_HEIGHT, textWidth } from "./font.ts";
 import { Raster, type Rgb } from "./raster.ts";
 
 /** Options of {@linkcode renderHeatmap}. */
@@ -145,10 +145,8 @@ export function renderHeatmap(
   const top = GAP * 2 + TEXT_H + GAP;
   const barX = left + width + GAP * 3;
   const barWidth = 16;
-  const right = Math.max(
-    barX + barWidth + TICK + GAP + cLabelWidth + GAP * 2,
-    left + textWidth(options.title ?? "", SCALE) + GAP * 2,
-  );
+  // The title never widens the image: a long one is cut with "..." to the width there is.
+  const right = barX + barWidth + TICK + GAP + cLabelWidth + GAP * 2;
   const bottom = top + height + TICK + GAP + TEXT_H + GAP + TEXT_H + GAP * 2;
   const raster = new Raster(right, bottom);
 
@@ -229,7 +227,8 @@ export function renderHeatmap(
   }
 
   if (options.title) {
-    drawText(raster, left, GAP * 2, options.title, { scale: SCALE, color: INK });
+    const title = fitText(options.title, right - left - GAP * 2, SCALE);
+    drawText(raster, left, GAP * 2, title, { scale: SCALE, color: INK });
   }
   return {
     raster,
