@@ -94,5 +94,4 @@ export function decodeNpzTask(task: NpzTask): TaskResult<NpzDecoded> {
   return { value, transfer: [...transfer] };
 }
 
-// Only as a worker's entry module, never when merely imported (see deflate_worker.ts).
-if (import.meta.main && "WorkerGlobalScope" in globalThis) serveTasks(decodeNpzTask);
+serveTasks(import.meta, decodeNpzTask);
