@@ -101,13 +101,13 @@ function npzPull<R>(
   const { plugin, skip, float16 } = options;
   const maxBytes = options.maxSampleBytes ?? PREPROCESSING_DEFAULTS.max_sample_bytes;
   const workers = options.workers ?? 1;
-  const readAhead = Math.max(options.readAhead ?? 4, encode ? 2 * workers : 1);
+  const asked = options.readAhead ?? 4;
   if (typeof plugin?.discoverNpz !== "function") {
     throw new TypeError(`${name}: options.plugin must be a DatasetPlugin, got ${plugin}`);
   }
-  if (!Number.isSafeInteger(readAhead) || readAhead < 1) {
+  if (!Number.isSafeInteger(asked) || asked < 1) {
     throw new RangeError(
-      `${name}: readAhead must be a positive integer, got ${JSON.stringify(readAhead)}`,
+      `${name}: readAhead must be a positive integer, got ${JSON.stringify(asked)}`,
     );
   }
   if (!Number.isSafeInteger(workers) || workers < 0 || workers > 64) {
@@ -127,6 +127,8 @@ function npzPull<R>(
       }`,
     );
   }
+  // Fused tasks run as many at once as files are read ahead: keep every worker busy.
+  const readAhead = encode ? Math.max(asked, 2 * workers) : asked;
   const pool = workers > 0
     ? new WorkerPool<NpzTask, NpzDecoded>(
       new URL("../workers/npz_decode_worker.ts", import.meta.url),
