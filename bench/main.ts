@@ -29,6 +29,7 @@ import { summarizeProfiles } from "./cpu_profile.ts";
 import { runMergeBench } from "./merge_bench.ts";
 import { preprocessCase } from "./preprocess_mel.ts";
 import { w2vBertCase } from "./preprocess_w2v_bert.ts";
+import { runScaling } from "./scaling.ts";
 
 const BENCH = new URL(".", import.meta.url).pathname.replace(/\/$/, "");
 const ROOT = BENCH.replace(/\/bench$/, "");
@@ -135,6 +136,30 @@ async function main(argv: string[]): Promise<number> {
   const started = new Date();
   const loadStart = Deno.loadavg();
   const anchors = await findAnchors(ROOT);
+  if (opts.workers && anchors.length > 0) {
+    const tables = await runScaling({
+      workers: opts.workers,
+      size: opts.size,
+      reps: opts.reps,
+      python: anchors[0].python,
+      bench: BENCH,
+      root: ROOT,
+      out: OUT,
+    });
+    const machine = {
+      cpus: navigator.hardwareConcurrency,
+      loadavgStart: loadStart,
+      loadavgEnd: Deno.loadavg(),
+    };
+    await Deno.writeTextFile(
+      `${OUT}/scaling.json`,
+      JSON.stringify({ size: opts.size, reps: opts.reps, machine, tables }, null, 2) + "\n",
+    );
+    console.log(
+      `\nwrote ${OUT}/scaling.json (load average ${loadStart[0]} -> ${Deno.loadavg()[0]})`,
+    );
+    return 0;
+  }
   if (anchors.length === 0) {
     console.error(
       "error: no python3 that imports h5py and numpy (tried /usr/bin/python3, the venv " +
