@@ -40,7 +40,8 @@ PASS/MISS against the targets.
   --workers L  instead, the scaling table: migrate and preprocess (mel only) at each worker
                count of the comma-separated list L (throughput, efficiency vs 1 worker, CPU s
                per GB, peak RSS; workers are capped at the cores), written to
-               bench/out/scaling.json
+               bench/out/scaling.json; with --profile, one migrate per count under
+               --cpu-prof too, summarised per thread
   --help       this text
 
 Needs a python3 that imports h5py and numpy (Debian: apt-get install python3-h5py); it tries

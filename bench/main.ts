@@ -145,6 +145,7 @@ async function main(argv: string[]): Promise<number> {
       bench: BENCH,
       root: ROOT,
       out: OUT,
+      profile: opts.profile,
     });
     const machine = {
       cpus: navigator.hardwareConcurrency,

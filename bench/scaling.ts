@@ -9,6 +9,7 @@
  * @module
  */
 import { DENO_RUN } from "./contenders.ts";
+import { type ProfileSummary, summarizeProfiles } from "./cpu_profile.ts";
 import { ensureNpzCache } from "./data.ts";
 import { dirBytes, haveGnuTime, removeDir, runChild, warmRead } from "./proc.ts";
 import { makeSpeechCorpus, PREPROCESS_SIZES, SENTENCES } from "./preprocess_mel.ts";
@@ -112,6 +113,32 @@ export interface ScalingOptions {
   out: string;
   /** Skip preprocess (no espeak-ng, say). */
   migrateOnly?: boolean;
+  /** Also profile one migrate per worker count (untimed, --cpu-prof) and print where time goes. */
+  profile?: boolean;
+}
+
+/** Per worker count: each thread's busy and idle seconds and its hottest functions. */
+export interface ScalingProfile {
+  workers: number;
+  seconds: number;
+  threads: ProfileSummary[];
+}
+
+/** The profiles as text: per thread busy/idle and its top functions. */
+export function renderProfiles(profiles: ScalingProfile[]): string {
+  const lines: string[] = [];
+  for (const p of profiles) {
+    lines.push(`migrate under --cpu-prof, ${p.workers} worker(s): ${p.seconds.toFixed(2)} s`);
+    for (const t of p.threads) {
+      const top = t.topFunctions.slice(0, 4).map((f) => `${f.name} ${f.ms.toFixed(0)} ms`);
+      lines.push(
+        `  ${t.thread}: busy ${(t.busyMs / 1000).toFixed(2)} s, idle ${
+          (t.idleMs / 1000).toFixed(2)
+        } s; ${top.join("; ")}`,
+      );
+    }
+  }
+  return lines.join("\n");
 }
 
 /** Runs both cases and returns their tables (printed to stdout as they finish). */
@@ -166,6 +193,36 @@ export async function runScaling(o: ScalingOptions): Promise<ScalingTable[]> {
   };
   tables.push(migrateTable);
   console.log(renderScaling(migrateTable));
+  if (o.profile) {
+    const profiles: ScalingProfile[] = [];
+    for (const w of o.workers) {
+      const dir = `${runs}/migrate_w${w}`;
+      const profDir = `${o.out}/profile/scaling_${o.size}/w${w}`;
+      await removeDir(dir);
+      await removeDir(profDir);
+      await warmRead(npz);
+      const r = await runChild(Deno.execPath(), [
+        ...DENO_RUN,
+        "--cpu-prof",
+        `--cpu-prof-dir=${profDir}`,
+        `${o.bench}/run_migrate.ts`,
+        "--npz-dir",
+        npz,
+        "--out-dir",
+        dir,
+        "--workers",
+        String(w),
+      ], o.root);
+      if (!r.ok) throw new Error(`profiled migrate with ${w} workers failed: ${r.error}`);
+      profiles.push({
+        workers: w,
+        seconds: Number(r.json.seconds),
+        threads: await summarizeProfiles(profDir, o.root),
+      });
+    }
+    console.log(renderProfiles(profiles));
+    (migrateTable as ScalingTable & { profiles?: ScalingProfile[] }).profiles = profiles;
+  }
   if (o.migrateOnly) return tables;
 
   const corpus = `${o.out}/data/preprocess_${o.size}`;
