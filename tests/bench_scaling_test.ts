@@ -22,14 +22,18 @@ Deno.test("scaling rows: medians, efficiency against 1 worker, CPU s per GB, pea
     cpuSeconds,
     peakRssKiB,
   });
-  const rows = scalingRows([
-    run(1, 4, 4, 100 * 1024),
-    run(2, 2.5, 5, 120 * 1024),
-    run(1, 5, 5, 110 * 1024),
-    run(2, 2.5, 5, 130 * 1024),
-    run(1, 4.5, 4.5, 90 * 1024),
-    run(2, 3, 6, 125 * 1024),
-  ], 500, 500e6);
+  const rows = scalingRows(
+    [
+      run(1, 4, 4, 100 * 1024),
+      run(2, 2.5, 5, 120 * 1024),
+      run(1, 5, 5, 110 * 1024),
+      run(2, 2.5, 5, 130 * 1024),
+      run(1, 4.5, 4.5, 90 * 1024),
+      run(2, 3, 6, 125 * 1024),
+    ],
+    500,
+    500e6,
+  );
   assertEquals(rows.map((r) => r.workers), [1, 2]);
   assertEquals(rows.map((r) => r.seconds), [4.5, 2.5]);
   assertEquals(rows[0].throughput, 500 / 4.5);

@@ -96,9 +96,7 @@ Deno.test("the deflate worker's error comes back as its class", async () => {
       shuffle: true,
       level: 42,
     };
-    const expected = await rejection(async () =>
-      encodeChunks({ ...task, bytes: task.bytes.slice() })
-    );
+    const expected = await rejection(() => encodeChunks({ ...task, bytes: task.bytes.slice() }));
     const error = await rejection(() => pool.run(task));
     assertEquals(error.constructor, expected.constructor);
     assertEquals(error.message, expected.message);
