@@ -18,6 +18,8 @@ export interface BenchOptions {
   profile: boolean;
   /** Also run the h5wasm writer (float32; slow). */
   h5wasm: boolean;
+  /** `--min-frames N`: generate utterances of N..800 frames (default 150), in their own folder. */
+  minFrames: number;
   /** `--workers 1,2,4`: run only the scaling case (bench/scaling.ts) at these worker counts. */
   workers?: number[];
   help: boolean;
@@ -37,6 +39,8 @@ PASS/MISS against the targets.
   --profile    also run one h5shard migrate and one read run under --cpu-prof (untimed) and
                print their hottest functions per thread
   --h5wasm     also run the h5wasm writer (float32, the JavaScript alternative; slow)
+  --min-frames N  utterances of N..800 frames (default 150; 50 is a corpus of another shape),
+               generated into bench/out/data/<size>_t<N>/ when N is not 150
   --workers L  instead, the scaling table: migrate and preprocess (mel only) at each worker
                count of the comma-separated list L (throughput, efficiency vs 1 worker, CPU s
                per GB, peak RSS; workers are capped at the cores), written to
@@ -58,6 +62,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       profile: { type: "boolean", default: false },
       h5wasm: { type: "boolean", default: false },
       workers: { type: "string" },
+      "min-frames": { type: "string", default: "150" },
       help: { type: "boolean", short: "h", default: false },
     },
     allowPositionals: true,
@@ -76,8 +81,17 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       `--reps: expected a whole number >= 1, got ${JSON.stringify(values.reps)}`,
     );
   }
+  const minFrames = Number(values["min-frames"]);
+  if (!Number.isInteger(minFrames) || minFrames < 50 || minFrames > 800) {
+    throw new RangeError(
+      `--min-frames: expected a whole number in 50..800, got ${
+        JSON.stringify(values["min-frames"])
+      }`,
+    );
+  }
   return {
     size: size as SizeName,
+    minFrames,
     reps,
     profile: values.profile,
     h5wasm: values.h5wasm,

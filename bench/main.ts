@@ -14,7 +14,14 @@ import {
   type PlanFile,
   readContenders,
 } from "./contenders.ts";
-import { ensureNpzCache, expectedElements, findAnchors, makePlan, prefixCache } from "./data.ts";
+import {
+  DEFAULT_MIN_FRAMES,
+  ensureNpzCache,
+  expectedElements,
+  findAnchors,
+  makePlan,
+  prefixCache,
+} from "./data.ts";
 import {
   dirBytes,
   GNU_TIME,
@@ -171,7 +178,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const py = anchors[0];
   const size = SIZES[opts.size];
-  const dataDir = `${OUT}/data/${opts.size}`;
+  const dataDir = `${OUT}/data/${opts.size}${
+    opts.minFrames === DEFAULT_MIN_FRAMES ? "" : `_t${opts.minFrames}`
+  }`;
   const paths: Paths = {
     bench: BENCH,
     python: py.python,
@@ -192,6 +201,7 @@ async function main(argv: string[]): Promise<number> {
     paths.npz,
     `${dataDir}/manifest.json`,
     size.samples,
+    opts.minFrames,
   );
   if (gen.generatedSeconds) {
     console.error(`  generated the NPZ cache in ${gen.generatedSeconds.toFixed(1)} s`);
@@ -282,6 +292,7 @@ async function main(argv: string[]): Promise<number> {
       quarterInputBytes: quarter.input_bytes,
       wholeReads: size.wholeReads,
       sliceReads: size.sliceReads,
+      minFrames: opts.minFrames,
     },
     contenders: [...migrate, ...read, ...caseContenders],
     cases,

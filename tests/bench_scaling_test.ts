@@ -8,6 +8,9 @@ Deno.test("--workers takes a comma-separated list of worker counts", () => {
   assertEquals(parseBenchArgs(["--workers", "1,2,4,8,16"]).workers, [1, 2, 4, 8, 16]);
   assertEquals(parseBenchArgs(["--workers", "2, 1,2"]).workers, [2, 1]);
   assertEquals(parseBenchArgs([]).workers, undefined);
+  assertEquals(parseBenchArgs([]).minFrames, 150);
+  assertEquals(parseBenchArgs(["--min-frames", "50"]).minFrames, 50);
+  assertThrows(() => parseBenchArgs(["--min-frames", "20"]), RangeError, "50..800");
   for (const bad of ["", "0", "1,x", "1.5", "65"]) {
     assertThrows(() => parseWorkerList(bad), RangeError, bad);
   }
