@@ -15,7 +15,7 @@ import { assert, assertEquals } from "./helpers/assert.ts";
 
 /** The error `fn` rejects with, checked to be of `cls` when given. */
 async function rejection<E extends Error = Error>(
-  fn: () => Promise<unknown>,
+  fn: () => unknown,
   cls?: abstract new (...args: never[]) => E,
 ): Promise<E> {
   try {
