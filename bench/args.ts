@@ -1,5 +1,6 @@
 /** Command-line options of `deno task bench`, parsed from an argument list (no globals). */
 import { parseArgs } from "../deps.ts";
+import { parseWorkerList } from "./scaling.ts";
 
 /** Work per size: samples in the NPZ cache (the RSS test also uses its first quarter), reads. */
 export const SIZES = {
@@ -17,11 +18,16 @@ export interface BenchOptions {
   profile: boolean;
   /** Also run the h5wasm writer (float32; slow). */
   h5wasm: boolean;
+  /** `--min-frames N`: generate utterances of N..800 frames (default 150), in their own folder. */
+  minFrames: number;
+  /** `--workers 1,2,4`: run only the scaling case (bench/scaling.ts) at these worker counts. */
+  workers?: number[];
   help: boolean;
 }
 
 export const USAGE =
   `usage: deno task bench [--size small|default|large] [--reps N] [--profile] [--h5wasm]
+       deno task bench --workers 1,2,4,8,16 [--size S] [--reps N]
 
 Benchmarks h5shard against the original h5py writer and reader, on each h5py build found
 (Debian's /usr/bin/python3 and the reference venv ~/.cache/h5shard/venv), on the same generated
@@ -33,6 +39,13 @@ PASS/MISS against the targets.
   --profile    also run one h5shard migrate and one read run under --cpu-prof (untimed) and
                print their hottest functions per thread
   --h5wasm     also run the h5wasm writer (float32, the JavaScript alternative; slow)
+  --min-frames N  utterances of N..800 frames (default 150; 50 is a corpus of another shape),
+               generated into bench/out/data/<size>_t<N>/ when N is not 150
+  --workers L  instead, the scaling table: migrate and preprocess (mel only) at each worker
+               count of the comma-separated list L (throughput, efficiency vs 1 worker, CPU s
+               per GB, peak RSS; workers are capped at the cores), written to
+               bench/out/scaling.json; with --profile, one migrate per count under
+               --cpu-prof too, summarised per thread
   --help       this text
 
 Needs a python3 that imports h5py and numpy (Debian: apt-get install python3-h5py); it tries
@@ -48,6 +61,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       reps: { type: "string", default: "3" },
       profile: { type: "boolean", default: false },
       h5wasm: { type: "boolean", default: false },
+      workers: { type: "string" },
+      "min-frames": { type: "string", default: "150" },
       help: { type: "boolean", short: "h", default: false },
     },
     allowPositionals: true,
@@ -66,11 +81,21 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       `--reps: expected a whole number >= 1, got ${JSON.stringify(values.reps)}`,
     );
   }
+  const minFrames = Number(values["min-frames"]);
+  if (!Number.isInteger(minFrames) || minFrames < 50 || minFrames > 800) {
+    throw new RangeError(
+      `--min-frames: expected a whole number in 50..800, got ${
+        JSON.stringify(values["min-frames"])
+      }`,
+    );
+  }
   return {
     size: size as SizeName,
+    minFrames,
     reps,
     profile: values.profile,
     h5wasm: values.h5wasm,
+    ...(values.workers === undefined ? {} : { workers: parseWorkerList(values.workers) }),
     help: values.help,
   };
 }

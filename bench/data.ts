@@ -7,6 +7,8 @@ import { runChild } from "./proc.ts";
 /** The generated cache's `manifest.json`. */
 export interface Manifest {
   seed: number;
+  /** Shortest utterance the generator allowed (150 when absent: older manifests). */
+  min_frames?: number;
   samples: { key: string; frames: number }[];
   /** float32 bytes of all arrays. */
   input_bytes: number;
@@ -19,6 +21,8 @@ export interface ReadPlan {
 }
 
 const DATA_SEED = 20260;
+/** Shortest generated utterance unless `--min-frames` says otherwise. */
+export const DEFAULT_MIN_FRAMES = 150;
 const SLICE_FRAMES = 50;
 
 /** One h5py build the original writer and reader run on. */
@@ -78,16 +82,27 @@ export async function ensureNpzCache(
   dir: string,
   manifestPath: string,
   samples: number,
+  minFrames = DEFAULT_MIN_FRAMES,
 ): Promise<{ manifest: Manifest; generatedSeconds?: number }> {
   const found = await readManifest(manifestPath);
-  if (found && found.samples.length === samples && found.seed === DATA_SEED) {
+  if (
+    found && found.samples.length === samples && found.seed === DATA_SEED &&
+    (found.min_frames ?? DEFAULT_MIN_FRAMES) === minFrames
+  ) {
     return { manifest: found };
   }
   await Deno.remove(manifestPath).catch(() => {});
   await Deno.remove(dir, { recursive: true }).catch(() => {});
   const r = await runChild(
     python,
-    [`${benchDir}/gen_npz.py`, dir, String(samples), String(DATA_SEED), manifestPath],
+    [
+      `${benchDir}/gen_npz.py`,
+      dir,
+      String(samples),
+      String(DATA_SEED),
+      manifestPath,
+      String(minFrames),
+    ],
     benchDir,
   );
   const manifest = await readManifest(manifestPath);

@@ -3,7 +3,8 @@ utterance with hidden_states (T, 1024) and mel_spectrogram (1, T, 80), float32; 
 np.savez, odd samples np.savez_compressed. Deterministic for a given seed and sample index, so a
 smaller cache is a prefix of a larger one.
 
-usage: gen_npz.py OUT_DIR NUM_SAMPLES SEED MANIFEST_JSON
+usage: gen_npz.py OUT_DIR NUM_SAMPLES SEED MANIFEST_JSON [MIN_FRAMES]
+MIN_FRAMES (default 150) is the shortest utterance; the longest is 800 frames.
 Writes OUT_DIR/<key>.npz and, last, MANIFEST_JSON (its presence marks a complete cache).
 """
 
@@ -22,9 +23,9 @@ def key_of(i):
     return "LJ%03d-%04d" % (i // PER_CHAPTER + 1, i % PER_CHAPTER + 1)
 
 
-def sample(seed, i, dim_scale, dim_offset, mel_base):
+def sample(seed, i, dim_scale, dim_offset, mel_base, min_frames=150):
     rng = np.random.default_rng([seed, i])
-    t = int(rng.integers(150, 801))
+    t = int(rng.integers(min_frames, 801))
     # Per-dimension scale and offset make float16 exponents vary like real w2v-BERT states,
     # so deflate finds about as little redundancy (~0.93 of float16 bytes) as on real features.
     hidden = rng.standard_normal((t, HIDDEN_DIM), dtype=np.float32)
@@ -42,6 +43,7 @@ def sample(seed, i, dim_scale, dim_offset, mel_base):
 
 def main():
     out_dir, n, seed, manifest_path = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+    min_frames = int(sys.argv[5]) if len(sys.argv) > 5 else 150
     os.makedirs(out_dir, exist_ok=True)
     rng = np.random.default_rng([seed, 2**31])
     dim_scale = (np.exp(rng.normal(0.0, 0.5, HIDDEN_DIM)) * 0.3).astype(np.float32)
@@ -50,12 +52,12 @@ def main():
     entries = []
     for i in range(n):
         key = key_of(i)
-        t, hidden, mel = sample(seed, i, dim_scale, dim_offset, mel_base)
+        t, hidden, mel = sample(seed, i, dim_scale, dim_offset, mel_base, min_frames)
         save = np.savez if i % 2 == 0 else np.savez_compressed
         save(os.path.join(out_dir, key + ".npz"), hidden_states=hidden, mel_spectrogram=mel)
         entries.append({"key": key, "frames": t})
     input_bytes = sum(e["frames"] * (HIDDEN_DIM + N_MELS) * 4 for e in entries)
-    manifest = {"seed": seed, "samples": entries, "input_bytes": input_bytes}
+    manifest = {"seed": seed, "min_frames": min_frames, "samples": entries, "input_bytes": input_bytes}
     with open(manifest_path + ".tmp", "w") as f:
         json.dump(manifest, f)
     os.replace(manifest_path + ".tmp", manifest_path)

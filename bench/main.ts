@@ -14,7 +14,14 @@ import {
   type PlanFile,
   readContenders,
 } from "./contenders.ts";
-import { ensureNpzCache, expectedElements, findAnchors, makePlan, prefixCache } from "./data.ts";
+import {
+  DEFAULT_MIN_FRAMES,
+  ensureNpzCache,
+  expectedElements,
+  findAnchors,
+  makePlan,
+  prefixCache,
+} from "./data.ts";
 import {
   dirBytes,
   GNU_TIME,
@@ -29,6 +36,7 @@ import { summarizeProfiles } from "./cpu_profile.ts";
 import { runMergeBench } from "./merge_bench.ts";
 import { preprocessCase } from "./preprocess_mel.ts";
 import { w2vBertCase } from "./preprocess_w2v_bert.ts";
+import { runScaling } from "./scaling.ts";
 
 const BENCH = new URL(".", import.meta.url).pathname.replace(/\/$/, "");
 const ROOT = BENCH.replace(/\/bench$/, "");
@@ -135,6 +143,31 @@ async function main(argv: string[]): Promise<number> {
   const started = new Date();
   const loadStart = Deno.loadavg();
   const anchors = await findAnchors(ROOT);
+  if (opts.workers && anchors.length > 0) {
+    const tables = await runScaling({
+      workers: opts.workers,
+      size: opts.size,
+      reps: opts.reps,
+      python: anchors[0].python,
+      bench: BENCH,
+      root: ROOT,
+      out: OUT,
+      profile: opts.profile,
+    });
+    const machine = {
+      cpus: navigator.hardwareConcurrency,
+      loadavgStart: loadStart,
+      loadavgEnd: Deno.loadavg(),
+    };
+    await Deno.writeTextFile(
+      `${OUT}/scaling.json`,
+      JSON.stringify({ size: opts.size, reps: opts.reps, machine, tables }, null, 2) + "\n",
+    );
+    console.log(
+      `\nwrote ${OUT}/scaling.json (load average ${loadStart[0]} -> ${Deno.loadavg()[0]})`,
+    );
+    return 0;
+  }
   if (anchors.length === 0) {
     console.error(
       "error: no python3 that imports h5py and numpy (tried /usr/bin/python3, the venv " +
@@ -145,7 +178,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const py = anchors[0];
   const size = SIZES[opts.size];
-  const dataDir = `${OUT}/data/${opts.size}`;
+  const dataDir = `${OUT}/data/${opts.size}${
+    opts.minFrames === DEFAULT_MIN_FRAMES ? "" : `_t${opts.minFrames}`
+  }`;
   const paths: Paths = {
     bench: BENCH,
     python: py.python,
@@ -166,6 +201,7 @@ async function main(argv: string[]): Promise<number> {
     paths.npz,
     `${dataDir}/manifest.json`,
     size.samples,
+    opts.minFrames,
   );
   if (gen.generatedSeconds) {
     console.error(`  generated the NPZ cache in ${gen.generatedSeconds.toFixed(1)} s`);
@@ -256,6 +292,7 @@ async function main(argv: string[]): Promise<number> {
       quarterInputBytes: quarter.input_bytes,
       wholeReads: size.wholeReads,
       sliceReads: size.sliceReads,
+      minFrames: opts.minFrames,
     },
     contenders: [...migrate, ...read, ...caseContenders],
     cases,

@@ -20,7 +20,8 @@ const ROOT = BENCH.replace(/\/bench$/, "");
 /** Utterances per size. */
 export const PREPROCESS_SIZES = { small: 8, default: 40, large: 160 } as const;
 
-const SENTENCES = [
+/** The corpus's sentences (shared with the scaling case, so both reuse one corpus). */
+export const SENTENCES = [
   "Printing, in the only sense with which we are at present concerned, differs from most if not from all the arts and crafts represented in the Exhibition.",
   "In being comparatively modern.",
   "For although the Chinese took impressions from wood blocks engraved in relief for centuries before the woodcutters of the Netherlands.",

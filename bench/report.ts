@@ -95,6 +95,8 @@ export interface Context {
     quarterInputBytes: number;
     wholeReads: number;
     sliceReads: number;
+    /** Shortest utterance, frames (the longest is 800). */
+    minFrames?: number;
   };
   contenders: Contender[];
   /** Extra cases (cases.ts): a title and its contenders' ids. */
@@ -297,7 +299,9 @@ export function renderReport(s: Summary): string {
   lines.push(
     `h5shard bench: size ${s.size}, ${s.reps} reps, ${s.started} .. ${s.finished}`,
     `data: ${d.samples} LJSpeech-like samples, ${mb(d.inputBytes)} MB float32 input, NPZ cache ` +
-      `${mb(d.npzBytes)} MB on disk (half savez, half savez_compressed)`,
+      `${mb(d.npzBytes)} MB on disk (half savez, half savez_compressed; T ${
+        d.minFrames ?? 150
+      }-800 frames)`,
     `machine: ${m.cpus} cpus, load ${load(m.loadavgStart)} at start, ${
       load(m.loadavgEnd)
     } at end;` +

@@ -13,8 +13,15 @@
  */
 import { CacheError, KeyError } from "../errors.ts";
 import { loadH5wasm } from "../formats/h5wasm/module.ts";
-import { checkFrames, type FrameRange, readSample } from "../formats/read_sample.ts";
-import { H5wasmNeeded, ShardCache } from "../formats/shard_reader.ts";
+import {
+  checkFrames,
+  type FrameRange,
+  joinHalves,
+  planSplitRead,
+  readSample,
+  type SplitPart,
+} from "../formats/read_sample.ts";
+import { H5wasmNeeded, ShardCache, type ShardReader } from "../formats/shard_reader.ts";
 import {
   INDEX_FILE,
   type IndexEntry,
@@ -41,7 +48,23 @@ export interface OpenCacheOptions {
    * Default 0.
    */
   workers?: number;
+  /**
+   * Without `workers`: a sample whose datasets to read come to at least this many bytes (a
+   * long utterance's hidden states, say) is read on two threads, the later half of its frames
+   * inflating on a helper worker while this thread inflates the first; smaller reads stay on
+   * this thread. The helper starts on the first such read and stops after a second idle (or
+   * at {@linkcode CacheReader.close}). Default 4 MiB ({@linkcode DEFAULT_PARALLEL_READ_BYTES});
+   * `Infinity` reads every sample here. Only on a machine with two cores or more.
+   */
+  parallelReadBytes?: number;
 }
+
+/** Default {@linkcode OpenCacheOptions.parallelReadBytes}: 4 MiB. */
+export const DEFAULT_PARALLEL_READ_BYTES = 4 * 1024 * 1024;
+
+// How long the split-read helper waits idle before it stops (so an unclosed reader's process
+// can still end).
+const HELPER_IDLE_MS = 1000;
 
 /** Options of {@linkcode CacheReader.get}. */
 export interface GetOptions {
@@ -108,6 +131,10 @@ export async function openCache(dir: string, options: OpenCacheOptions = {}): Pr
   if (!Number.isSafeInteger(workers) || workers < 0) {
     throw new RangeError(`workers must be an integer >= 0, got ${workers}`);
   }
+  const parallelReadBytes = options.parallelReadBytes ?? DEFAULT_PARALLEL_READ_BYTES;
+  if (typeof parallelReadBytes !== "number" || !(parallelReadBytes > 0)) {
+    throw new RangeError(`parallelReadBytes must be a number > 0, got ${parallelReadBytes}`);
+  }
   const index = await readCacheIndex(dir);
   // h5wasm loads only when a file needs it (seconds of start-up that native reads never use).
   const files = workers ? undefined : new ShardCache(undefined, maxOpenFiles);
@@ -125,6 +152,11 @@ class ShardCacheReader implements CacheReader {
   #files?: ShardCache;
   #pool?: ReadPool;
   #closed = false;
+  #maxOpenFiles: number;
+  #splitBytes: number;
+  #helper?: ReadPool;
+  #helperReads = 0;
+  #helperTimer?: ReturnType<typeof setTimeout>;
 
   constructor(
     dir: string,
@@ -140,6 +172,10 @@ class ShardCacheReader implements CacheReader {
     this.#dataRoot = options.dataRoot;
     this.#files = files;
     this.#pool = pool;
+    this.#maxOpenFiles = options.maxOpenFiles ?? DEFAULT_MAX_OPEN_FILES;
+    this.#splitBytes = (navigator.hardwareConcurrency || 1) > 1
+      ? options.parallelReadBytes ?? DEFAULT_PARALLEL_READ_BYTES
+      : Infinity;
   }
 
   keys(): string[] {
@@ -167,10 +203,66 @@ class ShardCacheReader implements CacheReader {
       // Synchronous underneath: reads block anyway, and an await per dataset would cost more
       // than small reads.
       const file = this.#files!.get(path);
+      if (this.#splitBytes !== Infinity) {
+        const plan = planSplitRead(file, entry.group_name, options, this.#splitBytes);
+        if (plan) return this.#readSplit(file, path, label, key, entry.group_name, options, plan);
+      }
       return Promise.resolve(readSample(file, key, entry.group_name, label, options));
     } catch (e) {
       if (e instanceof H5wasmNeeded) return loadH5wasm().then(() => this.get(key, options));
       return Promise.reject(e);
+    }
+  }
+
+  /** A large sample: the later half of the split datasets on the helper, the rest here. */
+  async #readSplit(
+    file: ShardReader,
+    path: string,
+    label: string,
+    key: string,
+    group: string,
+    options: GetOptions,
+    plan: { names: string[]; parts: SplitPart[] },
+  ): Promise<Record<string, Tensor>> {
+    clearTimeout(this.#helperTimer);
+    this.#helper ??= new ReadPool(1, this.#maxOpenFiles);
+    const helper = this.#helper;
+    this.#helperReads++;
+    // Sent first, so the helper inflates while this thread does.
+    const far = plan.parts.map((p) =>
+      helper.read(path, label, key, group, { datasets: [p.name], frames: [p.mid, p.end] })
+    );
+    try {
+      const split = new Map(plan.parts.map((p) => [p.name, p]));
+      const rest = plan.names.filter((n) => !split.has(n));
+      const near: Record<string, Tensor> = rest.length > 0
+        ? readSample(file, key, group, label, { datasets: rest, frames: options.frames })
+        : {};
+      for (const p of plan.parts) {
+        const half = readSample(file, key, group, label, {
+          datasets: [p.name],
+          frames: [p.start, p.mid],
+        });
+        near[p.name] = half[p.name];
+      }
+      const halves = await Promise.all(far);
+      const out: Record<string, Tensor> = {};
+      for (const name of plan.names) {
+        const i = plan.parts.findIndex((p) => p.name === name);
+        out[name] = i < 0 ? near[name] : joinHalves(plan.parts[i], near[name], halves[i][name]);
+      }
+      return out;
+    } finally {
+      // Whatever failed here, the helper's answers are not left unhandled.
+      await Promise.allSettled(far);
+      if (--this.#helperReads === 0 && !this.#closed) {
+        const timer = setTimeout(() => {
+          this.#helper?.terminate();
+          this.#helper = undefined;
+        }, HELPER_IDLE_MS);
+        Deno.unrefTimer(timer);
+        this.#helperTimer = timer;
+      }
     }
   }
 
@@ -193,6 +285,9 @@ class ShardCacheReader implements CacheReader {
     this.#closed = true;
     this.#files?.clear();
     this.#pool?.terminate();
+    clearTimeout(this.#helperTimer);
+    this.#helper?.terminate();
+    this.#helper = undefined;
   }
 }
 

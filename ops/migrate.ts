@@ -8,13 +8,14 @@ import { CacheError, errorMessage, SampleError } from "../errors.ts";
 import { INDEX_FILE } from "../formats/shard_index.ts";
 import type { DatasetPlugin, SampleRef } from "../plugins/plugin.ts";
 import { getPlugin } from "../plugins/registry.ts";
-import { NpzSource } from "../stages/npz_source.ts";
+import { deflateWorkers } from "../stages/deflate_stream.ts";
+import { NpzEncodedSource } from "../stages/npz_source.ts";
 import { checkSamePartition, type Partition, partitionKeys } from "./partition.ts";
 import { join } from "../stages/path.ts";
-import type { Sample, SampleFailure } from "../stages/record.ts";
+import type { EncodedSample, SampleFailure } from "../stages/record.ts";
 import {
   indexedKeys,
-  pack,
+  packEncoded,
   type PackOptions,
   resolvePreprocessing,
   type RunReport,
@@ -103,8 +104,8 @@ async function whyEmpty(npzDir: string, plugin: DatasetPlugin): Promise<string> 
 /** Failures first (files that cannot be read at all), then the samples of the NPZ source. */
 async function* withFailures(
   failures: SampleFailure[],
-  source: ReadableStream<Sample | SampleFailure>,
-): AsyncGenerator<Sample | SampleFailure> {
+  source: ReadableStream<EncodedSample | SampleFailure>,
+): AsyncGenerator<EncodedSample | SampleFailure> {
   yield* failures;
   yield* source;
 }
@@ -181,17 +182,21 @@ export async function migrate(options: MigrateOptions): Promise<RunReport> {
       yield* refs;
     },
   };
-  const source = new NpzSource(options.npzDir, {
+  // One fused task per file on each worker: read, decode, float16, chunk, deflate; the chunks
+  // come back in one moved buffer, and this thread only writes.
+  const workers = deflateWorkers(p.num_save_workers);
+  const source = new NpzEncodedSource(options.npzDir, {
     plugin: listed,
     readAhead: p.prefetch_size,
+    workers,
     maxSampleBytes: p.max_sample_bytes,
-    // Converted on the decode worker, off the thread that writes the shards.
     float16: p.use_float16 ? p.float16_overflow : undefined,
-  });
-  const report = await pack(
+  }, { level: p.compression_level, shuffle: p.shuffle, chunkBytes: p.chunk_bytes });
+  const report = await packEncoded(
     ReadableStream.from(withFailures(failures, source)),
     options.processedDir,
     { dataset: plugin.name, ...options, metadata: { ...options.metadata, origin, ...partition } },
+    { workers },
   );
   report.skipped += skipped;
   return report;

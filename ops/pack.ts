@@ -114,14 +114,17 @@ export function pack(
 
 /**
  * {@linkcode pack} for samples already encoded (chunks compressed as `preprocessing` says, e.g.
- * copied as stored from a cache with the same settings): straight into the shard sink.
+ * copied as stored from a cache with the same settings): straight into the shard sink. A source
+ * that encoded them itself (migrate's fused NPZ workers) says so in `encodedBy`: the workers it
+ * used, and that its chunk buffers are the pipeline's alone (freed once written).
  */
 export function packEncoded(
   source: ReadableStream<EncodedSample | SampleFailure>,
   processedDir: string,
   options: PackOptions = {},
+  encodedBy?: { workers: number },
 ): Promise<RunReport> {
-  return store(source, processedDir, options, 0, false);
+  return store(source, processedDir, options, encodedBy?.workers ?? 0, encodedBy !== undefined);
 }
 
 async function store(

@@ -13,6 +13,7 @@
 import { CacheError, KeyError, SampleError } from "../errors.ts";
 import { type CacheReader, openCache } from "./cache_reader.ts";
 import { Moments, type MomentsState, type MomentSummary } from "./moments.ts";
+import { WorkerPool } from "../workers/worker_pool.ts";
 
 /** Options of {@linkcode computeStats}. */
 export interface StatsOptions {
@@ -225,20 +226,15 @@ function summarise(
 
 /** Request to a stats worker: one unit. */
 export interface StatsRequest {
-  unit: number;
   dir: string;
   dataset: string;
   keys: string[];
   maxOpenFiles: number;
 }
 
-/** Reply of a stats worker: a sample done, a unit done, or a failure. */
-export type StatsReply =
-  | { unit: number; sample: true }
-  | { unit: number; result: UnitResult }
-  | { unit: number; error: string };
-
-function runOnWorkers(
+// Units go out in order on the one worker pool; each sample done is a progress note, and a
+// unit's failure comes back as the error thrown there (class, key, dataset, cause).
+async function runOnWorkers(
   dir: string,
   dataset: string,
   units: string[][],
@@ -246,43 +242,15 @@ function runOnWorkers(
   maxOpenFiles: number,
   tick: () => void,
 ): Promise<UnitResult[]> {
-  const results: UnitResult[] = new Array(units.length);
-  const pool: Worker[] = [];
-  let next = 0;
-  let finished = 0;
-  return new Promise<UnitResult[]>((resolve, reject) => {
-    const stop = (error?: Error) => {
-      for (const w of pool) w.terminate();
-      if (error) reject(error);
-      else resolve(results);
-    };
-    const feed = (w: Worker) => {
-      if (next >= units.length) return;
-      const unit = next++;
-      const request: StatsRequest = { unit, dir, dataset, keys: units[unit], maxOpenFiles };
-      w.postMessage(request);
-    };
-    const url = new URL("../workers/stats_worker.ts", import.meta.url);
-    for (let i = 0; i < Math.min(count, units.length); i++) {
-      const w = new Worker(url, { type: "module", name: "h5shard stats" });
-      pool.push(w);
-      w.onmessage = (event: MessageEvent<StatsReply>) => {
-        const reply = event.data;
-        if ("sample" in reply) {
-          tick();
-        } else if ("error" in reply) {
-          stop(new CacheError(dir, reply.error));
-        } else {
-          results[reply.unit] = reply.result;
-          if (++finished === units.length) stop();
-          else feed(w);
-        }
-      };
-      w.onerror = (event: ErrorEvent) => {
-        event.preventDefault();
-        stop(new Error(`stats worker died: ${event.message}`));
-      };
-      feed(w);
-    }
-  });
+  const pool = new WorkerPool<StatsRequest, UnitResult>(
+    new URL("../workers/stats_worker.ts", import.meta.url),
+    { size: Math.min(count, units.length), perWorker: 1, name: "h5shard stats worker" },
+  );
+  try {
+    return await Promise.all(
+      units.map((keys) => pool.run({ dir, dataset, keys, maxOpenFiles }, [], tick)),
+    );
+  } finally {
+    pool.terminate();
+  }
 }

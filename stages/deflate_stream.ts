@@ -10,7 +10,12 @@ import { chooseChunkShape, chunkGrid, timeAxis } from "../formats/chunks.ts";
 import { bytesOf, type DType, DTYPES, elementCount } from "../formats/dtype.ts";
 import type { DatasetSpec, FilterSpec } from "../formats/hdf5/dataset_spec.ts";
 import { checkTensor, type Tensor } from "../formats/tensor.ts";
-import { type ChunkTask, encodeChunks, type PackedChunks, unpackChunks } from "../workers/deflate_worker.ts";
+import {
+  type ChunkTask,
+  encodeChunks,
+  type PackedChunks,
+  unpackChunks,
+} from "../workers/deflate_worker.ts";
 import type { EncodedSample, Sample, SampleFailure } from "./record.ts";
 import { releaseBuffer } from "./release_buffer.ts";
 import { WorkerPool } from "../workers/worker_pool.ts";
@@ -113,10 +118,13 @@ export class DeflateStream
 
     // Shuffle-free level 0 is a copy: cheaper here than a round trip to a worker.
     const pool = workers > 0 && (level > 0 || shuffle)
-      ? new WorkerPool<ChunkTask, PackedChunks>(new URL("../workers/deflate_worker.ts", import.meta.url), {
-        size: workers,
-        name: "deflate worker",
-      })
+      ? new WorkerPool<ChunkTask, PackedChunks>(
+        new URL("../workers/deflate_worker.ts", import.meta.url),
+        {
+          size: workers,
+          name: "deflate worker",
+        },
+      )
       : undefined;
     const encoder = new SampleEncoder(level, shuffle, chunkBytes, pool);
     let queue!: OrderedQueue;
@@ -151,6 +159,42 @@ export class DeflateStream
       cancel: stop,
     });
   }
+}
+
+/** Settings of {@linkcode encodeSample}: what {@linkcode DeflateStream} takes. */
+export interface EncodeSettings {
+  level: number;
+  shuffle: boolean;
+  chunkBytes: number;
+}
+
+/**
+ * One sample encoded on this thread, exactly as {@linkcode DeflateStream} encodes it (the same
+ * chunks, the same bytes), or the failure naming the dataset at fault; never throws. A worker
+ * that has the sample already (migrate's fused NPZ task) uses it to skip a round trip.
+ *
+ * @example
+ * ```ts
+ * const sample = {
+ *   key: "a",
+ *   tensors: { x: { dtype: "float16" as const, shape: [3, 4], data: new Float16Array(12) } },
+ * };
+ * const settings: EncodeSettings = { level: 4, shuffle: true, chunkBytes: 1 << 20 };
+ * const out = encodeSample(sample, settings);
+ * if (!("datasets" in out) || out.datasets.x.layout.kind !== "chunked") throw new Error("chunked");
+ * ```
+ */
+export function encodeSample(
+  sample: Sample,
+  settings: EncodeSettings,
+): EncodedSample | SampleFailure {
+  const { level, shuffle, chunkBytes } = settings;
+  checkInteger("level", level, 0, 9);
+  checkInteger("chunkBytes", chunkBytes, 1, 2 ** 32 - 1);
+  // Without a pool the encoder never returns a promise.
+  return new SampleEncoder(level, shuffle, chunkBytes).encode(sample) as
+    | EncodedSample
+    | SampleFailure;
 }
 
 /**

@@ -4,11 +4,17 @@
  * @module
  */
 import { PREPROCESSING_DEFAULTS } from "../config/schema.ts";
-import { CacheError, errorMessage, FormatError, SampleError } from "../errors.ts";
+import { CacheError, errorFromWire, errorMessage, FormatError, SampleError } from "../errors.ts";
 import { FLOAT16_OVERFLOW_POLICIES, type Float16Overflow } from "../formats/float16.ts";
 import type { DatasetPlugin, SampleRef } from "../plugins/plugin.ts";
-import { decodeNpzTask, type NpzDecoded, type NpzTask } from "../workers/npz_decode_worker.ts";
-import type { Sample, SampleFailure } from "./record.ts";
+import {
+  decodeNpzTask,
+  type NpzDecoded,
+  type NpzTask,
+  type PackedSample,
+} from "../workers/npz_decode_worker.ts";
+import type { EncodeSettings } from "./deflate_stream.ts";
+import type { EncodedSample, Sample, SampleFailure } from "./record.ts";
 import { WorkerPool } from "../workers/worker_pool.ts";
 
 /** Options for {@linkcode NpzSource}. */
@@ -58,102 +64,140 @@ export interface NpzSourceOptions {
 export class NpzSource extends ReadableStream<Sample | SampleFailure> {
   /** Lists `npzDir` through `options.plugin` and reads its files as they are pulled. */
   constructor(npzDir: string, options: NpzSourceOptions) {
-    const { plugin, skip, float16 } = options;
-    const maxBytes = options.maxSampleBytes ?? PREPROCESSING_DEFAULTS.max_sample_bytes;
-    const readAhead = options.readAhead ?? 4;
-    const workers = options.workers ?? 1;
-    if (typeof plugin?.discoverNpz !== "function") {
-      throw new TypeError(`NpzSource: options.plugin must be a DatasetPlugin, got ${plugin}`);
-    }
-    if (!Number.isSafeInteger(readAhead) || readAhead < 1) {
-      throw new RangeError(
-        `NpzSource: readAhead must be a positive integer, got ${JSON.stringify(readAhead)}`,
-      );
-    }
-    if (!Number.isSafeInteger(workers) || workers < 0 || workers > 64) {
-      throw new RangeError(
-        `NpzSource: workers must be an integer in 0..64, got ${JSON.stringify(workers)}`,
-      );
-    }
-    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
-      throw new RangeError(
-        `NpzSource: maxSampleBytes must be a positive integer, got ${JSON.stringify(maxBytes)}`,
-      );
-    }
-    if (float16 !== undefined && !FLOAT16_OVERFLOW_POLICIES.includes(float16)) {
-      throw new RangeError(
-        `NpzSource: float16 must be one of ${FLOAT16_OVERFLOW_POLICIES.join(", ")}, got ${
-          JSON.stringify(float16)
-        }`,
-      );
-    }
-    const pool = workers > 0
-      ? new WorkerPool<NpzTask, NpzDecoded>(new URL("../workers/npz_decode_worker.ts", import.meta.url), {
-        size: workers,
-        name: "NPZ decode worker",
-      })
-      : undefined;
-    // On workers each task reads its own file: file bytes never cross threads, and the main
-    // thread only sees the (float16) arrays.
-    const decode = async (ref: SampleRef): Promise<NpzDecoded> => {
-      if (pool) return await pool.run({ key: ref.key, path: ref.path, float16, maxBytes });
-      let bytes: Uint8Array;
-      try {
-        bytes = await Deno.readFile(ref.path);
-      } catch (e) {
-        return { error: "read", reason: errorMessage(e) };
-      }
-      return decodeNpzTask({ key: ref.key, path: ref.path, bytes, float16, maxBytes }).value;
-    };
-    let refs: AsyncIterator<SampleRef> | undefined;
-    let listed = false;
-    let listError: CacheError | undefined;
-    const pending: Promise<Sample | SampleFailure>[] = [];
-    const fill = async () => {
-      try {
-        refs ??= plugin.discoverNpz(npzDir)[Symbol.asyncIterator]();
-        while (!listed && pending.length < readAhead) {
-          const next = await refs.next();
-          if (next.done) listed = true;
-          else if (!skip?.(next.value.key)) pending.push(load(next.value, decode));
-        }
-      } catch (e) {
-        // Samples already listed still go out; the stream errors after them.
-        listed = true;
-        listError = e instanceof CacheError
-          ? e
-          : new CacheError(npzDir, `cannot list NPZ files: ${errorMessage(e)}`, { cause: e });
-      }
-    };
-    super({
-      async pull(controller) {
-        try {
-          await fill();
-          const next = pending.shift();
-          if (next) return controller.enqueue(await next);
-        } catch (e) {
-          pool?.terminate();
-          throw e;
-        }
-        pool?.terminate();
-        if (listError) throw listError;
-        controller.close();
-      },
-      async cancel() {
-        listed = true;
-        pending.length = 0;
-        pool?.terminate();
-        await refs?.return?.();
-      },
-    }, { highWaterMark: 0 });
+    super(npzPull<Sample | SampleFailure>(npzDir, options, undefined), { highWaterMark: 0 });
   }
+}
+
+/**
+ * {@linkcode NpzSource} fused with the encoding (migrate's path): each file is one worker task
+ * that reads it, decodes it, converts to float16 when asked, and cuts, shuffles and deflates
+ * its arrays exactly as {@linkcode DeflateStream} would with `encode`; the chunks come back
+ * packed in one transferred buffer. No stage after it touches the data: the main thread only
+ * writes. `workers` (default 1) is the number of such tasks running at once; `readAhead` is
+ * raised to twice that so none idles.
+ *
+ * @example
+ * ```ts ignore
+ * import { ljspeech } from "../plugins/ljspeech.ts";
+ * const encode = { level: 4, shuffle: true, chunkBytes: 1 << 20 };
+ * for await (const r of new NpzEncodedSource("npz_dir", { plugin: ljspeech, workers: 2 }, encode)) {
+ *   console.log(r.key, "error" in r ? r.error.message : Object.keys(r.datasets));
+ * }
+ * ```
+ */
+export class NpzEncodedSource extends ReadableStream<EncodedSample | SampleFailure> {
+  constructor(npzDir: string, options: NpzSourceOptions, encode: EncodeSettings) {
+    super(npzPull<EncodedSample | SampleFailure>(npzDir, options, encode), { highWaterMark: 0 });
+  }
+}
+
+/** The pull source behind both NPZ sources; `encode` makes it yield encoded samples. */
+function npzPull<R>(
+  npzDir: string,
+  options: NpzSourceOptions,
+  encode: EncodeSettings | undefined,
+): UnderlyingDefaultSource<R> {
+  const name = encode ? "NpzEncodedSource" : "NpzSource";
+  const { plugin, skip, float16 } = options;
+  const maxBytes = options.maxSampleBytes ?? PREPROCESSING_DEFAULTS.max_sample_bytes;
+  const workers = options.workers ?? 1;
+  const asked = options.readAhead ?? 4;
+  if (typeof plugin?.discoverNpz !== "function") {
+    throw new TypeError(`${name}: options.plugin must be a DatasetPlugin, got ${plugin}`);
+  }
+  if (!Number.isSafeInteger(asked) || asked < 1) {
+    throw new RangeError(
+      `${name}: readAhead must be a positive integer, got ${JSON.stringify(asked)}`,
+    );
+  }
+  if (!Number.isSafeInteger(workers) || workers < 0 || workers > 64) {
+    throw new RangeError(
+      `${name}: workers must be an integer in 0..64, got ${JSON.stringify(workers)}`,
+    );
+  }
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
+    throw new RangeError(
+      `${name}: maxSampleBytes must be a positive integer, got ${JSON.stringify(maxBytes)}`,
+    );
+  }
+  if (float16 !== undefined && !FLOAT16_OVERFLOW_POLICIES.includes(float16)) {
+    throw new RangeError(
+      `${name}: float16 must be one of ${FLOAT16_OVERFLOW_POLICIES.join(", ")}, got ${
+        JSON.stringify(float16)
+      }`,
+    );
+  }
+  // Fused tasks run as many at once as files are read ahead: keep every worker busy.
+  const readAhead = encode ? Math.max(asked, 2 * workers) : asked;
+  const pool = workers > 0
+    ? new WorkerPool<NpzTask, NpzDecoded>(
+      new URL("../workers/npz_decode_worker.ts", import.meta.url),
+      { size: workers, name: encode ? "NPZ encode worker" : "NPZ decode worker" },
+    )
+    : undefined;
+  pool?.prestart();
+  // On workers each task reads its own file: file bytes never cross threads, and the main
+  // thread only sees the (float16) arrays.
+  const decode = async (ref: SampleRef): Promise<NpzDecoded> => {
+    if (pool) {
+      return await pool.run({ key: ref.key, path: ref.path, float16, maxBytes, encode });
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = await Deno.readFile(ref.path);
+    } catch (e) {
+      return { error: "read", reason: errorMessage(e) };
+    }
+    return decodeNpzTask({ key: ref.key, path: ref.path, bytes, float16, maxBytes, encode }).value;
+  };
+  let refs: AsyncIterator<SampleRef> | undefined;
+  let listed = false;
+  let listError: CacheError | undefined;
+  const pending: Promise<R>[] = [];
+  const fill = async () => {
+    try {
+      refs ??= plugin.discoverNpz(npzDir)[Symbol.asyncIterator]();
+      while (!listed && pending.length < readAhead) {
+        const next = await refs.next();
+        if (next.done) listed = true;
+        else if (!skip?.(next.value.key)) pending.push(load(next.value, decode) as Promise<R>);
+      }
+    } catch (e) {
+      // Samples already listed still go out; the stream errors after them.
+      listed = true;
+      listError = e instanceof CacheError
+        ? e
+        : new CacheError(npzDir, `cannot list NPZ files: ${errorMessage(e)}`, { cause: e });
+    }
+  };
+  return {
+    async pull(controller: ReadableStreamDefaultController<R>) {
+      try {
+        await fill();
+        const next = pending.shift();
+        if (next) return controller.enqueue(await next);
+      } catch (e) {
+        pool?.terminate();
+        throw e;
+      }
+      pool?.terminate();
+      if (listError) throw listError;
+      controller.close();
+    },
+    async cancel() {
+      listed = true;
+      pending.length = 0;
+      pool?.terminate();
+      await refs?.return?.();
+    },
+  };
 }
 
 // Never rejects: a failed read or decode is carried to the consumer as a failure.
 async function load(
   ref: SampleRef,
   decode: (ref: SampleRef) => Promise<NpzDecoded>,
-): Promise<Sample | SampleFailure> {
+): Promise<Sample | EncodedSample | SampleFailure> {
   const { key, path } = ref;
   const fail = (reason: string, cause?: unknown, dataset?: string): SampleFailure => ({
     key,
@@ -173,6 +217,8 @@ async function load(
     if (d.error === "decode") return fail(`cannot decode: ${d.reason}`);
     return fail(d.reason, undefined, d.dataset);
   }
+  if ("failed" in d) return { key, origin: path, error: errorFromWire(d.failed) };
+  if ("encoded" in d) return unpackSample(key, path, d.encoded);
   if (Object.keys(d.tensors).length === 0) {
     return { key, origin: path, error: new FormatError(path, "the NPZ holds no arrays") };
   }
@@ -181,4 +227,22 @@ async function load(
   if (d.inputDTypes !== undefined) sample.inputDTypes = d.inputDTypes;
   if (d.warnings !== undefined) sample.warnings = d.warnings;
   return sample;
+}
+
+/** An encoded sample from its packed form: chunks as views into the one moved buffer. */
+function unpackSample(key: string, origin: string, packed: PackedSample): EncodedSample {
+  const { datasets, chunkEnds, chunks } = packed;
+  for (const [name, ends] of Object.entries(chunkEnds)) {
+    const layout = datasets[name].layout;
+    if (layout.kind !== "chunked") continue;
+    let at = ends[0];
+    for (const end of ends.slice(1)) {
+      layout.chunks.push(chunks.subarray(at, end));
+      at = end;
+    }
+  }
+  const out: EncodedSample = { key, datasets, inputBytes: packed.inputBytes, origin };
+  if (packed.inputDTypes !== undefined) out.inputDTypes = packed.inputDTypes;
+  if (packed.warnings !== undefined) out.warnings = packed.warnings;
+  return out;
 }

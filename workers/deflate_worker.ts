@@ -8,7 +8,7 @@
 import { createDeflater, type Deflater } from "../formats/zlib_codec.ts";
 import { shuffleBytes, splitChunks } from "../formats/chunks.ts";
 import { releaseBuffer } from "../stages/release_buffer.ts";
-import { serveTasks } from "./worker_pool.ts";
+import { serveTasks, serveTasksHere, type TaskResult } from "./worker_pool.ts";
 
 /** A run of chunks to encode: C-order element bytes of a (part of a) tensor. */
 export interface ChunkTask {
@@ -93,15 +93,16 @@ export function unpackChunks(packed: PackedChunks): Uint8Array[] {
   return out;
 }
 
-/** Answers {@linkcode ChunkTask}s on this worker (a wrapper worker module may call it). */
-export function serveDeflateTasks(): void {
-  serveTasks<ChunkTask, PackedChunks>((task) => {
-    const packed = packChunks(encodeChunks(task));
-    releaseBuffer(task.bytes.buffer);
-    return { value: packed, transfer: [packed.bytes.buffer as ArrayBuffer] };
-  });
+/** One {@linkcode ChunkTask} done on this thread: the packed chunks, their buffer to move. */
+export function deflateTask(task: ChunkTask): TaskResult<PackedChunks> {
+  const packed = packChunks(encodeChunks(task));
+  releaseBuffer(task.bytes.buffer);
+  return { value: packed, transfer: [packed.bytes.buffer as ArrayBuffer] };
 }
 
-// Only as a worker's entry module: a module that imports this one (mod.ts, inside a user's
-// extractor running on a feature worker) must not take over that worker's messages.
-if (import.meta.main && "WorkerGlobalScope" in globalThis) serveDeflateTasks();
+/** Answers {@linkcode ChunkTask}s on this worker (a wrapper worker module may call it). */
+export function serveDeflateTasks(): void {
+  serveTasksHere(deflateTask);
+}
+
+serveTasks(import.meta, deflateTask);

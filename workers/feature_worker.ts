@@ -88,7 +88,7 @@ export function tensorBuffers(tensors: Record<string, Tensor>): ArrayBuffer[] {
 // so an extractor's error comes back with its class, fields and cause.
 if (import.meta.main && "WorkerGlobalScope" in globalThis) {
   const runner = new FeatureRunner();
-  serveTasks<FeatureTask, Record<string, Tensor>>(async (task) => {
+  serveTasks<FeatureTask, Record<string, Tensor>>(import.meta, async (task) => {
     const tensors = await runner.run(task);
     return { value: tensors, transfer: tensorBuffers(tensors) };
   });

@@ -11,7 +11,9 @@ import { decodeNpz } from "../formats/npz.ts";
 import type { Float16Overflow } from "../formats/float16.ts";
 import type { DType } from "../formats/dtype.ts";
 import type { Tensor } from "../formats/tensor.ts";
-import { errorMessage, FormatError } from "../errors.ts";
+import { errorMessage, errorToWire, FormatError, type WireError } from "../errors.ts";
+import type { DatasetSpec } from "../formats/hdf5/dataset_spec.ts";
+import { encodeSample, type EncodeSettings } from "../stages/deflate_stream.ts";
 import { convertSample } from "../stages/float16_stream.ts";
 import { releaseBuffer } from "../stages/release_buffer.ts";
 import { serveTasks, type TaskResult } from "./worker_pool.ts";
@@ -27,6 +29,26 @@ export interface NpzTask {
   float16?: Float16Overflow;
   /** Most bytes the file's arrays may decode to (decodeNpz's `maxBytes`); absent: its default. */
   maxBytes?: number;
+  /**
+   * Encode the sample here too (chunk, shuffle, deflate, as DeflateStream does with these
+   * settings) and answer with {@linkcode PackedSample}: migrate's fused task, after which the
+   * main thread only writes.
+   */
+  encode?: EncodeSettings;
+}
+
+/**
+ * An encoded sample in transit: its chunks laid end to end in one buffer (moved, not copied),
+ * each chunked dataset's chunk list empty and its chunk bounds in `chunkEnds`: the offset where
+ * its first chunk starts, then each chunk's end offset, in `chunks`.
+ */
+export interface PackedSample {
+  datasets: Record<string, DatasetSpec>;
+  chunkEnds: Record<string, number[]>;
+  chunks: Uint8Array;
+  inputBytes: number;
+  inputDTypes?: Record<string, DType>;
+  warnings?: string[];
 }
 
 /** A decoded file, or why not: `format` is a FormatError's reason, `sample` a SampleError's. */
@@ -37,7 +59,10 @@ export type NpzDecoded =
     inputDTypes?: Record<string, DType>;
     warnings?: string[];
   }
-  | { error: "read" | "format" | "decode" | "sample"; reason: string; dataset?: string };
+  | { error: "read" | "format" | "decode" | "sample"; reason: string; dataset?: string }
+  | { encoded: PackedSample }
+  /** Encoding failed (`encode` tasks): the SampleFailure's error, flattened. */
+  | { failed: WireError };
 
 /**
  * Decodes `task.bytes` (or the file at `task.path`); never throws. The result's tensor buffers are listed in `transfer`.
@@ -82,6 +107,7 @@ export function decodeNpzTask(task: NpzTask): TaskResult<NpzDecoded> {
     const { inputBytes, inputDTypes, warnings } = result.sample;
     value = { tensors: result.sample.tensors, inputBytes, inputDTypes, warnings };
   }
+  if (task.encode && "tensors" in value) return encodeHere(task, value, tensors, bytes);
   const transfer = new Set<ArrayBuffer>();
   for (const t of Object.values(value.tensors)) {
     if (t.data.buffer instanceof ArrayBuffer) transfer.add(t.data.buffer);
@@ -94,5 +120,70 @@ export function decodeNpzTask(task: NpzTask): TaskResult<NpzDecoded> {
   return { value, transfer: [...transfer] };
 }
 
-// Only as a worker's entry module, never when merely imported (see deflate_worker.ts).
-if (import.meta.main && "WorkerGlobalScope" in globalThis) serveTasks(decodeNpzTask);
+/** The fused task's second half: encode the decoded sample, pack its chunks in one buffer. */
+function encodeHere(
+  task: NpzTask,
+  decoded: Extract<NpzDecoded, { tensors: unknown }>,
+  original: Record<string, Tensor>,
+  file: Uint8Array,
+): TaskResult<NpzDecoded> {
+  const { key, path } = task;
+  if (Object.keys(decoded.tensors).length === 0) {
+    return { value: { error: "format", reason: "the NPZ holds no arrays" } };
+  }
+  const own = !task.bytes;
+  const sample = {
+    key,
+    origin: path,
+    tensors: decoded.tensors,
+    ...(decoded.inputBytes !== undefined ? { inputBytes: decoded.inputBytes } : {}),
+    ...(decoded.inputDTypes !== undefined ? { inputDTypes: decoded.inputDTypes } : {}),
+    ...(decoded.warnings !== undefined ? { warnings: decoded.warnings } : {}),
+  };
+  const out = encodeSample(sample, task.encode!);
+  if ("error" in out) return { value: { failed: errorToWire(out.error) } };
+  let total = 0;
+  for (const spec of Object.values(out.datasets)) {
+    if (spec.layout.kind === "chunked") {
+      for (const c of spec.layout.chunks) total += c.byteLength;
+    }
+  }
+  const chunks = new Uint8Array(total);
+  const chunkEnds: Record<string, number[]> = {};
+  let at = 0;
+  for (const [name, spec] of Object.entries(out.datasets)) {
+    if (spec.layout.kind !== "chunked") continue;
+    const ends: number[] = [at];
+    for (const c of spec.layout.chunks) {
+      chunks.set(c, at);
+      ends.push(at += c.byteLength);
+    }
+    chunkEnds[name] = ends;
+    spec.layout.chunks = [];
+  }
+  if (own) {
+    // The file, the decoded arrays and their float16 copies are done with: free them now.
+    releaseBuffer(file.buffer);
+    for (const t of Object.values(original)) releaseBuffer(t.data.buffer);
+    for (const t of Object.values(decoded.tensors)) releaseBuffer(t.data.buffer);
+  }
+  const transfer: ArrayBuffer[] = [chunks.buffer];
+  for (const spec of Object.values(out.datasets)) {
+    if (spec.layout.kind === "contiguous") {
+      // A contiguous dataset's bytes are its own copy (DeflateStream slices them).
+      const b = spec.layout.bytes.buffer;
+      if (b instanceof ArrayBuffer && !transfer.includes(b)) transfer.push(b);
+    }
+  }
+  const packed: PackedSample = {
+    datasets: out.datasets,
+    chunkEnds,
+    chunks,
+    inputBytes: out.inputBytes,
+    ...(out.inputDTypes !== undefined ? { inputDTypes: out.inputDTypes } : {}),
+    ...(out.warnings !== undefined ? { warnings: out.warnings } : {}),
+  };
+  return { value: { encoded: packed }, transfer };
+}
+
+serveTasks(import.meta, decodeNpzTask);

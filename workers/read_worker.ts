@@ -45,7 +45,7 @@ async function read(req: ReadRequest): Promise<Record<string, Tensor>> {
   }
 }
 
-serveTasks<ReadRequest, WireTensor[]>(async (req) => {
+serveTasks<ReadRequest, WireTensor[]>(import.meta, async (req) => {
   const sample = await read(req);
   const tensors: WireTensor[] = [];
   const transfer: ArrayBuffer[] = [];

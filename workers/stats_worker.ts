@@ -1,30 +1,24 @@
 /**
- * A Web Worker of {@linkcode computeStats}: opens the cache once, then accumulates the units it
- * is sent and posts their moments back.
+ * The worker of {@linkcode computeStats}: opens the cache once, then accumulates the units it
+ * is sent (a note per sample done, then the unit's moments). Served through the one worker
+ * runtime ({@linkcode serveTasks}), so a failure comes back with its class, fields and cause.
  *
  * @module
  */
-import { errorMessage, FormatError } from "../errors.ts";
-import { naming } from "../ops/cache_checks.ts";
 import { type CacheReader, openCache } from "../ops/cache_reader.ts";
-import { type StatsReply, type StatsRequest, unitMoments } from "../ops/stats.ts";
+import { type StatsRequest, unitMoments, type UnitResult } from "../ops/stats.ts";
+import { serveTasks, type TaskResult } from "./worker_pool.ts";
 
-const scope = globalThis as unknown as {
-  onmessage: ((event: MessageEvent<StatsRequest>) => void) | null;
-  postMessage(message: StatsReply): void;
-};
 let cache: CacheReader | undefined;
 
-scope.onmessage = async (event) => {
-  const { unit, dir, dataset, keys, maxOpenFiles } = event.data;
-  const post = (reply: StatsReply) => scope.postMessage(reply);
-  try {
-    cache ??= await openCache(dir, { maxOpenFiles });
-    const result = await unitMoments(cache, dataset, keys, () => post({ unit, sample: true }));
-    post({ unit, result });
-  } catch (e) {
-    // The reply crosses as text: name the damaged sample and dataset in it.
-    const where = e instanceof FormatError ? { key: e.key, dataset: e.dataset } : {};
-    post({ unit, error: naming(errorMessage(e), where) });
-  }
-};
+/** One unit: its moments, with `progress` called once per sample done. */
+export async function statsTask(
+  req: StatsRequest,
+  progress: (note: unknown) => void,
+): Promise<TaskResult<UnitResult>> {
+  const { dir, dataset, keys, maxOpenFiles } = req;
+  cache ??= await openCache(dir, { maxOpenFiles });
+  return { value: await unitMoments(cache, dataset, keys, () => progress(1)) };
+}
+
+serveTasks(import.meta, statsTask);

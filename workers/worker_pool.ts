@@ -14,12 +14,16 @@ interface Request<T> {
   payload: T;
 }
 
-type Reply<R> = { id: number; value: R } | { id: number; error: WireError };
+type Reply<R> =
+  | { id: number; value: R }
+  | { id: number; error: WireError }
+  | { id: number; progress: unknown };
 
 interface Job<T, R> {
   id: number;
   payload: T;
   transfer: Transferable[];
+  onProgress?: (note: unknown) => void;
   resolve(value: R): void;
   reject(error: Error): void;
 }
@@ -57,7 +61,7 @@ export interface WorkerPoolOptions {
  *   pool.terminate();
  *   URL.revokeObjectURL(url);
  * }
- * // A worker module written in TypeScript calls serveTasks((n: number) => ({ value: n * 2 })).
+ * // A worker module written in TypeScript calls serveTasks(import.meta, (n: number) => ({ value: n * 2 })).
  * if (typeof serveTasks !== "function") throw new Error("serveTasks is the worker side");
  * ```
  */
@@ -92,11 +96,18 @@ export class WorkerPool<T, R> {
     while (!this.#terminated && this.#slots.length < this.#size) this.#spawn();
   }
 
-  /** Runs one task; `transfer` lists buffers moved (not copied) to the worker. */
-  run(payload: T, transfer: Transferable[] = []): Promise<R> {
+  /**
+   * Runs one task; `transfer` lists buffers moved (not copied) to the worker; `onProgress`
+   * gets each note the handler sends through its `progress` callback before it answers.
+   */
+  run(
+    payload: T,
+    transfer: Transferable[] = [],
+    onProgress?: (note: unknown) => void,
+  ): Promise<R> {
     if (this.#terminated) return Promise.reject(new Error(`${this.#name} pool is terminated`));
     return new Promise<R>((resolve, reject) => {
-      this.#queue.push({ id: this.#nextId++, payload, transfer, resolve, reject });
+      this.#queue.push({ id: this.#nextId++, payload, transfer, onProgress, resolve, reject });
       this.#dispatch();
     });
   }
@@ -152,6 +163,10 @@ export class WorkerPool<T, R> {
       const reply = event.data;
       const job = slot.jobs.get(reply.id);
       if (!job) return;
+      if ("progress" in reply) {
+        job.onProgress?.(reply.progress);
+        return;
+      }
       slot.jobs.delete(reply.id);
       if ("error" in reply) job.reject(errorFromWire(reply.error));
       else job.resolve(reply.value);
@@ -183,13 +198,51 @@ export interface TaskResult<R> {
 }
 
 /**
- * Worker side of {@linkcode WorkerPool}: answers each task with `handler`'s result (or the
- * promise of one), or with the error it threw, flattened so the caller gets the same class,
- * fields and cause. Call it when the worker module loads: a task that arrives while nobody
- * listens is lost.
+ * True when the module whose `import.meta` is `meta` is the entry module of a Web Worker: only
+ * then does it serve tasks. Imported anywhere else (the main thread, a test, a user's extractor
+ * that imports mod.ts inside a feature worker), a worker module only exports its functions.
+ */
+export function isWorkerEntry(meta: ImportMeta): boolean {
+  return meta.main === true && "WorkerGlobalScope" in globalThis;
+}
+
+/**
+ * Worker side of {@linkcode WorkerPool}, the one way every worker module serves: when the
+ * module of `meta` is this worker's entry module ({@linkcode isWorkerEntry}), answers each task
+ * with `handler`'s result (or the promise of one), or with the error it threw, flattened so the
+ * caller gets the same class, fields (`code`, `key`, `dataset`, ...) and cause. Elsewhere it
+ * does nothing and returns false. The handler's `progress` sends a note to the task's
+ * `onProgress` before the answer. Call it at the top level of the module: a task that arrives
+ * while nobody listens is lost.
+ *
+ * @example
+ * ```ts
+ * // workers/double_worker.ts would read: serveTasks(import.meta, (n: number) => ({ value: 2 * n }));
+ * // On the main thread (not a worker's entry module) it does not serve:
+ * if (serveTasks(import.meta, (n: number) => ({ value: 2 * n }))) throw new Error("served");
+ * ```
  */
 export function serveTasks<T, R>(
-  handler: (payload: T) => TaskResult<R> | Promise<TaskResult<R>>,
+  meta: ImportMeta,
+  handler: (
+    payload: T,
+    progress: (note: unknown) => void,
+  ) => TaskResult<R> | Promise<TaskResult<R>>,
+): boolean {
+  if (!isWorkerEntry(meta)) return false;
+  serveTasksHere(handler);
+  return true;
+}
+
+/**
+ * {@linkcode serveTasks} without the entry-module check: takes over this worker's messages now.
+ * For a worker whose entry module wraps a worker module (a test's stand-in, say).
+ */
+export function serveTasksHere<T, R>(
+  handler: (
+    payload: T,
+    progress: (note: unknown) => void,
+  ) => TaskResult<R> | Promise<TaskResult<R>>,
 ): void {
   const scope = globalThis as unknown as {
     onmessage: ((event: MessageEvent<Request<T>>) => void) | null;
@@ -203,7 +256,7 @@ export function serveTasks<T, R>(
     const { id, payload } = event.data;
     let result: TaskResult<R> | Promise<TaskResult<R>>;
     try {
-      result = handler(payload);
+      result = handler(payload, (note) => scope.postMessage({ id, progress: note }));
     } catch (error) {
       fail(id, error);
       return;
