@@ -83,8 +83,8 @@ function vulkanLoader(): string | undefined {
   try {
     Deno.dlopen(VULKAN_LOADER, {}).close();
     return undefined;
-  } catch (e) {
-    return `${VULKAN_LOADER} not found: ${errorMessage(e).split("\n")[0]}`;
+  } catch {
+    return `the Vulkan loader ${VULKAN_LOADER} is not installed`;
   }
 }
 
