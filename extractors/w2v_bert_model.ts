@@ -38,6 +38,29 @@ export const FRONTEND_FEATURES = "w2v_bert.input_features";
 export const FRONTEND_MASK = "w2v_bert.attention_mask";
 const WIDTH = 160;
 
+/** One clip's model input from the front end's tensors ({@linkcode FRONTEND_FEATURES}, ...). */
+export function frontendInput(tensors: Record<string, Tensor>): W2vBertInput {
+  const features = tensors[FRONTEND_FEATURES];
+  const mask = tensors[FRONTEND_MASK];
+  if (!features || !mask) {
+    throw new TypeError(`w2v-BERT front end: no ${FRONTEND_FEATURES} / ${FRONTEND_MASK} tensors`);
+  }
+  return {
+    features: features.data as Float32Array,
+    frames: features.shape[0],
+    attentionMask: mask.data as BigInt64Array,
+  };
+}
+
+/** `hidden_states` tensors (frames x hidden, float32) of a batch's outputs. */
+export function hiddenTensors(
+  inputs: readonly W2vBertInput[],
+  outputs: readonly Float32Array[],
+  hidden: number,
+): Tensor[] {
+  return outputs.map((data, i) => ({ dtype: "float32", shape: [inputs[i].frames, hidden], data }));
+}
+
 type Ort = Awaited<ReturnType<typeof loadOnnxRuntime>>;
 type Session = Awaited<ReturnType<Ort["InferenceSession"]["create"]>>;
 
@@ -47,7 +70,8 @@ type Session = Awaited<ReturnType<Ort["InferenceSession"]["create"]>>;
  * `padding=True`), run as one batch, and each clip's hidden states are cut back to its own frames.
  * The model masks padded frames (zeroed before the encoder and the convolutions, left out of
  * attention), so a clip's states do not depend on its batch beyond float32 summation order.
- * Implements {@linkcode BatchModel} for FeatureStream.
+ * Implements {@linkcode BatchModel}. ONNX Runtime's `run` blocks the thread that calls it, so
+ * `preprocess` keeps this session on a worker of its own (workers/model_worker.ts).
  *
  * @example
  * ```ts ignore
@@ -156,17 +180,8 @@ export class W2vBertModel implements BatchModel {
 
   /** {@linkcode BatchModel}: `hidden_states` of each clip's front-end tensors. */
   async runBatch(batch: readonly Record<string, Tensor>[]): Promise<Tensor[]> {
-    const inputs = batch.map((t) => ({
-      features: t[FRONTEND_FEATURES].data as Float32Array,
-      frames: t[FRONTEND_FEATURES].shape[0],
-      attentionMask: t[FRONTEND_MASK].data as BigInt64Array,
-    }));
-    const outs = await this.run(inputs);
-    return outs.map((data, i) => ({
-      dtype: "float32",
-      shape: [inputs[i].frames, this.#hidden],
-      data,
-    }));
+    const inputs = batch.map(frontendInput);
+    return hiddenTensors(inputs, await this.run(inputs), this.#hidden);
   }
 
   /** Releases the session. */

@@ -15,9 +15,9 @@ import {
   type ExecutionProviderChoice,
   resolveExecutionProvider,
 } from "../extractors/execution_provider.ts";
-import { W2vBertModel } from "../extractors/w2v_bert_model.ts";
 import { createExtractor } from "../extractors/registry.ts";
 import { join } from "../stages/path.ts";
+import { ModelWorker } from "../workers/model_worker.ts";
 import { MelSpectrogram } from "../formats/mel.ts";
 import type { DatasetPlugin, SampleRef } from "../plugins/plugin.ts";
 import { getPlugin } from "../plugins/registry.ts";
@@ -253,9 +253,9 @@ export async function preprocess(options: PreprocessOptions): Promise<RunReport>
   // Settings and modules that cannot work stop the run here, not once per file on the workers.
   for (const spec of options.extractors ?? []) await (await createExtractor(spec)).close?.();
   options.onDiscovered?.(refs.length, todo.length);
-  // One session for the whole run, on this thread, fed by the workers' front ends.
+  // One session for the whole run, on a worker of its own, fed by the workers' front ends.
   const model = semanticRun && todo.length > 0
-    ? await W2vBertModel.open(join(modelDir, "model.onnx"), {
+    ? await ModelWorker.open(join(modelDir, "model.onnx"), {
       provider: semanticRun.executionProvider,
       intraOpThreads: options.intraOpThreads ?? 0,
       hiddenSize,

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import type { BatchModel } from "../extractors/extractor.ts";
 import { readW2vBertExport } from "../extractors/w2v_bert.ts";
-import { W2vBertModel } from "../extractors/w2v_bert_model.ts";
 import type { Tensor } from "../formats/tensor.ts";
 import { encodeWav } from "../formats/wav.ts";
 import { openCache } from "../ops/cache_reader.ts";
@@ -9,6 +8,7 @@ import { preprocess } from "../ops/preprocess.ts";
 import type { AudioClip } from "../stages/audio_source.ts";
 import { FeatureStream } from "../stages/feature_stream.ts";
 import { ModelBatcher } from "../stages/model_batcher.ts";
+import { ModelWorker } from "../workers/model_worker.ts";
 import type { Sample, SampleFailure } from "../stages/record.ts";
 import { compareFloat16 } from "./helpers/float16_compare.ts";
 import { seededRandom } from "./helpers/random.ts";
@@ -34,10 +34,10 @@ function clips(): AudioClip[] {
   }));
 }
 
-/** W2vBertModel that records the size of every batch it runs. */
+/** The model worker, recording the size of every batch it runs. */
 class Spy implements BatchModel {
   sizes: number[] = [];
-  constructor(readonly model: W2vBertModel) {}
+  constructor(readonly model: ModelWorker) {}
   get inputs() {
     return this.model.inputs;
   }
@@ -56,9 +56,9 @@ class Spy implements BatchModel {
   }
 }
 
-async function openTiny(): Promise<W2vBertModel> {
+async function openTiny(): Promise<ModelWorker> {
   const info = await readW2vBertExport(TINY);
-  return await W2vBertModel.open(`${TINY}/model.onnx`, {
+  return await ModelWorker.open(`${TINY}/model.onnx`, {
     provider: "cpu",
     hiddenSize: info.hidden_size,
     paddingValue: info.paddingValue,
