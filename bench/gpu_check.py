@@ -116,7 +116,7 @@ def read_wav(path):
 
 
 def h5shard(corpus, out, extra):
-    """Runs h5shard preprocess in a child; returns (seconds, peak RSS in MiB, first stderr line)."""
+    """Runs h5shard preprocess in a child; returns (seconds, peak RSS in MiB, its model line)."""
     deno = shlex.split(os.environ.get("DENO_CMD", "deno run --cached-only -A"))
     cmd = [*deno, os.path.join(ROOT, "cli.ts"), "preprocess", corpus, out, "--dataset", "ljspeech",
            "--semantic-model", EXPORT, "--execution-provider", PROVIDER, "--batch-size", BATCH,
@@ -131,7 +131,8 @@ def h5shard(corpus, out, extra):
     code, seconds, rss = r.stdout.split()[-3:]
     if int(code) != 0:
         sys.exit(f"error: h5shard preprocess exited {code}")
-    return float(seconds), int(rss) / 1024, r.stderr.splitlines()[0]
+    model_line = next((l for l in r.stderr.splitlines() if l.startswith("semantic model ")), "?")
+    return float(seconds), int(rss) / 1024, model_line
 
 
 def mel_basis():
