@@ -143,3 +143,29 @@ Deno.test("--semantic-model DIR alone uses the export's layer; a different --out
   assert.equal(meta.feature_settings.output_layer, 2);
   await Deno.remove(root, { recursive: true });
 });
+
+Deno.test("the up-front model check reads the ONNX file's first bytes: a file that is not ONNX stops the run before any audio", async () => {
+  const root = await corpus();
+  const bad = `${root}/bad_export`;
+  await Deno.mkdir(bad);
+  for (const f of ["w2v_bert_export.json", "preprocessor_config.json"]) {
+    await Deno.copyFile(`${TINY}/${f}`, `${bad}/${f}`);
+  }
+  await Deno.writeTextFile(`${bad}/model.onnx`, "<html>not a model</html>");
+  const run = await runCli([
+    "preprocess",
+    `${root}/corpus`,
+    `${root}/cache`,
+    "--dataset",
+    "ljspeech",
+    "--semantic-model",
+    bad,
+    "--execution-provider",
+    "cpu",
+  ]);
+  assert.equal(run.code, 1, run.stderr);
+  assert.match(run.stderr, /model\.onnx: not an ONNX model/);
+  assert.doesNotMatch(run.stderr, /audio files/, "stopped before discovering the corpus");
+  assert.equal(await exists(`${root}/cache`), false, "nothing written");
+  await Deno.remove(root, { recursive: true });
+});
