@@ -5,6 +5,10 @@
  */
 import { WRITE_KEYS } from "../config/schema.ts";
 import { ConfigError } from "../errors.ts";
+import {
+  EXECUTION_PROVIDERS,
+  type ExecutionProviderChoice,
+} from "../extractors/execution_provider.ts";
 import type { PreprocessingKey } from "../config.ts";
 import { emptyPartitionNote } from "../ops/partition.ts";
 import { NO_SEMANTIC_MODEL, preprocess } from "../ops/preprocess.ts";
@@ -65,8 +69,13 @@ export const preprocessCommand: Command = {
     "like 1%; default 0).\n" +
     "hidden_states (T, hidden) come from the w2v-BERT export directory named by\n" +
     "--semantic-model or semantic_model.model_name (made once by scripts/export_w2v_bert.py,\n" +
-    "run by ONNX Runtime; needs --allow-ffi); its layer must equal --output-layer /\n" +
-    `semantic_model.output_layer. --semantic-model ${NO_SEMANTIC_MODEL} leaves them out.`,
+    "run by ONNX Runtime; needs --allow-ffi). --semantic-model DIR alone takes the layer the\n" +
+    "export was made at; --output-layer (or semantic_model.output_layer, with the model of the\n" +
+    "config) must equal it (else exit 2). The model runs once per run, in batches of similar\n" +
+    "lengths, on a GPU through ONNX Runtime's WebGPU provider when one is found (needs the GPU\n" +
+    "driver's Vulkan support and libvulkan1, no CUDA), else on the CPU; the first line says\n" +
+    "which. --execution-provider webgpu|cuda that cannot run here exits 1 before anything is\n" +
+    `read. --semantic-model ${NO_SEMANTIC_MODEL} leaves them out.`,
   options: {
     dataset: datasetOption(
       "dataset plugin: ljspeech, libritts, or a module path like ./my_plugin.ts (required)",
@@ -87,20 +96,31 @@ export const preprocessCommand: Command = {
     "output-layer": {
       type: "string",
       value: "N",
-      help: "hidden layer to keep (default: semantic_model.output_layer); must equal the export's",
+      help: "hidden layer to keep (default: the export's); must equal the export's",
       check: (text) => /^\d+$/.test(text) ? undefined : "a whole number",
     },
     "intra-op-threads": {
       type: "string",
       value: "N",
-      help: "ONNX Runtime threads per feature worker (default: cores / num_audio_workers)",
+      help: "ONNX Runtime threads of the semantic model (default: all cores)",
       check: (text) => /^\d+$/.test(text) && +text > 0 ? undefined : "a whole number >= 1",
     },
     "execution-provider": {
       type: "string",
-      value: "cpu|cuda",
-      help: "ONNX Runtime execution provider (default cpu; cuda needs its CUDA build, untested)",
-      check: (text) => text === "cpu" || text === "cuda" ? undefined : "cpu or cuda",
+      value: EXECUTION_PROVIDERS.join("|"),
+      help: "where the semantic model runs (default: semantic_model.execution_provider, auto: " +
+        "WebGPU when a GPU adapter is found, else cpu; cuda needs onnxruntime-node's CUDA build)",
+      check: (text) =>
+        (EXECUTION_PROVIDERS as readonly string[]).includes(text)
+          ? undefined
+          : EXECUTION_PROVIDERS.join(", "),
+    },
+    "batch-size": {
+      type: "string",
+      value: "N",
+      help: "clips per semantic model batch (default: semantic_model.batch_size; 0: 8 on a " +
+        "GPU, 4 on the CPU)",
+      check: (text) => /^\d+$/.test(text) ? undefined : "a whole number (0: auto)",
     },
   },
   config: [...WRITE_KEYS, ...AUDIO_KEYS],
@@ -138,7 +158,13 @@ export const preprocessCommand: Command = {
       return typeof v === "string" ? v : undefined;
     };
     const semanticModel = flag("semantic-model") ?? config.semantic_model.model_name;
-    const layer = flag("output-layer");
+    // --semantic-model DIR alone: the export decides the layer; the config's layer goes with
+    // the config's model.
+    const layer = flag("output-layer") ??
+      (flag("semantic-model") === undefined
+        ? String(config.semantic_model.output_layer)
+        : undefined);
+    const batchSize = flag("batch-size");
     const threads = flag("intra-op-threads");
     let bar: ProgressBar | undefined;
     let audioSeconds = 0;
@@ -154,9 +180,16 @@ export const preprocessCommand: Command = {
       extractors: typeof ctx.values.extractor === "string"
         ? ctx.values.extractor.split(",").map((name) => ({ name: resolve(ctx.cwd, name) }))
         : [],
-      outputLayer: layer === undefined ? config.semantic_model.output_layer : Number(layer),
+      outputLayer: layer === undefined ? undefined : Number(layer),
       intraOpThreads: threads === undefined ? undefined : Number(threads),
-      executionProvider: flag("execution-provider") as "cpu" | "cuda" | undefined,
+      executionProvider: (flag("execution-provider") as ExecutionProviderChoice | undefined) ??
+        config.semantic_model.execution_provider,
+      batchSize: batchSize === undefined ? config.semantic_model.batch_size : Number(batchSize),
+      onModel: (m) =>
+        ctx.err(
+          `semantic model ${m.model} (hidden_states[${m.layer}]) on ${m.executionProvider} ` +
+            `(${m.reason}), batches of ${m.batchSize}`,
+        ),
       preprocessing: config.preprocessing,
       onDiscovered: (total, todo, range) => {
         const empty = range &&

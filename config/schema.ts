@@ -8,6 +8,10 @@
  */
 import { FLOAT16_OVERFLOW_POLICIES, type Float16Overflow } from "../formats/float16.ts";
 import type { MelOptions } from "../formats/mel.ts";
+import {
+  EXECUTION_PROVIDERS,
+  type ExecutionProviderChoice,
+} from "../extractors/execution_provider.ts";
 
 /** `preprocessing.mel_config`: how mel spectrograms are computed (the mel module's options). */
 export type MelConfig = MelOptions;
@@ -42,6 +46,8 @@ export type FailureLimit = number | `${number}%`;
 export interface SemanticModel {
   model_name: string;
   output_layer: number;
+  execution_provider: ExecutionProviderChoice;
+  batch_size: number;
 }
 
 /** One entry of `datasets`. */
@@ -108,6 +114,18 @@ export const SCHEMA: { readonly [P in Leaf]: Spec<ValueAt<P, Config>> } = {
     min: 0,
     default: 17,
     help: "hidden layer whose states are kept",
+  },
+  "semantic_model.execution_provider": {
+    type: "enum",
+    values: EXECUTION_PROVIDERS,
+    default: "auto",
+    help: "where the model runs: auto (WebGPU when a GPU adapter is found, else cpu)",
+  },
+  "semantic_model.batch_size": {
+    type: "integer",
+    min: 0,
+    default: 0,
+    help: "clips per model batch; 0: 8 on a GPU, 4 on the CPU",
   },
   "preprocessing.overwrite_existing": {
     type: "boolean",

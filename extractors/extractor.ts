@@ -38,3 +38,20 @@ export interface Extractor {
 export type ExtractorFactory = (
   options: Record<string, unknown>,
 ) => Extractor | Promise<Extractor>;
+
+/**
+ * A model run in one place per process on batches of clips (one copy in memory, e.g. on a GPU),
+ * fed by a front end that runs as an extractor on the workers and outputs its `inputs`.
+ */
+export interface BatchModel {
+  /** Tensor names the front end makes for it; they are taken out of the sample. */
+  readonly inputs: readonly string[];
+  /** The tensor name it puts in their place. */
+  readonly output: string;
+  /** A clip's length (frames), by which clips are grouped into batches. */
+  length(inputs: Record<string, Tensor>): number;
+  /** The output of each clip of `batch`, in order. */
+  runBatch(batch: readonly Record<string, Tensor>[]): Promise<Tensor[]>;
+  /** Releases the model. */
+  close(): Promise<void>;
+}

@@ -6,12 +6,13 @@
  *
  * @module
  */
-import { loadOnnxRuntime } from "../deps.ts";
 import { ConfigError, errorMessage, FormatError, SampleError } from "../errors.ts";
 import { SeamlessFbank } from "../formats/seamless_fbank.ts";
 import type { Tensor } from "../formats/tensor.ts";
 import { join } from "../stages/path.ts";
+import type { ExecutionProvider } from "./execution_provider.ts";
 import type { Extractor, ExtractorFactory } from "./extractor.ts";
+import { FRONTEND_FEATURES, FRONTEND_MASK, W2vBertModel } from "./w2v_bert_model.ts";
 
 /** What `scripts/export_w2v_bert.py` writes to w2v_bert_export.json. */
 export interface W2vBertExportInfo {
@@ -33,8 +34,25 @@ export interface W2vBertOptions {
   output_layer?: number;
   /** ONNX Runtime intra-op threads; 0 lets it choose (one per core). */
   intra_op_threads?: number;
-  /** `cpu`, or `cuda` with ONNX Runtime's CUDA build installed (untested here). */
-  execution_provider?: "cpu" | "cuda";
+  /**
+   * `cpu` (default), `webgpu` (a GPU through Vulkan), or `cuda` (ONNX Runtime's CUDA build);
+   * `auto` is resolved before an extractor is built (see resolveExecutionProvider).
+   */
+  execution_provider?: ExecutionProvider;
+  /**
+   * Only the front end (fbank features): outputs the model's inputs as `w2v_bert.input_features`
+   * and `w2v_bert.attention_mask`, for a {@linkcode W2vBertModel} that runs them in batches
+   * elsewhere (FeatureStream's `model`). Opens no session.
+   */
+  frontend_only?: boolean;
+}
+
+/**
+ * An explicitly given layer that is not the export's: the CLI exits 2, as for a usage error.
+ */
+export class LayerMismatchError extends ConfigError {
+  /** The CLI's exit status for it. */
+  readonly exitStatus = 2;
 }
 
 const EXPORT_JSON = "w2v_bert_export.json";
@@ -84,7 +102,7 @@ export async function readW2vBertExport(
   }
   const layer = info.layer as number;
   if (outputLayer !== undefined && outputLayer !== layer) {
-    throw new ConfigError(
+    throw new LayerMismatchError(
       LAYER_PATH,
       outputLayer,
       `${layer}, the layer ${dir} was exported at (re-export with --layer ${outputLayer} ` +
@@ -113,7 +131,76 @@ export async function readW2vBertExport(
 }
 
 /**
- * Builds the `w2v-bert` extractor: checks the export, opens an ONNX Runtime session on it.
+ * The up-front check of an export directory, before any audio is read: its JSON files (and the
+ * layer, when `outputLayer` is given) as {@linkcode readW2vBertExport}, and that model.onnx (and
+ * model.onnx.data, when the export says its weights are there) exists and starts as an ONNX
+ * model does. Opens no session, so it costs milliseconds whatever the model's size.
+ */
+export async function checkW2vBertExport(
+  dir: string,
+  outputLayer?: number,
+): Promise<W2vBertExportInfo & { paddingValue: number }> {
+  const info = await readW2vBertExport(dir, outputLayer);
+  const modelFile = join(dir, MODEL);
+  let head: Uint8Array;
+  try {
+    using file = await Deno.open(modelFile);
+    head = new Uint8Array(16);
+    head = head.subarray(0, (await file.read(head)) ?? 0);
+  } catch (e) {
+    throw new FormatError(modelFile, `missing from the export directory (${errorMessage(e)})`, {
+      cause: e,
+    });
+  }
+  // ModelProto's first field is ir_version (field 1, a varint: byte 0x08), between 3 and 99.
+  if (head.length < 2 || head[0] !== 0x08 || head[1] < 3 || head[1] > 99) {
+    throw new FormatError(
+      modelFile,
+      `not an ONNX model (it does not start with an ir_version); re-export it with ` +
+        `scripts/export_w2v_bert.py`,
+    );
+  }
+  const exportJson = await readJson(join(dir, EXPORT_JSON));
+  if (exportJson.external_data === true) {
+    const data = join(dir, `${MODEL}.data`);
+    await Deno.stat(data).catch((e) => {
+      throw new FormatError(
+        data,
+        `missing: the export keeps its weights there (${errorMessage(e)})`,
+      );
+    });
+  }
+  return info;
+}
+
+function checkOptions(options: W2vBertOptions): void {
+  if (typeof options.model_name !== "string" || !options.model_name) {
+    throw new ConfigError(MODEL_PATH, options.model_name, howToExport("facebook/w2v-bert-2.0", 17));
+  }
+  const { output_layer, intra_op_threads = 0, execution_provider = "cpu" } = options;
+  if (output_layer !== undefined && (!Number.isInteger(output_layer) || output_layer < 1)) {
+    throw new ConfigError(LAYER_PATH, output_layer, "a whole number >= 1");
+  }
+  if (!Number.isInteger(intra_op_threads) || intra_op_threads < 0) {
+    throw new ConfigError(
+      "semantic_model.intra_op_threads",
+      intra_op_threads,
+      "a whole number >= 0",
+    );
+  }
+  if (!(["cpu", "webgpu", "cuda"] as string[]).includes(execution_provider)) {
+    throw new ConfigError(
+      "semantic_model.execution_provider",
+      execution_provider,
+      `"cpu", "webgpu" or "cuda"`,
+    );
+  }
+}
+
+/**
+ * Builds the `w2v-bert` extractor: checks the export, opens an ONNX Runtime session on it (one
+ * clip at a time; `preprocess` instead runs one {@linkcode W2vBertModel} per process on batches,
+ * fed by this extractor's `frontend_only` mode on the workers).
  *
  * @example
  * ```ts ignore
@@ -127,90 +214,58 @@ export async function readW2vBertExport(
  */
 export const w2vBert: ExtractorFactory = async (raw): Promise<Extractor> => {
   const options = raw as unknown as W2vBertOptions;
-  if (typeof options.model_name !== "string" || !options.model_name) {
-    throw new ConfigError(MODEL_PATH, options.model_name, howToExport("facebook/w2v-bert-2.0", 17));
-  }
-  const { model_name: dir, output_layer, intra_op_threads = 0, execution_provider = "cpu" } =
-    options;
-  if (output_layer !== undefined && (!Number.isInteger(output_layer) || output_layer < 1)) {
-    throw new ConfigError(LAYER_PATH, output_layer, "a whole number >= 1");
-  }
-  if (!Number.isInteger(intra_op_threads) || intra_op_threads < 0) {
-    throw new ConfigError(
-      "semantic_model.intra_op_threads",
-      intra_op_threads,
-      "a whole number >= 0",
-    );
-  }
-  if (execution_provider !== "cpu" && execution_provider !== "cuda") {
-    throw new ConfigError(
-      "semantic_model.execution_provider",
-      execution_provider,
-      `"cpu" or "cuda"`,
-    );
-  }
+  checkOptions(options);
+  const { model_name: dir, output_layer, intra_op_threads = 0 } = options;
   const info = await readW2vBertExport(dir, output_layer);
-  const modelFile = join(dir, MODEL);
-  let ort: Awaited<ReturnType<typeof loadOnnxRuntime>>;
-  try {
-    ort = await loadOnnxRuntime();
-  } catch (e) {
-    throw new Error(
-      `cannot load onnxruntime-node (${errorMessage(e)}); Deno must run with --allow-ffi`,
-      { cause: e },
-    );
+  const fbank = new SeamlessFbank({ paddingValue: info.paddingValue });
+  const frontend = (key: string, audio: Float32Array) => {
+    if (audio.length < SeamlessFbank.MIN_SAMPLES) {
+      throw new SampleError(
+        key,
+        `${audio.length} samples at 16 kHz is too short for w2v-BERT ` +
+          `(needs ${SeamlessFbank.MIN_SAMPLES}, 35 ms)`,
+        undefined,
+        "hidden_states",
+      );
+    }
+    return fbank.compute(audio);
+  };
+  if (options.frontend_only) {
+    return {
+      name: "w2v-bert",
+      sampleRate: 16000,
+      outputs: [FRONTEND_FEATURES, FRONTEND_MASK],
+      extract({ key, audio }): Record<string, Tensor> {
+        const { features, frames, attentionMask } = frontend(key, audio);
+        return {
+          [FRONTEND_FEATURES]: { dtype: "float32", shape: [frames, 160], data: features },
+          [FRONTEND_MASK]: { dtype: "int64", shape: [frames], data: attentionMask },
+        };
+      },
+    };
   }
+  const modelFile = join(dir, MODEL);
   await Deno.stat(modelFile).catch((e) => {
     throw new FormatError(modelFile, `missing from the export directory (${errorMessage(e)})`);
   });
-  let session: Awaited<ReturnType<typeof ort.InferenceSession.create>>;
-  try {
-    session = await ort.InferenceSession.create(modelFile, {
-      executionProviders: [execution_provider],
-      intraOpNumThreads: intra_op_threads,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: "all",
-    });
-  } catch (e) {
-    throw new FormatError(modelFile, `ONNX Runtime cannot load it: ${errorMessage(e)}`, {
-      cause: e,
-    });
-  }
-  const fbank = new SeamlessFbank({ paddingValue: info.paddingValue });
-  const hidden = info.hidden_size;
+  const model = await W2vBertModel.open(modelFile, {
+    provider: options.execution_provider,
+    intraOpThreads: intra_op_threads,
+    hiddenSize: info.hidden_size,
+    paddingValue: info.paddingValue,
+  });
   return {
     name: "w2v-bert",
     sampleRate: 16000,
     outputs: ["hidden_states"],
     async extract({ key, audio }): Promise<Record<string, Tensor>> {
-      if (audio.length < SeamlessFbank.MIN_SAMPLES) {
-        throw new SampleError(
-          key,
-          `${audio.length} samples at 16 kHz is too short for w2v-BERT ` +
-            `(needs ${SeamlessFbank.MIN_SAMPLES}, 35 ms)`,
-          undefined,
-          "hidden_states",
-        );
-      }
-      const { features, frames, attentionMask } = fbank.compute(audio);
-      const out = await session.run({
-        input_features: new ort.Tensor("float32", features, [1, frames, 160]),
-        attention_mask: new ort.Tensor("int64", attentionMask, [1, frames]),
-      });
-      const result = out.hidden_states;
-      const data = new Float32Array(result.data as Float32Array);
-      result.dispose();
-      if (data.length !== frames * hidden) {
-        throw new FormatError(
-          modelFile,
-          `output has ${data.length} values, expected ${frames} x ${hidden}`,
-        );
-      }
-      return { hidden_states: { dtype: "float32", shape: [frames, hidden], data } };
+      const input = frontend(key, audio);
+      const [data] = await model.run([input]);
+      return {
+        hidden_states: { dtype: "float32", shape: [input.frames, info.hidden_size], data },
+      };
     },
-    async close() {
-      await session.release();
-    },
+    close: () => model.close(),
   };
 };
 

@@ -8,8 +8,16 @@
  */
 import { CacheError, ConfigError, errorMessage } from "../errors.ts";
 import type { ExtractorSpec } from "../extractors/registry.ts";
-import w2vBert from "../extractors/w2v_bert.ts";
+import { checkW2vBertExport } from "../extractors/w2v_bert.ts";
+import {
+  defaultBatchSize,
+  type ExecutionProvider,
+  type ExecutionProviderChoice,
+  resolveExecutionProvider,
+} from "../extractors/execution_provider.ts";
 import { createExtractor } from "../extractors/registry.ts";
+import { join } from "../stages/path.ts";
+import { ModelWorker } from "../workers/model_worker.ts";
 import { MelSpectrogram } from "../formats/mel.ts";
 import type { DatasetPlugin, SampleRef } from "../plugins/plugin.ts";
 import { getPlugin } from "../plugins/registry.ts";
@@ -52,15 +60,26 @@ export interface PreprocessOptions extends PackOptions {
    * scripts/export_w2v_bert.py, or `"none"` (the default) to compute only the other features.
    */
   semanticModel?: string;
-  /** `semantic_model.output_layer`, handed to the semantic extractor. Default 17. */
-  outputLayer?: number;
   /**
-   * ONNX Runtime threads of each feature worker's semantic model; default: the cores shared
-   * among the workers (at least 1), so workers do not fight over cores.
+   * `semantic_model.output_layer`: must equal the export's layer when given (else a
+   * LayerMismatchError, exit 2); left out, the export's layer is used.
    */
+  outputLayer?: number;
+  /** ONNX Runtime threads of the semantic model (one session per run); default: all cores. */
   intraOpThreads?: number;
-  /** `cpu` (default) or `cuda` (ONNX Runtime's CUDA build; untested here). */
-  executionProvider?: "cpu" | "cuda";
+  /**
+   * `semantic_model.execution_provider`: `auto` (default) takes WebGPU when a GPU adapter is
+   * found, else the CPU; `webgpu` or `cuda` that cannot run here stop the run before any audio
+   * is read (ExecutionProviderError).
+   */
+  executionProvider?: ExecutionProviderChoice;
+  /**
+   * `semantic_model.batch_size`: clips per batch of the semantic model; 0 or left out: 8 on a
+   * GPU, 4 on the CPU.
+   */
+  batchSize?: number;
+  /** Called before anything is read, with how the semantic model will run (not without one). */
+  onModel?: (model: SemanticRun) => void;
   /** More extractors (a user's own, by module path), run after the built-in ones. */
   extractors?: ExtractorSpec[];
   /** Take only partition `index` of `count` of the sorted keys (an array job's task). */
@@ -80,6 +99,20 @@ export interface PreprocessReport extends RunReport {
   audioSeconds: number;
 }
 
+/** How a run's semantic model runs, as {@linkcode PreprocessOptions.onModel} reports it. */
+export interface SemanticRun {
+  /** The export directory. */
+  model: string;
+  /** The hidden_states index it outputs. */
+  layer: number;
+  /** The execution provider chosen. */
+  executionProvider: ExecutionProvider;
+  /** Why that provider (asked for, adapter found, no adapter and why). */
+  reason: string;
+  /** Clips per batch. */
+  batchSize: number;
+}
+
 /** The extractors a run uses: the mel (unless `extract_mel` is off), the semantic model, extras. */
 export function runExtractors(options: PreprocessOptions): ExtractorSpec[] {
   const p = resolvePreprocessing(options.preprocessing);
@@ -91,15 +124,13 @@ export function runExtractors(options: PreprocessOptions): ExtractorSpec[] {
   }
   const model = options.semanticModel ?? NO_SEMANTIC_MODEL;
   if (model !== NO_SEMANTIC_MODEL) {
-    const workers = audioWorkers(p.num_audio_workers);
-    const cores = navigator.hardwareConcurrency || 2;
+    // On the workers only the front end (fbank): the model itself runs once, in preprocess().
     specs.push({
       name: "w2v-bert",
       options: {
         model_name: model,
-        output_layer: options.outputLayer ?? 17,
-        intra_op_threads: options.intraOpThreads ?? Math.max(1, Math.floor(cores / workers)),
-        execution_provider: options.executionProvider ?? "cpu",
+        ...(options.outputLayer === undefined ? {} : { output_layer: options.outputLayer }),
+        frontend_only: true,
       },
     });
   }
@@ -191,6 +222,33 @@ export async function preprocess(options: PreprocessOptions): Promise<Preprocess
     ? await getPlugin(options.plugin)
     : options.plugin;
   const p = resolvePreprocessing(options.preprocessing);
+  // The export decides the layer; a wrong model (HF name, other layer, no ONNX file) and an
+  // execution provider that cannot run here stop the run before any audio is read. The check
+  // reads the export's JSON and the ONNX file's first bytes; no session is opened yet.
+  const modelDir = options.semanticModel ?? NO_SEMANTIC_MODEL;
+  let semanticRun: SemanticRun | undefined;
+  let paddingValue = 1;
+  let hiddenSize = 0;
+  if (modelDir !== NO_SEMANTIC_MODEL) {
+    const info = await checkW2vBertExport(modelDir, options.outputLayer);
+    const { provider, reason } = await resolveExecutionProvider(
+      options.executionProvider ?? "auto",
+    );
+    const batchSize = options.batchSize || defaultBatchSize(provider);
+    if (!Number.isInteger(batchSize) || batchSize < 1) {
+      throw new ConfigError("semantic_model.batch_size", options.batchSize, "an integer >= 0");
+    }
+    semanticRun = {
+      model: modelDir,
+      layer: info.layer,
+      executionProvider: provider,
+      reason,
+      batchSize,
+    };
+    ({ paddingValue, hidden_size: hiddenSize } = info);
+    options = { ...options, outputLayer: info.layer };
+    options.onModel?.(semanticRun);
+  }
   const extractors = runExtractors(options);
   const settings = featureSettings(extractors);
   const origin: CacheOrigin = {
@@ -206,10 +264,6 @@ export async function preprocess(options: PreprocessOptions): Promise<Preprocess
     overwrite: p.overwrite_existing,
     onWarning: options.onWarning,
   });
-  // A wrong model (HF name, other layer, corrupt file) stops the run before any audio is read,
-  // rather than failing every file on the workers.
-  const semantic = extractors.find((e) => e.name === "w2v-bert");
-  if (semantic) await (await w2vBert(semantic.options ?? {})).close?.();
   let refs = await discover(plugin, options.dataRoot);
   let partition: { partition: PartitionRange } | undefined;
   if (options.partition) {
@@ -224,6 +278,15 @@ export async function preprocess(options: PreprocessOptions): Promise<Preprocess
   for (const spec of options.extractors ?? []) await (await createExtractor(spec)).close?.();
   options.onDiscovered?.(refs.length, todo.length, partition?.partition);
   let audioSeconds = 0;
+  // One session for the whole run, on a worker of its own, fed by the workers' front ends.
+  const model = semanticRun && todo.length > 0
+    ? await ModelWorker.open(join(modelDir, "model.onnx"), {
+      provider: semanticRun.executionProvider,
+      intraOpThreads: options.intraOpThreads ?? 0,
+      hiddenSize,
+      paddingValue,
+    })
+    : undefined;
   const source = new AudioSource(todo, {
     prefetchSize: p.prefetch_size,
     maxRetries: p.max_retries,
@@ -239,7 +302,14 @@ export async function preprocess(options: PreprocessOptions): Promise<Preprocess
         controller.enqueue(item);
       },
     }),
-  ).pipeThrough(new FeatureStream({ extractors, workers: audioWorkers(p.num_audio_workers) }));
+  ).pipeThrough(
+    new FeatureStream({
+      extractors,
+      workers: audioWorkers(p.num_audio_workers),
+      model,
+      batchSize: semanticRun?.batchSize,
+    }),
+  );
   const report = await pack(source, options.processedDir, {
     dataset: plugin.name,
     ...options,
@@ -257,10 +327,17 @@ export async function preprocess(options: PreprocessOptions): Promise<Preprocess
       data_root: options.dataRoot,
       origin,
       feature_settings: settings,
+      ...(semanticRun
+        ? {
+          output_layer: semanticRun.layer,
+          execution_provider: semanticRun.executionProvider,
+          batch_size: semanticRun.batchSize,
+        }
+        : {}),
       ...partition,
       ...options.metadata,
     },
-  });
+  }).finally(() => model?.close());
   report.skipped += refs.length - todo.length;
   return { ...report, audioSeconds };
 }

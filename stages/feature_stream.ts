@@ -5,12 +5,14 @@
  * @module
  */
 import { SampleError } from "../errors.ts";
+import type { BatchModel } from "../extractors/extractor.ts";
 import type { Tensor } from "../formats/tensor.ts";
 import { extractorModule, type ExtractorSpec } from "../extractors/registry.ts";
 import type { AudioClip } from "./audio_source.ts";
 import { FeatureRunner, type FeatureTask } from "../workers/feature_worker.ts";
 import type { Sample, SampleFailure } from "./record.ts";
 import { WorkerPool } from "../workers/worker_pool.ts";
+import { ModelBatcher } from "./model_batcher.ts";
 
 /** Options of {@linkcode FeatureStream}. */
 export interface FeatureStreamOptions {
@@ -18,8 +20,33 @@ export interface FeatureStreamOptions {
   extractors: ExtractorSpec[];
   /** Workers (`num_audio_workers`), default 2; 0 runs the extractors on this thread. */
   workers?: number;
-  /** Clips taken in but not yet passed on; default twice the workers (at least 2). */
+  /**
+   * A model run here, on this thread, once for the whole stream (one copy in memory), on
+   * batches of clips of similar lengths: an extractor among `extractors` (its front end) makes
+   * the model's `inputs` on the workers; they are replaced by its `output` in the sample.
+   */
+  model?: BatchModel;
+  /** Clips per batch of `model`, at most; default 1. */
+  batchSize?: number;
+  /**
+   * Clips taken in but not yet passed on (the read-ahead window batches are grouped in);
+   * default twice the workers (at least 2), plus twice `batchSize` with a model.
+   */
   maxInFlight?: number;
+}
+
+/** `tensors` with the model's inputs replaced by its output, at the place of the first input. */
+function withOutput(
+  tensors: Record<string, Tensor>,
+  model: BatchModel,
+  output: Tensor,
+): Record<string, Tensor> {
+  const result: Record<string, Tensor> = {};
+  for (const [name, tensor] of Object.entries(tensors)) {
+    if (name === model.inputs[0]) result[model.output] = output;
+    else if (!model.inputs.includes(name)) result[name] = tensor;
+  }
+  return result;
 }
 
 /**
@@ -50,7 +77,12 @@ export class FeatureStream
     if (!Number.isInteger(workers) || workers < 0) {
       throw new RangeError(`FeatureStream: workers must be an integer >= 0, got ${workers}`);
     }
-    const maxInFlight = options.maxInFlight ?? Math.max(2, 2 * workers);
+    const { model, batchSize = 1 } = options;
+    if (!Number.isInteger(batchSize) || batchSize < 1) {
+      throw new RangeError(`FeatureStream: batchSize must be an integer >= 1, got ${batchSize}`);
+    }
+    const maxInFlight = options.maxInFlight ??
+      Math.max(2, 2 * workers) + (model ? 2 * batchSize : 0);
     if (!Number.isInteger(maxInFlight) || maxInFlight < 1) {
       throw new RangeError(
         `FeatureStream: maxInFlight must be an integer >= 1, got ${maxInFlight}`,
@@ -71,6 +103,21 @@ export class FeatureStream
       )
       : undefined;
     const local = pool ? undefined : new FeatureRunner();
+    const batcher = model ? new ModelBatcher(model, batchSize) : undefined;
+    const modelStep = (tensors: Promise<Record<string, Tensor>>) => {
+      if (!model || !batcher) return tensors;
+      batcher.expect();
+      return tensors.then(
+        async (t) => {
+          const inputs = Object.fromEntries(model.inputs.map((name) => [name, t[name]]));
+          return withOutput(t, model, await batcher.submit(inputs));
+        },
+        (error) => {
+          batcher.drop();
+          throw error;
+        },
+      );
+    };
     const run = (clip: AudioClip): Promise<Sample | SampleFailure> => {
       const task: FeatureTask = {
         extractors,
@@ -78,14 +125,16 @@ export class FeatureStream
         sampleRate: clip.sampleRate,
         audio: clip.audio,
       };
-      const tensors = pool
-        ? pool.run(
-          task,
-          clip.audio.byteLength === clip.audio.buffer.byteLength
-            ? [clip.audio.buffer as ArrayBuffer]
-            : [],
-        )
-        : local!.run(task);
+      const tensors = modelStep(
+        pool
+          ? pool.run(
+            task,
+            clip.audio.byteLength === clip.audio.buffer.byteLength
+              ? [clip.audio.buffer as ArrayBuffer]
+              : [],
+          )
+          : local!.run(task),
+      );
       return tensors.then(
         (t) => ({ key: clip.key, tensors: t, origin: clip.origin }),
         (error) => ({

@@ -56,7 +56,12 @@ Deno.test("parseConfig reads the repo's preprocess_config.json without warnings"
   const warnings: string[] = [];
   const config = await loadConfig(REPO_CONFIG.pathname, (m) => warnings.push(m));
   assertEquals(warnings, []);
-  assertEquals(config.semantic_model, { model_name: "facebook/w2v-bert-2.0", output_layer: 17 });
+  assertEquals(config.semantic_model, {
+    model_name: "facebook/w2v-bert-2.0",
+    output_layer: 17,
+    execution_provider: "auto",
+    batch_size: 0,
+  });
   assertStrictEquals(config.preprocessing.mel_config.n_mel, 80);
   assertStrictEquals(config.preprocessing.retry_delay, 1);
   assertEquals(config.datasets.libritts, {
