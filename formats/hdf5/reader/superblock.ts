@@ -7,7 +7,7 @@
  */
 import { FormatError } from "../../../errors.ts";
 import { CHUNK_K, HDF5_SIGNATURE, OFFSET_SIZE, SUPERBLOCK_SIZE, UNDEF } from "../constants.ts";
-import { u64, viewOf } from "./positioned_reader.ts";
+import { u64, viewOf } from "../positioned_reader.ts";
 import { UnsupportedHdf5Error } from "./unsupported_error.ts";
 
 /** Version 1 inserts "Indexed Storage Internal Node K" (2) and 2 reserved bytes. */
