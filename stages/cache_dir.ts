@@ -304,34 +304,25 @@ function checkResume(
   index: ShardIndex,
   recorded: Record<string, unknown> | undefined,
 ): void {
-  const refuse = (key: string, given: unknown, stored: unknown, how: string) =>
-    new ConfigError(`preprocessing.${key}`, given, `${stored}, ${how}: ${RESUME_RULE}`);
-  const indexPath = join(dir, INDEX_FILE);
-  if (index.samples_per_file !== settings.samplesPerFile) {
-    throw refuse(
-      "samples_per_hdf5",
-      settings.samplesPerFile,
-      index.samples_per_file,
-      `the value ${indexPath} was written with`,
-    );
-  }
-  if (index.use_float16 !== settings.useFloat16) {
-    throw refuse(
-      "use_float16",
-      settings.useFloat16,
-      index.use_float16,
-      `the value ${indexPath} was written with`,
-    );
-  }
-  if (!recorded) return;
+  const inIndex = `the value ${join(dir, INDEX_FILE)} was written with`;
+  const inMetadata = `the value ${join(dir, METADATA_FILE)} records`;
+  // Setting, this run's value, the recorded one, how the message shows it, and where it is.
+  const rows: [string, unknown, unknown, string, string][] = [
+    ["samples_per_hdf5", settings.samplesPerFile, index.samples_per_file, "", inIndex],
+    ["use_float16", settings.useFloat16, index.use_float16, "", inIndex],
+  ];
   for (const key of CHUNK_KEYS) {
-    const given = settings.chunk[key];
-    if (key in settings.chunk && key in recorded && given !== recorded[key]) {
-      throw refuse(
-        key,
+    if (recorded && key in settings.chunk && key in recorded) {
+      const value = recorded[key];
+      rows.push([key, settings.chunk[key], value, JSON.stringify(value), inMetadata]);
+    }
+  }
+  for (const [key, given, stored, shown, where] of rows) {
+    if (given !== stored) {
+      throw new ConfigError(
+        `preprocessing.${key}`,
         given,
-        JSON.stringify(recorded[key]),
-        `the value ${join(dir, METADATA_FILE)} records`,
+        `${shown || stored}, ${where}: ${RESUME_RULE}`,
       );
     }
   }
