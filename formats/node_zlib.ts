@@ -19,7 +19,20 @@ import {
   inflateSync,
   zlibConstants,
 } from "../deps_builtin.ts";
-import type { Deflater, Inflater } from "./zlib_codec.ts";
+
+/**
+ * A node:zlib inflater: the shape `zlib_codec.ts` hands out as its `Inflater` (whose contract it
+ * states), declared here so that this module needs nothing of its chooser.
+ */
+export interface NodeInflater {
+  inflate(input: Uint8Array, expected: number): Uint8Array;
+  inflateInto(input: Uint8Array, out: Uint8Array): number;
+}
+
+/** A node:zlib deflater: the shape `zlib_codec.ts` hands out as its `Deflater`. */
+export interface NodeDeflater {
+  deflate(input: Uint8Array): Uint8Array;
+}
 
 /** The part of node:zlib's native handle used here. */
 interface ZlibHandle {
@@ -77,7 +90,7 @@ function runner(engine: unknown): HandleRunner | undefined {
   return undefined;
 }
 
-class HandleInflater implements Inflater {
+class HandleInflater implements NodeInflater {
   #runner: HandleRunner;
   #out = new Uint8Array(1 << 16);
 
@@ -97,7 +110,7 @@ class HandleInflater implements Inflater {
   }
 }
 
-class PlainInflater implements Inflater {
+class PlainInflater implements NodeInflater {
   inflate(input: Uint8Array, expected: number): Uint8Array {
     const z = inflateSync(input, { chunkSize: expected + SLACK });
     return new Uint8Array(z.buffer, z.byteOffset, z.byteLength);
@@ -118,7 +131,7 @@ function copyInto(bytes: Uint8Array, out: Uint8Array): number {
   return bytes.length;
 }
 
-class HandleDeflater implements Deflater {
+class HandleDeflater implements NodeDeflater {
   #runner: HandleRunner;
   #level: number;
   #out = new Uint8Array(1 << 16);
@@ -149,7 +162,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** A node:zlib inflater: handle-based when node:zlib offers one that passes a self-test, else inflateSync. */
-export function createNodeInflater(): Inflater {
+export function createNodeInflater(): NodeInflater {
   try {
     const r = runner(createInflate());
     if (r) {
@@ -170,7 +183,7 @@ export function createNodeInflater(): Inflater {
  * A node:zlib deflater at `level` (1..9) on one reused handle when node:zlib offers one whose output
  * equals deflateSync's, else deflateSync itself.
  */
-export function createNodeDeflater(level: number): Deflater {
+export function createNodeDeflater(level: number): NodeDeflater {
   try {
     const r = runner(createDeflate({ level }));
     if (r) {

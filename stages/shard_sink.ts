@@ -9,41 +9,26 @@
  * in its shard. A sample in a shard but not yet in the index (a crash between the two) is
  * dropped from the shard's tree when the writer resumes, and written again. An index (empty if
  * need be) is on disk before the first shard is created, so shards without an index are never
- * ours: the sink refuses such a directory rather than overwrite them.
+ * ours.
  *
- * At start the sink also removes what a killed run can leave: temporaries of atomic writes
- * (`.hdf5_index.json.tmp-<pid>`) and unindexed shards that never got an HDF5 signature.
+ * The directory's contract (the lock, what a killed run left, the checks before resuming, the
+ * files beside the shards) is {@linkcode CacheDir}'s; the sink keeps the stream of samples, the
+ * shard being written and the roll-over to the next.
  *
  * @module
  */
-import { CHUNK_KEYS, PREPROCESSING_DEFAULTS } from "../config/schema.ts";
-import {
-  CacheError,
-  ConfigError,
-  errorMessage,
-  FormatError,
-  KeyError,
-  SampleError,
-} from "../errors.ts";
+import { PREPROCESSING_DEFAULTS } from "../config/schema.ts";
+import { CacheError, errorMessage, KeyError, SampleError } from "../errors.ts";
 import { validateDatasetSpec } from "../formats/hdf5/dataset_encoder.ts";
 import { Hdf5FileWriter } from "../formats/hdf5/file_writer.ts";
-import { readNameTree } from "../formats/hdf5/reader/name_tree_reader.ts";
 import { datasetNameProblem, sampleKeyProblem } from "../formats/sample_key.ts";
-import { codecName } from "../formats/zlib_codec.ts";
-import {
-  emptyIndex,
-  INDEX_FILE,
-  IndexBuilder,
-  parseIndex,
-  shardFileName,
-  type ShardIndex,
-  shardNumber,
-} from "../formats/shard_index.ts";
-import { isIoError, isTemporaryName, writeFileAtomic } from "./atomic_write.ts";
-import { DirLock } from "./dir_lock.ts";
+import { emptyIndex, INDEX_FILE, IndexBuilder, shardFileName } from "../formats/shard_index.ts";
+import { isIoError } from "./atomic_write.ts";
+import { CacheDir, cacheSettings, type FailureEntry } from "./cache_dir.ts";
 import { releaseBuffer } from "./release_buffer.ts";
-import { join } from "./path.ts";
 import { type EncodedSample, isFailure, type SampleFailure } from "./record.ts";
+
+export type { FailureEntry } from "./cache_dir.ts";
 
 /** Options of {@linkcode ShardSink}. */
 export interface ShardSinkOptions {
@@ -93,15 +78,6 @@ export interface SinkStats {
   shard: number;
 }
 
-/** One failed sample, as written to `error_log.json`. */
-export interface FailureEntry {
-  key: string;
-  file?: string;
-  error: string;
-  /** Attempts after the first (`retry_count`). */
-  retries: number;
-}
-
 /** What a finished sink reports. */
 export interface SinkReport extends SinkStats {
   /** Samples in the whole index after the run. */
@@ -111,13 +87,6 @@ export interface SinkReport extends SinkStats {
   failures: FailureEntry[];
   warnings: string[];
 }
-
-const METADATA_FILE = "metadata.json";
-const ERROR_LOG_FILE = "error_log.json";
-/** Files the sink writes besides shards. */
-const OWN_FILES = [INDEX_FILE, METADATA_FILE, ERROR_LOG_FILE, "error_files.txt"];
-const RESUME_RULE =
-  "a resumed cache keeps the settings its chunks were stored with; write to a new processed_dir to change them";
 
 /** Why a sample cannot be stored under its key and dataset names, checked before writing. */
 function refusal(sample: EncodedSample): KeyError | undefined {
@@ -130,39 +99,6 @@ function refusal(sample: EncodedSample): KeyError | undefined {
     }
   }
   return undefined;
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
-
-/** Whether the file has HDF5's signature where the format allows it (0, 512, 1024, ...). */
-function hasHdf5Signature(path: string): boolean {
-  const file = Deno.openSync(path, { read: true });
-  try {
-    const size = file.statSync().size;
-    const buf = new Uint8Array(8);
-    for (let at = 0; at + 8 <= size && at <= 1 << 20; at = at === 0 ? 512 : at * 2) {
-      file.seekSync(at, Deno.SeekMode.Start);
-      let got = 0;
-      while (got < 8) {
-        const n = file.readSync(buf.subarray(got));
-        if (n === null) break;
-        got += n;
-      }
-      if (got === 8 && HDF5_SIGNATURE.every((b, i) => buf[i] === b)) return true;
-    }
-    return false;
-  } finally {
-    file.close();
-  }
 }
 
 /**
@@ -226,16 +162,12 @@ class SinkState {
   failures: FailureEntry[] = [];
   warnings: string[] = [];
   index!: IndexBuilder;
-  lock?: DirLock;
+  cache?: CacheDir;
   writer?: Hdf5FileWriter;
   /** Keys stored in the current shard since the last checkpoint. */
   pending = new Set<string>();
   lastCheckpoint = Date.now();
   errorsChanged = false;
-  /** Whether `hdf5_index.json` exists (it must before any shard is created). */
-  indexOnDisk = false;
-  /** Totals of earlier runs, from `metadata.json`. */
-  earlier = { processed: 0, skipped: 0, runs: 0 };
 
   constructor(dir: string, options: ShardSinkOptions) {
     this.dir = dir;
@@ -258,163 +190,20 @@ class SinkState {
   }
 
   open(): void {
-    Deno.mkdirSync(this.dir, { recursive: true });
-    this.lock = DirLock.acquire(this.dir);
+    const metadata = this.options.metadata ?? {};
+    const settings = cacheSettings(this.samplesPerFile, this.useFloat16, metadata);
+    const cache = CacheDir.open(this.dir, settings, metadata, (m) => this.#warn(m));
+    this.cache = cache;
     try {
-      this.#refuseLinks();
-      this.#removeTemporaries();
-      const existing = this.#readIndex();
-      this.indexOnDisk = existing !== undefined;
-      const stored = existing && Object.keys(existing.sample_index).length > 0
-        ? existing
-        : undefined;
-      this.#checkShardFiles(existing, stored);
-      if (stored) this.#readEarlierRuns();
-      // An index that names no sample pins nothing: this run's settings apply.
-      this.index = new IndexBuilder(stored ?? emptyIndex(this.samplesPerFile, this.useFloat16));
+      this.index = new IndexBuilder(
+        cache.stored ?? emptyIndex(this.samplesPerFile, this.useFloat16),
+      );
       this.stats.shard = this.index.currentFileIdx;
       this.#resumeShard();
     } catch (e) {
-      this.lock.release();
+      cache.release();
       throw e;
     }
-  }
-
-  /**
-   * The writer never follows a link out of the cache: a symlink, directory or device where the
-   * index, metadata, error log or a shard goes is refused by name before anything is written.
-   */
-  #refuseLinks(): void {
-    for (const entry of Deno.readDirSync(this.dir)) {
-      if ((OWN_FILES.includes(entry.name) || isTemporaryName(entry.name)) && !entry.isFile) {
-        throw notRegular(this.dir, entry);
-      }
-    }
-  }
-
-  /** Temporaries of atomic writes left by a killed run (this sink holds the lock). */
-  #removeTemporaries(): void {
-    for (const entry of Deno.readDirSync(this.dir)) {
-      if (entry.isFile && isTemporaryName(entry.name)) {
-        Deno.removeSync(join(this.dir, entry.name));
-      }
-    }
-  }
-
-  /**
-   * Shard files that no index entry covers: without an index, any with an HDF5 signature is
-   * someone's data, so the run is refused; one without a signature was cut short before its
-   * first checkpoint and holds nothing indexed, so it is removed.
-   */
-  #checkShardFiles(existing: ShardIndex | undefined, stored: ShardIndex | undefined): void {
-    const kept: string[] = [];
-    for (const entry of Deno.readDirSync(this.dir)) {
-      const n = shardNumber(entry.name);
-      if (n === undefined) continue;
-      // Closed shards are only read; the last one is resumed and later ones written.
-      if (!entry.isFile && (!stored || n >= stored.current_file_idx)) {
-        throw notRegular(this.dir, entry);
-      }
-      if (stored && n <= stored.current_file_idx) continue;
-      const path = join(this.dir, entry.name);
-      if (hasHdf5Signature(path)) {
-        kept.push(entry.name);
-      } else {
-        Deno.removeSync(path);
-        this.#warn(
-          `removed ${path}: a shard with no HDF5 signature, left by a run that was stopped ` +
-            "before its first checkpoint (no indexed sample was in it)",
-        );
-      }
-    }
-    if (existing === undefined && kept.length > 0) {
-      kept.sort();
-      throw new CacheError(
-        this.dir,
-        `holds ${kept.join(", ")} but no ${INDEX_FILE}; writing here would overwrite ${
-          kept.length === 1 ? "that shard" : "those shards"
-        }. Rebuild the index with "h5shard reindex ${this.dir}", move them away, or write to another processed_dir`,
-      );
-    }
-    // Past the index: the next shard may be a killed run's (its first checkpoint made it durable,
-    // the index naming its samples was not written yet): holding no indexed key, it is removed,
-    // as main's truncation did. Anything else would be overwritten: refused.
-    const next = stored ? stored.current_file_idx + 1 : 1;
-    for (const name of kept) {
-      const path = join(this.dir, name);
-      if (shardNumber(name) === next && holdsNoIndexedKey(path, stored)) {
-        Deno.removeSync(path);
-        this.#warn(
-          `removed ${path}: a shard past ${INDEX_FILE} holding none of its samples, left by a ` +
-            "run that was stopped between a shard's checkpoint and the index's",
-        );
-        continue;
-      }
-      throw new CacheError(
-        this.dir,
-        `${name} is not covered by ${INDEX_FILE} (whose last shard is ${
-          shardFileName(next - 1 || 1)
-        }); writing here would overwrite it: move it away, or write to another processed_dir`,
-      );
-    }
-  }
-
-  /** Totals of earlier runs and the settings they stored chunks with, from `metadata.json`. */
-  #readEarlierRuns(): void {
-    const path = join(this.dir, METADATA_FILE);
-    let recorded: Record<string, unknown>;
-    try {
-      recorded = JSON.parse(Deno.readTextFileSync(path));
-    } catch {
-      return; // none (or unreadable): nothing to compare or add up
-    }
-    if (typeof recorded !== "object" || recorded === null) return;
-    const given = this.options.metadata ?? {};
-    for (const key of CHUNK_KEYS) {
-      if (key in given && key in recorded && given[key] !== recorded[key]) {
-        throw new ConfigError(
-          `preprocessing.${key}`,
-          given[key],
-          `${JSON.stringify(recorded[key])}, the value ${path} records: ${RESUME_RULE}`,
-        );
-      }
-    }
-    const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0 ? v as number : 0;
-    this.earlier = {
-      processed: count(recorded.processed_samples),
-      skipped: count(recorded.skipped_samples),
-      runs: count(recorded.runs),
-    };
-  }
-
-  /** The index on disk, `undefined` when there is none; settings must match it. */
-  #readIndex(): ShardIndex | undefined {
-    const path = join(this.dir, INDEX_FILE);
-    let text: string;
-    try {
-      text = Deno.readTextFileSync(path);
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return undefined;
-      throw e;
-    }
-    const index = parseIndex(text, path);
-    if (Object.keys(index.sample_index).length === 0) return index;
-    checkIndexCounts(index, path);
-    if (index.samples_per_file !== this.samplesPerFile) {
-      throw new ConfigError(
-        "preprocessing.samples_per_hdf5",
-        this.samplesPerFile,
-        `${index.samples_per_file}, the value ${path} was written with: ${RESUME_RULE}`,
-      );
-    }
-    if (index.use_float16 !== this.useFloat16) {
-      throw new ConfigError(
-        "preprocessing.use_float16",
-        this.useFloat16,
-        `${index.use_float16}, the value ${path} was written with: ${RESUME_RULE}`,
-      );
-    }
-    return index;
   }
 
   /** Reopens the last shard when it has room, dropping samples the index does not name. */
@@ -422,7 +211,7 @@ class SinkState {
     const count = this.index.currentFileCount;
     if (count === 0 || count >= this.samplesPerFile) return;
     const idx = this.index.currentFileIdx;
-    const path = join(this.dir, shardFileName(idx));
+    const path = this.cache!.shardPath(idx);
     try {
       Deno.statSync(path);
     } catch {
@@ -529,7 +318,7 @@ class SinkState {
         } else stored += spec.layout.bytes.byteLength;
       }
     } catch (e) {
-      if (isIoError(e)) throw this.#ioError(e, writer.path);
+      if (isIoError(e)) throw this.cache!.ioError(e, writer.path);
       if (writer.has(sample.key)) writer.unlink(sample.key);
       this.#fail(sample.key, sample.origin, e instanceof Error ? e : new Error(String(e)));
       return;
@@ -543,27 +332,21 @@ class SinkState {
   }
 
   #openShard(idx: number, fresh: boolean): void {
-    const path = join(this.dir, shardFileName(idx));
-    if (!this.indexOnDisk) {
+    const cache = this.cache!;
+    const path = cache.shardPath(idx);
+    if (!cache.indexOnDisk) {
       // Before the first shard exists, so that a shard is never found without an index.
-      writeFileAtomic(join(this.dir, INDEX_FILE), this.index.serialize());
+      cache.writeIndex(this.index.serialize());
       this.#writeMetadata();
-      this.indexOnDisk = true;
     }
     try {
       this.writer = fresh
         ? Hdf5FileWriter.create(path, { exclusive: true })
         : Hdf5FileWriter.resume(path);
     } catch (e) {
-      throw isIoError(e) ? this.#ioError(e, path) : e;
+      throw isIoError(e) ? cache.ioError(e, path) : e;
     }
     this.stats.shard = idx;
-  }
-
-  /** A disk error (no space, read-only, ...) stops the run, naming the file. */
-  #ioError(e: unknown, path: string): CacheError {
-    const name = path.split("/").pop();
-    return new CacheError(this.dir, `cannot write ${name}: ${errorMessage(e)}`, { cause: e });
   }
 
   #rollOver(): void {
@@ -577,16 +360,17 @@ class SinkState {
 
   /** Shard durable first, then the index that names its new samples. */
   checkpoint(): void {
+    const cache = this.cache!;
     if (this.writer && this.pending.size > 0) {
       try {
         this.writer.checkpoint();
       } catch (e) {
-        throw isIoError(e) ? this.#ioError(e, this.writer.path) : e;
+        throw isIoError(e) ? cache.ioError(e, this.writer.path) : e;
       }
       const idx = this.stats.shard;
       for (const key of this.pending) this.index.set(key, { file_idx: idx, group_name: key });
       this.pending.clear();
-      writeFileAtomic(join(this.dir, INDEX_FILE), this.index.serialize());
+      cache.writeIndex(this.index.serialize());
       // Totals as of this checkpoint, so a killed run's durable samples are counted.
       this.#writeMetadata();
     }
@@ -595,55 +379,36 @@ class SinkState {
   }
 
   #writeErrorLog(): void {
-    writeFileAtomic(
-      join(this.dir, ERROR_LOG_FILE),
-      // The original pipeline's schema, which users' scripts read.
-      JSON.stringify(
-        {
-          total_errors: this.failures.length,
-          max_retries: this.options.maxRetries ?? 0,
-          errors: this.failures.map((f) => ({
-            file_path: f.file ?? f.key,
-            sample_key: f.key,
-            error_message: f.error,
-            retry_count: f.retries,
-          })),
-        },
-        null,
-        2,
-      ),
-    );
-    writeFileAtomic(
-      join(this.dir, "error_files.txt"),
-      this.failures.map((f) => f.file ?? f.key).join("\n") + (this.failures.length ? "\n" : ""),
-    );
+    this.cache!.writeErrorLog(this.failures, this.options.maxRetries ?? 0);
     this.errorsChanged = false;
   }
 
+  #writeMetadata(): void {
+    this.cache!.writeMetadata({
+      written: this.stats.written,
+      skipped: this.stats.skipped,
+      failed: this.stats.failed,
+      pending: this.pending.size,
+      totalSamples: this.index.size,
+      shards: this.index.size > 0 ? this.index.currentFileIdx : 0,
+    });
+  }
+
   close(): void {
+    const cache = this.cache!;
     try {
       this.checkpoint();
       this.writer?.close();
       this.writer = undefined;
-      if (this.index.size > 0 && !this.#hasIndexFile()) {
-        writeFileAtomic(join(this.dir, INDEX_FILE), this.index.serialize());
-      }
-      if (!this.errorsChanged && this.failures.length === 0 && this.#hasErrorLog()) {
+      if (this.index.size > 0 && !cache.hasIndexFile()) cache.writeIndex(this.index.serialize());
+      if (!this.errorsChanged && this.failures.length === 0 && cache.hasErrorLog()) {
         // An earlier run's failures were retried (they are never indexed): none is left.
         this.#writeErrorLog();
       }
       this.#writeMetadata();
     } finally {
-      this.lock?.release();
+      cache.release();
     }
-  }
-
-  #hasIndexFile(): boolean {
-    return exists(join(this.dir, INDEX_FILE));
-  }
-
-  #hasErrorLog(): boolean {
-    return exists(join(this.dir, ERROR_LOG_FILE));
   }
 
   /** After a fatal error: the shard as of its last checkpoint, and the lock let go. */
@@ -654,7 +419,7 @@ class SinkState {
       // The error being reported already says what went wrong with this file.
     } finally {
       this.writer = undefined;
-      this.lock?.release();
+      this.cache?.release();
     }
   }
 
@@ -669,47 +434,13 @@ class SinkState {
       if (this.writer && this.index.currentFileCount === 0) {
         Deno.removeSync(this.writer.path);
       }
-      if (this.indexOnDisk) this.#writeMetadata();
+      if (this.cache?.indexOnDisk) this.#writeMetadata();
     } catch {
       this.writer?.abort();
     } finally {
       this.writer = undefined;
-      this.lock?.release();
+      this.cache?.release();
     }
-  }
-
-  /**
-   * `metadata.json`: the settings, and counts that are totals over every run into this
-   * directory (`processed_samples`, `skipped_samples`, `runs`); `failed_samples` is this run's,
-   * the samples now in `error_log.json` (earlier failures are retried: they are not indexed).
-   */
-  #writeMetadata(): void {
-    const shards = this.index.size > 0 ? this.index.currentFileIdx : 0;
-    writeFileAtomic(
-      join(this.dir, METADATA_FILE),
-      JSON.stringify(
-        {
-          total_files: this.stats.written + this.stats.skipped + this.stats.failed,
-          ...this.options.metadata,
-          processed_files: this.stats.written,
-          error_files: this.stats.failed,
-          processed_dir: this.dir,
-          total_samples: this.index.size,
-          processed_samples: this.earlier.processed + this.stats.written - this.pending.size,
-          skipped_samples: this.earlier.skipped + this.stats.skipped,
-          failed_samples: this.stats.failed,
-          runs: this.earlier.runs + 1,
-          storage_format: "hdf5",
-          compression_codec: codecName(),
-          use_float16: this.useFloat16,
-          samples_per_hdf5: this.samplesPerFile,
-          num_hdf5_files: shards,
-          updated: new Date().toISOString(),
-        },
-        null,
-        2,
-      ),
-    );
   }
 
   report(): SinkReport {
@@ -720,60 +451,5 @@ class SinkState {
       failures: this.failures,
       warnings: this.warnings,
     };
-  }
-}
-
-/** Whether a shard's groups name no sample of `index` (false when it cannot be read). */
-function holdsNoIndexedKey(path: string, index: ShardIndex | undefined): boolean {
-  let file: Deno.FsFile | undefined;
-  try {
-    file = Deno.openSync(path, { read: true });
-    const { tree } = readNameTree(file, path);
-    return tree.sampleGroups().every((g) => !index || !Object.hasOwn(index.sample_index, g));
-  } catch {
-    return false;
-  } finally {
-    file?.close();
-  }
-}
-
-/** A link, directory or device where the sink would write a file: refused by name. */
-function notRegular(dir: string, entry: Deno.DirEntry): CacheError {
-  const what = entry.isSymlink
-    ? "a symbolic link"
-    : entry.isDirectory
-    ? "a directory"
-    : "not a regular file";
-  return new CacheError(
-    dir,
-    `${entry.name} is ${what}, where h5shard would write; it writes only regular files inside ` +
-      "the cache and never follows a link: remove or move it, or write to another processed_dir",
-  );
-}
-
-/**
- * An index whose counts contradict its own entries would make the sink start the last shard
- * afresh (truncating samples the index names) or write past shards it does not know: refuse it.
- */
-function checkIndexCounts(index: ShardIndex, path: string): void {
-  let inLast = 0;
-  for (const [key, entry] of Object.entries(index.sample_index)) {
-    if (entry.file_idx > index.current_file_idx) {
-      throw new FormatError(
-        path,
-        `sample_index[${JSON.stringify(key)}] is in ${shardFileName(entry.file_idx)}, past ` +
-          `current_file_idx ${index.current_file_idx}; run "h5shard verify" on this directory ` +
-          `(or rebuild the index with "h5shard reindex")`,
-      );
-    }
-    if (entry.file_idx === index.current_file_idx) inLast++;
-  }
-  if (inLast > index.current_file_count) {
-    throw new FormatError(
-      path,
-      `current_file_count is ${index.current_file_count}, but ${inLast} samples are indexed in ` +
-        `${shardFileName(index.current_file_idx)}; run "h5shard verify" on this directory ` +
-        `(or rebuild the index with "h5shard reindex")`,
-    );
   }
 }

@@ -8,7 +8,6 @@
  */
 import { FormatError } from "../../errors.ts";
 import { allocate, type DType, DTYPES, elementCount, viewAs } from "../dtype.ts";
-import type { ShardReader } from "../shard_reader.ts";
 import type { Tensor } from "../tensor.ts";
 import {
   clearDiagnostics,
@@ -82,7 +81,7 @@ export function dtypeFromMetadata(meta: H5Metadata): DType | undefined {
 }
 
 /** An HDF5 file open for reading. Close it when done: each open file holds HDF5 caches. */
-export class H5File implements ShardReader {
+export class H5File {
   /** The file's path on disk. */
   readonly path: string;
   #m: H5Module;

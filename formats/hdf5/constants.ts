@@ -73,9 +73,6 @@ export const MessageType = {
 /** Header message flag bit 0: the message is constant. */
 export const MESSAGE_FLAG_CONSTANT = 1;
 
-/** Filter ids of the pipeline message. */
-export const FilterId = { DEFLATE: 1, SHUFFLE: 2 } as const;
-
 /** Rounds `n` up to a multiple of 8. */
 export function pad8(n: number): number {
   return Math.ceil(n / 8) * 8;

@@ -13,7 +13,7 @@ import { chunkedLayoutMessage, contiguousLayoutMessage } from "./messages/data_l
 import { dataspaceMessage } from "./messages/dataspace.ts";
 import { datatypeMessage } from "./messages/datatype.ts";
 import { fillValueMessage } from "./messages/fill_value.ts";
-import { filterPipelineMessage } from "./messages/filter_pipeline.ts";
+import { filterPipelineMessage, filterSpecsProblem } from "./messages/filter_pipeline.ts";
 import { encodeObjectHeader, type HeaderMessage } from "./object_header.ts";
 
 const MAX_U32 = 0xffffffff;
@@ -87,15 +87,8 @@ export function validateDatasetSpec(what: string, spec: DatasetSpec): void {
       );
     }
   });
-  const ids = filters.map((f) => f.id).join(",");
-  if (!["", "deflate", "shuffle", "shuffle,deflate"].includes(ids)) {
-    fail(what, `filters [${ids}]: expected deflate, shuffle, or shuffle then deflate`);
-  }
-  for (const f of filters) {
-    if (f.id === "deflate" && !(Number.isInteger(f.level) && f.level >= 0 && f.level <= 9)) {
-      fail(what, `deflate level ${JSON.stringify(f.level)}: expected an integer 0..9`);
-    }
-  }
+  const problem = filterSpecsProblem(filters);
+  if (problem) fail(what, problem);
 }
 
 function commonMessages(spec: DatasetSpec, chunked: boolean): HeaderMessage[] {

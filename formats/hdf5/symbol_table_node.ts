@@ -6,6 +6,7 @@
  */
 import { ByteWriter } from "./byte_writer.ts";
 import { GROUP_LEAF_K, SNOD_SIZE, SYMBOL_ENTRY_SIZE } from "./constants.ts";
+import type { SymbolTable } from "./messages/symbol_table_message.ts";
 
 /** One link of a group: the name's heap offset and the child's object header. */
 export interface SymbolEntry {
@@ -14,7 +15,7 @@ export interface SymbolEntry {
   /** The child's object header. */
   header: number;
   /** For a subgroup: its B-tree and heap, cached in the scratch-pad (cache type 1). */
-  group?: { btree: number; heap: number };
+  group?: SymbolTable;
 }
 
 /** Writes a 40-byte symbol table entry at the writer's position. */

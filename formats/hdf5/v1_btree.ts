@@ -1,12 +1,15 @@
 /**
- * Version 1 B-tree nodes (spec §III.A.1), built bottom-up in one pass: all leaves, then each
- * higher level, root last. Every node has a fixed size, so node k of a level sits at
- * `levelBase + k * nodeSize` and sibling and child pointers are known before writing.
+ * Version 1 B-tree nodes (spec §III.A.1), written and read. Written bottom-up in one pass: all
+ * leaves, then each higher level, root last. Every node has a fixed size, so node k of a level
+ * sits at `levelBase + k * nodeSize` and sibling and child pointers are known before writing.
+ * Read one node at a time ({@linkcode readV1BtreeNode}): the header checked, the keys and
+ * children left to the tree's own reader (group names, chunk offsets).
  *
  * @module
  */
 import { ByteWriter } from "./byte_writer.ts";
 import { BTREE_HEADER_SIZE, UNDEF } from "./constants.ts";
+import { type PositionedReader, signature, viewOf } from "./positioned_reader.ts";
 
 /** What a tree needs to lay out its nodes. */
 export interface V1BtreeOptions {
@@ -88,4 +91,55 @@ export function encodeV1Btree(o: V1BtreeOptions): EncodedBtree {
     span = cover;
   }
   return { bytes: w.bytes, root: o.base + (total - 1) * o.nodeSize };
+}
+
+/** Node types of a v1 B-tree, as the header's type byte holds them. */
+const NODE_KIND = ["group", "chunks"] as const;
+
+/** One node as read: the header's level and entry count, and its keys and children. */
+export interface V1BtreeNode {
+  level: number;
+  /** Entries used: the node's children (it has one key more). */
+  entries: number;
+  /**
+   * Key 0, child 0, key 1, ... child n-1, key n: key i at `i * (keySize + 8)`, child i right
+   * after it.
+   */
+  body: DataView;
+}
+
+/**
+ * Reads the node at `address` of a tree of `type` (0 group, 1 chunk) whose nodes hold at most
+ * 2`k` children and keys of `keySize` bytes. As HDF5 does, the node must fit whole (sized by
+ * `k`) in the file; a wrong signature or type, or more than 2K entries, throws FormatError
+ * naming the file, `what` and the offset.
+ */
+export function readV1BtreeNode(
+  r: PositionedReader,
+  address: number,
+  type: 0 | 1,
+  k: number,
+  keySize: number,
+  what: string,
+): V1BtreeNode {
+  r.check(address, BTREE_HEADER_SIZE + 2 * k * 8 + (2 * k + 1) * keySize, what);
+  const head = viewOf(r.read(address, BTREE_HEADER_SIZE, what));
+  if (signature(head, 0) !== "TREE") throw r.damaged(what, address, "no TREE signature");
+  if (head.getUint8(4) !== type) {
+    throw r.damaged(
+      what,
+      address,
+      `node type ${head.getUint8(4)}, expected ${type} (${NODE_KIND[type]})`,
+    );
+  }
+  const level = head.getUint8(5);
+  const entries = head.getUint16(6, true);
+  // HDF5 sizes every node for 2K children, whatever its level.
+  if (entries > 2 * k) {
+    throw r.damaged(what, address, `${entries} children, more than 2K = ${2 * k}`);
+  }
+  const body = viewOf(
+    r.read(address + BTREE_HEADER_SIZE, entries * (keySize + 8) + keySize, what),
+  );
+  return { level, entries, body };
 }

@@ -12,7 +12,8 @@
  */
 import { BTREE_HEADER_SIZE, CHUNK_K, chunkKeySize } from "../constants.ts";
 import { Lru } from "./lru.ts";
-import { type PositionedReader, signature, u64, viewOf } from "./positioned_reader.ts";
+import { type PositionedReader, u64 } from "../positioned_reader.ts";
+import { readV1BtreeNode } from "../v1_btree.ts";
 
 /** A stored chunk: where it is, its filtered size and which filters it skipped. */
 export interface ChunkRef {
@@ -71,19 +72,14 @@ export class ChunkIndex {
     const r = this.#reader;
     const what = "chunk B-tree node";
     if (!node) {
-      // HDF5 reads a node whole, sized by K: it must fit in the file.
       const keySize = chunkKeySize(d.rank);
-      r.check(address, BTREE_HEADER_SIZE + 2 * this.#k * 8 + (2 * this.#k + 1) * keySize, what);
-      const head = viewOf(r.read(address, BTREE_HEADER_SIZE, what));
-      if (signature(head, 0) !== "TREE") throw r.damaged(what, address, "no TREE signature");
-      if (head.getUint8(4) !== CHUNK_NODE) {
-        throw r.damaged(what, address, `node type ${head.getUint8(4)}, expected 1 (chunks)`);
-      }
-      const level = head.getUint8(5);
-      const n = head.getUint16(6, true);
-      if (n > 2 * this.#k) throw r.damaged(what, address, `${n} children, more than 2K`);
-      const body = viewOf(
-        r.read(address + BTREE_HEADER_SIZE, n * (keySize + 8) + keySize, what),
+      const { level, entries: n, body } = readV1BtreeNode(
+        r,
+        address,
+        CHUNK_NODE,
+        this.#k,
+        keySize,
+        what,
       );
       node = { address, level, offsets: [], sizes: [], masks: [], children: [] };
       const maxStored = d.chunkBytes * MAX_GROWTH + GROWTH_SLACK;

@@ -5,18 +5,14 @@
  * @module
  */
 import { type DType, DTYPES } from "../../dtype.ts";
-import { FilterId, MessageType } from "../constants.ts";
+import { MessageType } from "../constants.ts";
+import { type Filter, parseFilterPipeline } from "../messages/filter_pipeline.ts";
 import { parseDataspace } from "./dataspace.ts";
 import { parseDatatype } from "./datatype.ts";
 import { fillIsNonZero } from "./fill_value.ts";
-import { type Filter, parseFilterPipeline } from "./filter_pipeline.ts";
-import type { SymbolTable } from "./group_lookup.ts";
+import { parseSymbolTableMessage, type SymbolTable } from "../messages/symbol_table_message.ts";
 import { type Layout, parseLayout } from "./layout.ts";
 import type { RawMessage } from "./object_header.ts";
-import { u64 } from "./positioned_reader.ts";
-
-/** HDF5's deflate filter refuses higher levels, on reading too. */
-const MAX_DEFLATE_LEVEL = 9;
 
 /** The old fill value message (spec §IV.A.2.e), absent from our profile. */
 const FILL_VALUE_OLD = 0x0004;
@@ -55,7 +51,7 @@ export function parseObject(
   for (const m of messages) if (!byType.has(m.type)) byType.set(m.type, m);
   const stab = byType.get(MessageType.SYMBOL_TABLE);
   if (stab) {
-    return { kind: "group", stab: { btree: u64(stab.data, 0), heap: u64(stab.data, 8) } };
+    return { kind: "group", stab: parseSymbolTableMessage(stab.data) };
   }
   if (byType.has(MessageType.LINK_INFO) || byType.has(MessageType.LINK)) return { kind: "group" };
   const layoutMsg = byType.get(MessageType.LAYOUT);
@@ -70,20 +66,8 @@ export function parseObject(
   const layout = parseLayout(layoutMsg.data, shape.length, DTYPES[dtype].size, damaged);
   if (typeof layout === "string") return { kind: "dataset", unsupported: layout };
   const pipeline = byType.get(MessageType.FILTER_PIPELINE);
-  const filters = pipeline ? parseFilterPipeline(pipeline.data, damaged) : [];
+  const filters = pipeline ? parseFilterPipeline(pipeline.data, DTYPES[dtype].size, damaged) : [];
   if (typeof filters === "string") return { kind: "dataset", unsupported: filters };
-  for (const f of filters) {
-    // HDF5's filters refuse these parameters when they run, on reading too.
-    if (f.id === FilterId.DEFLATE && (f.cd.length !== 1 || f.cd[0] > MAX_DEFLATE_LEVEL)) {
-      throw damaged(`deflate parameters ${JSON.stringify(f.cd)} (one level of 0-9 expected)`);
-    }
-    // Shuffling by another size than the element's reorders bytes into wrong values.
-    if (f.id === FilterId.SHUFFLE && (f.cd.length !== 1 || f.cd[0] !== DTYPES[dtype].size)) {
-      throw damaged(
-        `shuffle parameters ${JSON.stringify(f.cd)} for a ${DTYPES[dtype].size}-byte datatype`,
-      );
-    }
-  }
   const fill = byType.get(MessageType.FILL_VALUE);
   const oldFill = byType.get(FILL_VALUE_OLD);
   const fillNonZero = (fill ? fillIsNonZero(fill.data, false, damaged) : false) ||

@@ -8,11 +8,12 @@
 import { FormatError } from "../../../errors.ts";
 import { unshuffleBytes } from "../../chunks.ts";
 import { DTYPES, elementCount } from "../../dtype.ts";
-import { FilterId, UNDEF } from "../constants.ts";
+import { UNDEF } from "../constants.ts";
+import { FilterId } from "../messages/filter_pipeline.ts";
 import { type ChunkedDataset, ChunkIndex, type ChunkRef } from "./chunk_index.ts";
 import type { DatasetHeader } from "./dataset_header.ts";
 import { copyOverlap, overlappingChunks } from "./hyperslab.ts";
-import type { PositionedReader } from "./positioned_reader.ts";
+import type { PositionedReader } from "../positioned_reader.ts";
 import { UnsupportedHdf5Error } from "./unsupported_error.ts";
 import { createInflater, type Inflater } from "../../zlib_codec.ts";
 

@@ -4,7 +4,7 @@
  * @module
  */
 import { UNDEF } from "../constants.ts";
-import { u64 } from "./positioned_reader.ts";
+import { u64 } from "../positioned_reader.ts";
 
 /** Version 1 flag bit 1: a permutation index is present (never implemented by HDF5). */
 const FLAG_PERMUTATION = 2;

@@ -10,17 +10,13 @@
  *
  * @module
  */
-import { BTREE_HEADER_SIZE, SYMBOL_ENTRY_SIZE } from "../constants.ts";
+import { SYMBOL_ENTRY_SIZE } from "../constants.ts";
 import { checkName, compareName, nameAt, readLocalHeap } from "./local_heap.ts";
 import { Lru } from "./lru.ts";
-import { type PositionedReader, signature, u64, viewOf } from "./positioned_reader.ts";
+import type { SymbolTable } from "../messages/symbol_table_message.ts";
+import { type PositionedReader, signature, u64, viewOf } from "../positioned_reader.ts";
 import { UnsupportedHdf5Error } from "./unsupported_error.ts";
-
-/** A group's symbol table: its B-tree root and local heap. */
-export interface SymbolTable {
-  btree: number;
-  heap: number;
-}
+import { readV1BtreeNode } from "../v1_btree.ts";
 
 /** One link found in a group (spec §III.C); its scratch-pad cache is ignored (it can be stale). */
 export interface GroupLink {
@@ -38,6 +34,8 @@ export interface BtreeLimits {
 const CACHE_SOFT_LINK = 2;
 /** Node type 0 of a v1 B-tree: group nodes. */
 const GROUP_NODE = 0;
+/** A group node's key: a name's offset in the group's local heap. */
+const GROUP_KEY_SIZE = 8;
 /** SNOD version. */
 const SNOD_VERSION = 1;
 
@@ -80,39 +78,38 @@ export class GroupLookup {
     return heap;
   }
 
-  #node(address: number, heap: Uint8Array, heapAddress: number): GroupBtreeNode {
-    let node = this.#nodes.get(address);
-    if (node) return node;
+  /** The group node at `address`, whose parent expects it at level `expected` (-1: the root). */
+  #node(address: number, heap: Uint8Array, heapAddress: number, expected: number): GroupBtreeNode {
     const what = "group B-tree node";
     const r = this.#reader;
-    // HDF5 reads a node whole, sized by the superblock's K: it must fit in the file.
-    const k = this.#limits.groupInternalK;
-    r.check(address, BTREE_HEADER_SIZE + 2 * k * 8 + (2 * k + 1) * 8, what);
-    const head = viewOf(r.read(address, BTREE_HEADER_SIZE, what));
-    if (signature(head, 0) !== "TREE") throw r.damaged(what, address, "no TREE signature");
-    if (head.getUint8(4) !== GROUP_NODE) {
-      throw r.damaged(what, address, `node type ${head.getUint8(4)}, expected 0 (group)`);
-    }
-    const level = head.getUint8(5);
-    const n = head.getUint16(6, true);
-    // HDF5 sizes every group node for 2 * internal K children, whatever its level.
-    const max = 2 * k;
-    if (n > max) throw r.damaged(what, address, `${n} children, more than 2K = ${max}`);
-    const body = viewOf(r.read(address + BTREE_HEADER_SIZE, 16 * n + 8, what));
-    const keys: number[] = [];
-    const children: number[] = [];
-    for (let i = 0; i <= n; i++) {
-      const key = u64(body, 16 * i);
-      checkName(r, heap, heapAddress, key, `${what} at ${address} key ${i}`);
-      keys.push(key);
-      if (i < n) {
-        const child = u64(body, 16 * i + 8);
-        r.check(child, 1, `${what} at ${address} child ${i}`);
-        children.push(child);
+    let node = this.#nodes.get(address);
+    if (!node) {
+      const { level, entries: n, body } = readV1BtreeNode(
+        r,
+        address,
+        GROUP_NODE,
+        this.#limits.groupInternalK,
+        GROUP_KEY_SIZE,
+        what,
+      );
+      const keys: number[] = [];
+      const children: number[] = [];
+      for (let i = 0; i <= n; i++) {
+        const key = u64(body, 16 * i);
+        checkName(r, heap, heapAddress, key, `${what} at ${address} key ${i}`);
+        keys.push(key);
+        if (i < n) {
+          const child = u64(body, 16 * i + 8);
+          r.check(child, 1, `${what} at ${address} child ${i}`);
+          children.push(child);
+        }
       }
+      node = { address, level, keys, children };
+      this.#nodes.set(address, node);
     }
-    node = { address, level, keys, children };
-    this.#nodes.set(address, node);
+    if (expected >= 0 && node.level !== expected) {
+      throw r.damaged(what, address, `level ${node.level} where its parent expects ${expected}`);
+    }
     return node;
   }
 
@@ -167,14 +164,7 @@ export class GroupLookup {
     let address = group.btree;
     let expected = -1;
     for (;;) {
-      const node = this.#node(address, heap, group.heap);
-      if (expected >= 0 && node.level !== expected) {
-        throw this.#reader.damaged(
-          "group B-tree node",
-          address,
-          `level ${node.level} where its parent expects ${expected}`,
-        );
-      }
+      const node = this.#node(address, heap, group.heap, expected);
       // H5B_find: binary search for the child whose keys bracket the name, (left, right].
       let lo = 0;
       let hi = node.children.length;
@@ -226,14 +216,7 @@ export class GroupLookup {
         throw this.#reader.damaged("group B-tree node", address, "reached twice (a cycle)");
       }
       seen.add(address);
-      const node = this.#node(address, heap, group.heap);
-      if (expected >= 0 && node.level !== expected) {
-        throw this.#reader.damaged(
-          "group B-tree node",
-          address,
-          `level ${node.level} where its parent expects ${expected}`,
-        );
-      }
+      const node = this.#node(address, heap, group.heap, expected);
       for (let i = 0; i < node.children.length; i++) {
         const child = node.children[i];
         if (node.level > 0) {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { u64 } from "./positioned_reader.ts";
+import { u64 } from "../positioned_reader.ts";
 
 const CLASS_CONTIGUOUS = 1;
 const CLASS_CHUNKED = 2;

@@ -5,7 +5,7 @@
  * @module
  */
 import { HEAP_FREE_NULL, LOCAL_HEAP_HEADER_SIZE } from "../constants.ts";
-import { type PositionedReader, signature, u64, viewOf } from "./positioned_reader.ts";
+import { type PositionedReader, signature, u64, viewOf } from "../positioned_reader.ts";
 
 const decoder = new TextDecoder();
 

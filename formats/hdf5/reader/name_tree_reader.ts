@@ -11,9 +11,10 @@ import { FormatError } from "../../../errors.ts";
 import { MessageType, SUPERBLOCK_SIZE, UNDEF } from "../constants.ts";
 import { GroupNode, NameTree } from "../name_tree.ts";
 import type { HeaderMessage } from "../object_header.ts";
-import { GroupLookup, type SymbolTable } from "./group_lookup.ts";
+import { parseSymbolTableMessage, type SymbolTable } from "../messages/symbol_table_message.ts";
+import { GroupLookup } from "./group_lookup.ts";
 import { readObjectHeader } from "./object_header.ts";
-import { PositionedReader, u64, viewOf } from "./positioned_reader.ts";
+import { PositionedReader, u64, viewOf } from "../positioned_reader.ts";
 import { parseSuperblock } from "./superblock.ts";
 
 /** End of File Address in a version 0 superblock. */
@@ -60,7 +61,7 @@ export function readNameTree(file: Deno.FsFile, name: string): { eof: number; tr
     const out: ParsedGroupHeader = { kept: [] };
     for (const m of readObjectHeader(reader, address)) {
       if (m.type === MessageType.SYMBOL_TABLE) {
-        out.stab = { btree: u64(m.data, 0), heap: u64(m.data, 8) };
+        out.stab = parseSymbolTableMessage(m.data);
       } else if (m.type === MessageType.LINK || m.type === MessageType.LINK_INFO) {
         throw new FormatError(
           name,

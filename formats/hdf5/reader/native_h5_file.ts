@@ -12,18 +12,19 @@
  */
 import { FormatError, withWhere } from "../../../errors.ts";
 import { allocate, type DType, DTYPES, elementCount, viewAs } from "../../dtype.ts";
-import type { ShardReader } from "../../shard_reader.ts";
 import type { Tensor } from "../../tensor.ts";
-import { FilterId, SUPERBLOCK_SIZE, UNDEF } from "../constants.ts";
+import { SUPERBLOCK_SIZE, UNDEF } from "../constants.ts";
+import { type NamedFilter, namedFilter } from "../messages/filter_pipeline.ts";
 import { type DatasetHeader, type ObjectInfo, parseObject } from "./dataset_header.ts";
 import { maxDatasetBytes } from "./limits.ts";
-import { GroupLookup, type SymbolTable } from "./group_lookup.ts";
+import type { SymbolTable } from "../messages/symbol_table_message.ts";
+import { GroupLookup } from "./group_lookup.ts";
 import { DatasetReader } from "./dataset_reader.ts";
 import type { ChunkRef } from "./chunk_index.ts";
 import { checkSlab } from "./hyperslab.ts";
 import { Lru } from "./lru.ts";
 import { readObjectHeader } from "./object_header.ts";
-import { PositionedReader } from "./positioned_reader.ts";
+import { PositionedReader } from "../positioned_reader.ts";
 import { parseSuperblock, type Superblock } from "./superblock.ts";
 import { UnsupportedHdf5Error } from "./unsupported_error.ts";
 
@@ -42,7 +43,7 @@ const MAX_OBJECTS = 1024;
 const encoder = new TextEncoder();
 
 /** An HDF5 file open for native reads. Close it when done (it holds a file handle). */
-export class NativeH5File implements ShardReader {
+export class NativeH5File {
   /** The file's path on disk. */
   readonly path: string;
   #reader: PositionedReader;
@@ -200,12 +201,8 @@ export class NativeH5File implements ShardReader {
   }
 
   /** The filter pipeline of the dataset at `path`, in write order, named as HDF5 names them. */
-  filters(path: string): { id: number; name: string; cd_values: number[] }[] {
-    return this.#dataset(path).filters.map((f) => ({
-      id: f.id,
-      name: f.id === FilterId.DEFLATE ? "deflate" : "shuffle",
-      cd_values: f.cd.slice(),
-    }));
+  filters(path: string): NamedFilter[] {
+    return this.#dataset(path).filters.map(namedFilter);
   }
 
   /**
@@ -215,6 +212,16 @@ export class NativeH5File implements ShardReader {
    */
   chunks(path: string): ChunkRef[] {
     return this.#data.chunks(this.#dataset(path));
+  }
+
+  /**
+   * Fills `into` with the bytes at `address` as they are stored (a chunk that
+   * {@linkcode chunks} listed, say), and returns it. Bytes past the file's end throw
+   * FormatError naming the file, `what` and the offset.
+   */
+  readStored(address: number, into: Uint8Array, what: string): Uint8Array {
+    this.#check();
+    return this.#reader.readInto(address, into, what);
   }
 
   /**

@@ -5,7 +5,7 @@
  * @module
  */
 import { MESSAGE_HEADER_SIZE, MessageType, OBJECT_HEADER_PREFIX_SIZE } from "../constants.ts";
-import { type PositionedReader, signature, u64, viewOf } from "./positioned_reader.ts";
+import { type PositionedReader, signature, u64, viewOf } from "../positioned_reader.ts";
 import { UnsupportedHdf5Error } from "./unsupported_error.ts";
 
 /** Bytes read at once for a header: h5py pads dataset headers to 256 + prefix. */

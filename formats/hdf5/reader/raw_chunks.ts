@@ -2,16 +2,16 @@
  * A sample's datasets as stored: dtype, shape, chunk shape, filters and the compressed chunk
  * bytes exactly as they are on disk, in the {@linkcode DatasetSpec} form the HDF5 writer takes.
  * Copying a sample from one shard to another through this is a copy of bytes, with no inflate
- * or deflate. The structure comes from the native reader ({@linkcode NativeH5File}); the chunk
- * bytes are read through a handle of this module's own.
+ * or deflate. The structure and the chunk bytes come from the native reader
+ * ({@linkcode NativeH5File}), through its one handle on the file.
  *
  * @module
  */
 import { FormatError } from "../../../errors.ts";
 import { chunkGrid } from "../../chunks.ts";
 import { bytesOf, elementCount } from "../../dtype.ts";
-import { FilterId } from "../constants.ts";
 import type { DatasetSpec, FilterSpec } from "../dataset_spec.ts";
+import { filterSpecOf, type NamedFilter } from "../messages/filter_pipeline.ts";
 import { type ChunkRef, compareOffsets } from "./chunk_index.ts";
 import { NativeH5File } from "./native_h5_file.ts";
 
@@ -63,32 +63,19 @@ export class RawChunkReader {
   /** The file's path. */
   readonly path: string;
   #h5: NativeH5File;
-  #file: Deno.FsFile;
   #reuse: boolean;
   #scratch = new Uint8Array(0);
   #used = 0;
 
-  private constructor(path: string, h5: NativeH5File, file: Deno.FsFile, reuse: boolean) {
+  private constructor(path: string, h5: NativeH5File, reuse: boolean) {
     this.path = path;
     this.#h5 = h5;
-    this.#file = file;
     this.#reuse = reuse;
   }
 
   /** Opens `path`; errors as {@linkcode NativeH5File.open}. */
   static open(path: string, options: RawChunkReaderOptions = {}): RawChunkReader {
-    const h5 = NativeH5File.open(path);
-    try {
-      return new RawChunkReader(
-        path,
-        h5,
-        Deno.openSync(path, { read: true }),
-        options.reuseBuffer ?? false,
-      );
-    } catch (e) {
-      h5.close();
-      throw e;
-    }
+    return new RawChunkReader(path, NativeH5File.open(path), options.reuseBuffer ?? false);
   }
 
   /**
@@ -166,22 +153,13 @@ export class RawChunkReader {
       into = this.#scratch.subarray(this.#used, this.#used + length);
       this.#used += length;
     }
-    this.#file.seekSync(address, Deno.SeekMode.Start);
-    let done = 0;
-    while (done < length) {
-      const n = this.#file.readSync(into.subarray(done));
-      if (n === null || n === 0) {
-        throw this.#fail(where, `chunk data at ${address} (+${length}) runs past the file's end`);
-      }
-      done += n;
-    }
-    return into;
+    return this.#h5.readStored(address, into, `chunk data of /${where}`);
   }
 
-  #filter(where: string, f: { id: number; cd_values: number[] }): FilterSpec {
-    if (f.id === FilterId.SHUFFLE) return { id: "shuffle" };
-    if (f.id === FilterId.DEFLATE) return { id: "deflate", level: f.cd_values[0] ?? 0 };
-    throw this.#fail(where, `filter ${f.id}`);
+  #filter(where: string, f: NamedFilter): FilterSpec {
+    const spec = filterSpecOf(f);
+    if (!spec) throw this.#fail(where, `filter ${f.id}`);
+    return spec;
   }
 
   #fail(where: string, why: string): FormatError {
@@ -191,6 +169,5 @@ export class RawChunkReader {
   /** Closes the file. */
   close(): void {
     this.#h5.close();
-    this.#file.close();
   }
 }

@@ -7,8 +7,11 @@
  */
 import { FormatError } from "../../../errors.ts";
 import { CHUNK_K, HDF5_SIGNATURE, OFFSET_SIZE, SUPERBLOCK_SIZE, UNDEF } from "../constants.ts";
-import { u64, viewOf } from "./positioned_reader.ts";
+import { PositionedReader, u64, viewOf } from "../positioned_reader.ts";
 import { UnsupportedHdf5Error } from "./unsupported_error.ts";
+
+/** HDF5 looks for its signature at 0, 512, 1024, ... (a user block before it); we look this far. */
+const MAX_SIGNATURE_OFFSET = 1 << 20;
 
 /** Version 1 inserts "Indexed Storage Internal Node K" (2) and 2 reserved bytes. */
 const V1_EXTRA = 4;
@@ -70,4 +73,22 @@ export function parseSuperblock(bytes: Uint8Array, name: string): Superblock {
   const rootHeader = u64(v, entry + 8);
   if (eof === UNDEF || rootHeader === UNDEF) throw damaged("no root group", entry);
   return { version, eof, rootHeader, groupLeafK, groupInternalK, chunkK };
+}
+
+/**
+ * Whether the file at `path` has HDF5's signature where the format allows it (offset 0, 512,
+ * 1024, ...): the mark of a file some HDF5 writer started, whether or not it got further.
+ */
+export function hasHdf5Signature(path: string): boolean {
+  const file = Deno.openSync(path, { read: true });
+  try {
+    const reader = new PositionedReader(file, path, file.statSync().size);
+    for (let at = 0; at + 8 <= reader.limit && at <= MAX_SIGNATURE_OFFSET; at = at ? at * 2 : 512) {
+      const bytes = reader.read(at, HDF5_SIGNATURE.length, "signature");
+      if (HDF5_SIGNATURE.every((b, i) => bytes[i] === b)) return true;
+    }
+    return false;
+  } finally {
+    file.close();
+  }
 }

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { FormatError } from "../../../errors.ts";
-import { UNDEF } from "../constants.ts";
+import { FormatError } from "../../errors.ts";
+import { UNDEF } from "./constants.ts";
 
 /**
  * A u64 address or length at `at`; UNDEF for all ones. Values past 2^53 lose precision but stay
