@@ -203,6 +203,7 @@ export async function preprocess(options: PreprocessOptions): Promise<RunReport>
     prefetchSize: p.prefetch_size,
     maxRetries: p.max_retries,
     retryDelay: p.retry_delay,
+    maxAudioSeconds: p.max_audio_seconds,
   }).pipeThrough(new FeatureStream({ extractors, workers: audioWorkers(p.num_audio_workers) }));
   const report = await pack(source, options.processedDir, {
     dataset: plugin.name,
