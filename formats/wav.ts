@@ -230,9 +230,6 @@ export function decodeWav(
       `WAV block align ${blockAlign} is too small for ${channels} x ${format.bits}-bit samples`,
     );
   }
-  if (data.at + data.size > bytes.length) {
-    throw truncated(file, "data", data.size, bytes.length - data.at);
-  }
   const frames = Math.floor(data.size / blockAlign);
   const seconds = frames / format.sampleRate;
   if (options.maxSeconds !== undefined && seconds > options.maxSeconds) {
@@ -242,6 +239,9 @@ export function decodeWav(
         seconds.toFixed(1)
       } s), more than preprocessing.max_audio_seconds (${options.maxSeconds} s)`,
     );
+  }
+  if (data.at + data.size > bytes.length) {
+    throw truncated(file, "data", data.size, bytes.length - data.at);
   }
   const audio = new Float32Array(frames);
   for (let f = 0, p = data.at; f < frames; f++, p += blockAlign) {
