@@ -184,14 +184,17 @@ class FeatureCache:
             with open(path, "rb") as f:
                 text = f.read()
         except FileNotFoundError:
-            raise CacheError("%s: no %s, not a cache directory" % (self.processed_dir, INDEX_FILE), path=path) from None
+            raise CacheError(
+                "%s: no %s, not a cache directory" % (self.processed_dir, INDEX_FILE), path=path
+            ) from None
         except OSError as e:
             raise CacheError("%s: cannot read: %s" % (path, e), path=path) from e
         try:
             index = json.loads(text)
         except (ValueError, RecursionError) as e:
             # RecursionError: nesting deeper than Python's parser goes is damage too.
-            raise CacheError("%s: not valid JSON (%s)" % (path, type(e).__name__ + ": " + str(e)[:200]), path=path) from None
+            reason = "%s: %s" % (type(e).__name__, str(e)[:200])
+            raise CacheError("%s: not valid JSON (%s)" % (path, reason), path=path) from None
         self._index = _check_index(index, path)
         self._files = OrderedDict()
         self._pid = os.getpid()
@@ -269,7 +272,8 @@ class FeatureCache:
         try:
             group = f.get(entry["group_name"])
             if not isinstance(group, h5py.Group):
-                raise CacheError("%r: no group %r in %s" % (key, entry["group_name"], where), key=key, shard=shard)
+                message = "%r: no group %r in %s" % (key, entry["group_name"], where)
+                raise CacheError(message, key=key, shard=shard)
             names = list(datasets) if datasets is not None else [
                 n for n, obj in group.items() if isinstance(obj, h5py.Dataset)
             ]
@@ -277,7 +281,9 @@ class FeatureCache:
             for name in names:
                 ds = group.get(name)
                 if not isinstance(ds, h5py.Dataset):
-                    raise CacheError("%r: no dataset %r in %s" % (key, name, where), key=key, shard=shard)
+                    raise CacheError(
+                        "%r: no dataset %r in %s" % (key, name, where), key=key, shard=shard
+                    )
                 axis = time_axis(ds.shape) if frames is not None else None
                 if axis is None:
                     out[name] = np.asarray(ds[()])
@@ -288,8 +294,10 @@ class FeatureCache:
             return out
         except CacheError:
             raise
-        except Exception as e:  # h5py: OSError (a damaged chunk, a truncated file), KeyError, RuntimeError
-            raise CacheError("%r: cannot read from %s: %s" % (key, where, e), key=key, shard=shard) from e
+        except Exception as e:  # h5py: OSError (a damaged chunk, truncated file), KeyError, ...
+            raise CacheError(
+                "%r: cannot read from %s: %s" % (key, where, e), key=key, shard=shard
+            ) from e
 
     def close(self):
         """Closes this process's open shards; the cache can still be read (it reopens them)."""
