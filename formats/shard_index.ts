@@ -92,7 +92,8 @@ export function parseIndex(text: string, file: string): ShardIndex {
         file,
         `sample_index[${JSON.stringify(key)}]: group_name ${
           JSON.stringify(e.group_name)
-        } is not the key (damaged or tampered index: the entry would read another group)`,
+        } is not the key (damaged or tampered index: the entry would read another group; ` +
+          `move the index aside and run \`h5shard reindex\` to rebuild it from the shards)`,
       );
     }
   }
