@@ -143,7 +143,7 @@ export async function* walkFiles(
           ? "a block device"
           : info?.isSocket
           ? "a socket"
-          : "not a regular file";
+          : "an entry of another kind";
         problem(`not a regular file (${kind}${entry.isSymlink ? ", through a symlink" : ""})`);
       }
     }

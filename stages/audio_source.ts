@@ -134,7 +134,7 @@ export class AudioSource extends ReadableStream<AudioClip | SampleFailure> {
         ? "a block device"
         : info.isSocket
         ? "a socket"
-        : "not a regular file";
+        : "an entry of another kind";
       return `not a regular file (${kind}${
         (await Deno.lstat(ref.path).catch(() => undefined))?.isSymlink ? ", through a symlink" : ""
       }); never opened`;

@@ -11,6 +11,7 @@ import { MAX_KERNEL_TAPS, Resampler, resamplerFor } from "../formats/resample.ts
 import { decodeWav, encodeWav } from "../formats/wav.ts";
 import { findMlPython, ignoreWithout, requireTool, runPython } from "./helpers/interop.ts";
 import { CLI } from "./helpers/run_cli.ts";
+import { AudioSource } from "../stages/audio_source.ts";
 import { REFERENCE_SCRIPT } from "./helpers/audio_reference.ts";
 
 const python = await findMlPython();
@@ -303,4 +304,23 @@ Deno.test("preprocess fails lying headers, NaN audio and non-regular *.wav entri
   const index = JSON.parse(await Deno.readTextFile(`${cache}/hdf5_index.json`));
   assertEquals(Object.keys(index.sample_index), ["LJ001-0001"]);
   await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("AudioSource fails a FIFO or device it is handed directly, unopened and at once", async () => {
+  const dir = await Deno.makeTempDir();
+  const fifo = `${dir}/pipe.wav`;
+  assert((await new Deno.Command("mkfifo", { args: [fifo] }).output()).success, "mkfifo");
+  const source = new AudioSource([
+    { key: "pipe", path: fifo },
+    { key: "null", path: "/dev/null" },
+  ], { maxRetries: 3, retryDelay: 10 });
+  const got: [string, string, number | undefined][] = [];
+  for await (const r of source) {
+    assert("error" in r);
+    got.push([r.key, r.error.message, r.retries]);
+  }
+  assertEquals(got.map(([k, , n]) => [k, n]), [["pipe", 0], ["null", 0]]);
+  assert(/pipe\.wav.*not a regular file \(a FIFO\); never opened/.test(got[0][1]), got[0][1]);
+  assert(/\/dev\/null.*a character device/.test(got[1][1]), got[1][1]);
+  await Deno.remove(dir, { recursive: true });
 });
