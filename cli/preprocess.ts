@@ -50,6 +50,7 @@ const AUDIO_KEYS = [
   "max_retries",
   "retry_delay",
   "max_failures",
+  "max_audio_seconds",
 ] as const satisfies readonly PreprocessingKey[];
 
 export const preprocessCommand: Command = {

@@ -3,25 +3,52 @@
  *
  * @module
  */
-import { getPlugin } from "../plugins/registry.ts";
+import { CacheError } from "../errors.ts";
+import type { DatasetPlugin } from "../plugins/plugin.ts";
+import { getPlugin, registeredPlugin } from "../plugins/registry.ts";
 import { expectedNpz, verifyCache, type VerifyReport } from "../ops/verify.ts";
 import { ProgressBar } from "./progress.ts";
 import type { Command, CommandContext } from "./command.ts";
 
-/** The dataset plugin `metadata.json` of `dir` records, when it names a built-in one. */
+/**
+ * The dataset plugin `metadata.json` of `dir` records, as written (undefined when there is none).
+ * Only information: a cache never decides what code runs.
+ */
 export async function recordedDataset(dir: string): Promise<string | undefined> {
   try {
     const meta = JSON.parse(await Deno.readTextFile(`${dir}/metadata.json`));
-    const name = typeof meta?.dataset === "string" ? meta.dataset : undefined;
-    return name && (await getPlugin(name).then(() => true, () => false)) ? name : undefined;
+    return typeof meta?.dataset === "string" ? meta.dataset : undefined;
   } catch {
     return undefined;
   }
 }
 
 /**
+ * The plugin that reads the NPZ cache of `verify --against`: `dataset` when the user names one
+ * (a name or a module path: only then is a module imported), else the built-in plugin that
+ * `metadata.json` records, else ljspeech. A recorded name that is not built in or registered
+ * (a module path, say) is never imported: a {@linkcode CacheError} names it and asks for
+ * `--dataset`.
+ */
+export async function againstPlugin(dir: string, dataset?: string): Promise<DatasetPlugin> {
+  if (dataset !== undefined) return await getPlugin(dataset);
+  const recorded = await recordedDataset(dir);
+  if (recorded === undefined) return registeredPlugin("ljspeech")!;
+  const plugin = registeredPlugin(recorded);
+  if (plugin) return plugin;
+  throw new CacheError(
+    dir,
+    `metadata.json records the dataset plugin ${
+      JSON.stringify(recorded)
+    }, which is not built in; a plugin module named by a cache is never imported: pass --dataset ` +
+      `NAME|FILE to say which plugin reads the NPZ cache`,
+  );
+}
+
+/**
  * Verifies `dir` (against a legacy NPZ cache when given) with a progress bar. The plugin that
- * reads the NPZ cache is `dataset`, else the one `metadata.json` records, else ljspeech.
+ * reads the NPZ cache is `dataset`, else the built-in one `metadata.json` records, else
+ * ljspeech (see {@linkcode againstPlugin}).
  */
 export async function runVerify(
   dir: string,
@@ -29,8 +56,9 @@ export async function runVerify(
   dataset?: string,
   strict = false,
 ): Promise<VerifyReport> {
-  const name = dataset ?? (await recordedDataset(dir)) ?? "ljspeech";
-  const expected = against ? await expectedNpz(against, await getPlugin(name)) : undefined;
+  const expected = against
+    ? await expectedNpz(against, await againstPlugin(dir, dataset))
+    : undefined;
   const bar = new ProgressBar("verify", undefined);
   const report = await verifyCache(dir, {
     expected,
@@ -76,7 +104,7 @@ export const verifyCommand: Command = {
       type: "string",
       value: "NAME|FILE",
       help:
-        "plugin that finds the NPZ files and their keys (default: the one metadata.json records, else ljspeech)",
+        "plugin that finds the NPZ files and their keys (default: the built-in one metadata.json records, else ljspeech; a module path is imported only when given here)",
     },
     json: { type: "boolean", help: "print the report as JSON on stdout" },
     strict: { type: "boolean", help: "NaN or inf in a floating dataset is a problem (exit 1)" },

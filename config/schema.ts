@@ -37,6 +37,7 @@ export interface Preprocessing {
   max_open_files: number;
   max_sample_bytes: number;
   max_failures: FailureLimit;
+  max_audio_seconds: number;
 }
 
 /** `max_failures`: a count of failed samples, or a percentage of the run's samples (`"1%"`). */
@@ -272,6 +273,12 @@ export const SCHEMA: { readonly [P in Leaf]: Spec<ValueAt<P, Config>> } = {
     type: "limit",
     default: 0,
     help: 'failed samples a run may have and still exit 0: a count, or a percentage like "1%"',
+  },
+  "preprocessing.max_audio_seconds": {
+    type: "number",
+    above: 0,
+    default: 3600,
+    help: "longest audio file (seconds, a WAV's from its header before decoding); longer ones fail",
   },
 };
 

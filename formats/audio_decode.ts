@@ -7,7 +7,7 @@
  */
 import { loadMpegDecoder } from "../deps.ts";
 import { FormatError } from "../errors.ts";
-import { type DecodedAudio, decodeWav } from "./wav.ts";
+import { type DecodedAudio, type DecodeOptions, decodeWav } from "./wav.ts";
 
 /** What the WASM decoders return. */
 interface WasmDecoded {
@@ -54,8 +54,8 @@ function checked(result: WasmDecoded, bytes: Uint8Array, file: string, kind: str
 
 /**
  * Decodes a WAV or MP3 file to mono float32 at its own rate; MP3 frames as mpg123 decodes them
- * (the decoder libsndfile uses too). Undecodable input throws a {@linkcode FormatError} naming
- * `file`.
+ * (the decoder libsndfile uses too). Undecodable input, or more audio than `options.maxSeconds`
+ * (a WAV's by its header, before decoding), throws a {@linkcode FormatError} naming `file`.
  *
  * @example
  * ```ts
@@ -66,14 +66,27 @@ function checked(result: WasmDecoded, bytes: Uint8Array, file: string, kind: str
  * if (decoded.audio.join() !== "0.25,-0.5") throw new Error();
  * ```
  */
-export async function decodeAudio(bytes: Uint8Array, file: string): Promise<DecodedAudio> {
+export async function decodeAudio(
+  bytes: Uint8Array,
+  file: string,
+  options: DecodeOptions = {},
+): Promise<DecodedAudio> {
   const kind = sniffAudio(bytes, file);
-  if (kind === "wav") return decodeWav(bytes, file);
+  if (kind === "wav") return decodeWav(bytes, file, options);
   const { MPEGDecoder } = await loadMpegDecoder();
   const decoder = new MPEGDecoder();
   await decoder.ready;
   try {
     const r = checked(await decoder.decode(bytes) as WasmDecoded, bytes, file, "MP3");
+    const seconds = r.samplesDecoded / r.sampleRate;
+    if (options.maxSeconds !== undefined && seconds > options.maxSeconds) {
+      throw new FormatError(
+        file,
+        `MP3 of ${
+          seconds.toFixed(1)
+        } s, more than preprocessing.max_audio_seconds (${options.maxSeconds} s)`,
+      );
+    }
     return {
       sampleRate: r.sampleRate,
       channels: r.channelData.length,

@@ -46,7 +46,10 @@ function positiveInt(v: unknown, min: number): v is number {
   return typeof v === "number" && Number.isSafeInteger(v) && v >= min;
 }
 
-/** Parses and validates index text; `file` names it in errors. */
+/**
+ * Parses and validates index text; `file` names it in errors. An entry whose `group_name` is not
+ * its key is refused, naming the key.
+ */
 export function parseIndex(text: string, file: string): ShardIndex {
   let json: unknown;
   try {
@@ -80,6 +83,17 @@ export function parseIndex(text: string, file: string): ShardIndex {
         `sample_index[${
           JSON.stringify(key)
         }]: expected {"file_idx": n >= 1, "group_name": string}, got ${JSON.stringify(entry)}`,
+      );
+    }
+    // The contract: a sample's group is its key. An entry pointing elsewhere would read (and
+    // copy) another sample's arrays under this key, so it is damage, not a variant.
+    if (e.group_name !== key) {
+      throw new FormatError(
+        file,
+        `sample_index[${JSON.stringify(key)}]: group_name ${
+          JSON.stringify(e.group_name)
+        } is not the key (damaged or tampered index: the entry would read another group; ` +
+          `move the index aside and run \`h5shard reindex\` to rebuild it from the shards)`,
       );
     }
   }

@@ -18,9 +18,48 @@ export interface DecodedAudio {
 
 const WAVE_FORMAT_PCM = 0x0001;
 const WAVE_FORMAT_IEEE_FLOAT = 0x0003;
+const WAVE_FORMAT_ALAW = 0x0006;
+const WAVE_FORMAT_MULAW = 0x0007;
 const WAVE_FORMAT_EXTENSIBLE = 0xfffe;
-// RF64 puts this in a 32-bit size field that the ds64 chunk overrides.
+// RF64 puts this in a 32-bit size field that the ds64 chunk overrides; streaming writers put it
+// in a plain RIFF file's data size when they cannot seek back: the data runs to the end of the file.
 const RF64_SIZE_IN_DS64 = 0xffffffff;
+
+/** Lowest sample rate a header may claim (Hz); below it a header is taken as damaged. */
+export const MIN_SAMPLE_RATE = 1000;
+/** Highest sample rate a header may claim (Hz). */
+export const MAX_SAMPLE_RATE = 384000;
+
+/** Options of {@linkcode decodeWav}. */
+export interface DecodeOptions {
+  /**
+   * Longest audio (seconds) a file may hold, checked from its header before any sample is
+   * decoded (`preprocessing.max_audio_seconds`). Default: no limit.
+   */
+  maxSeconds?: number;
+}
+
+/** G.711 u-law byte -> 16-bit linear value (as libsndfile and sox decode it). */
+function ulawToLinear(byte: number): number {
+  const u = ~byte & 0xff;
+  const magnitude = ((((u & 0x0f) << 3) + 0x84) << ((u >> 4) & 7)) - 0x84;
+  return u & 0x80 ? -magnitude : magnitude;
+}
+
+/** G.711 A-law byte -> 16-bit linear value (as libsndfile and sox decode it). */
+function alawToLinear(byte: number): number {
+  const a = byte ^ 0x55;
+  const exponent = (a >> 4) & 7;
+  const mantissa = (a & 0x0f) << 4;
+  const magnitude = exponent === 0 ? mantissa + 8 : (mantissa + 0x108) << (exponent - 1);
+  return a & 0x80 ? magnitude : -magnitude;
+}
+
+function table(decode: (byte: number) => number): Float32Array {
+  return Float32Array.from({ length: 256 }, (_, b) => decode(b) / 32768);
+}
+let ULAW: Float32Array | undefined;
+let ALAW: Float32Array | undefined;
 
 interface Format {
   tag: number;
@@ -79,23 +118,37 @@ function sampleReader(
   } else if (tag === WAVE_FORMAT_IEEE_FLOAT) {
     if (bits === 32) return (v, at) => v.getFloat32(at, true);
     if (bits === 64) return (v, at) => v.getFloat64(at, true);
+  } else if (tag === WAVE_FORMAT_MULAW && bits === 8) {
+    const t = ULAW ??= table(ulawToLinear);
+    return (v, at) => t[v.getUint8(at)];
+  } else if (tag === WAVE_FORMAT_ALAW && bits === 8) {
+    const t = ALAW ??= table(alawToLinear);
+    return (v, at) => t[v.getUint8(at)];
   }
   const kind = tag === WAVE_FORMAT_PCM
     ? "PCM"
     : tag === WAVE_FORMAT_IEEE_FLOAT
     ? "IEEE float"
+    : tag === WAVE_FORMAT_MULAW
+    ? "u-law"
+    : tag === WAVE_FORMAT_ALAW
+    ? "A-law"
     : `format tag 0x${tag.toString(16).padStart(4, "0")}`;
   throw new FormatError(
     file,
-    `unsupported WAV encoding: ${kind}, ${bits} bits (supported: PCM 8/16/24/32-bit, IEEE float 32/64-bit)`,
+    `unsupported WAV encoding: ${kind}, ${bits} bits (supported: PCM 8/16/24/32-bit, IEEE float 32/64-bit, u-law and A-law 8-bit)`,
   );
 }
 
 /**
  * Decodes a RIFF or RF64 WAV file: PCM 8 (unsigned), 16, 24 and 32-bit integers scaled by
- * 2^(bits-1), IEEE float 32 and 64-bit as they are, plain or WAVE_FORMAT_EXTENSIBLE, any
- * channel count (averaged to mono). Anything else, or a file cut short, throws a
- * {@linkcode FormatError} naming `file`.
+ * 2^(bits-1), IEEE float 32 and 64-bit as they are, u-law and A-law (G.711, to 16-bit linear
+ * then / 32768, as libsndfile and torchaudio give them), plain or WAVE_FORMAT_EXTENSIBLE, any
+ * channel count (averaged to mono). A data size of 0xFFFFFFFF (a streaming writer's) means the
+ * data runs to the end of the file. Anything else, a file cut short, a header rate outside
+ * {@linkcode MIN_SAMPLE_RATE}..{@linkcode MAX_SAMPLE_RATE} Hz, or more audio than
+ * `options.maxSeconds` (by the header, before decoding), throws a {@linkcode FormatError}
+ * naming `file`.
  *
  * @example
  * ```ts
@@ -117,7 +170,11 @@ function sampleReader(
  * if (audio[0] !== 0 || audio[1] !== Math.fround(32767 / 32768)) throw new Error("samples");
  * ```
  */
-export function decodeWav(bytes: Uint8Array, file: string): DecodedAudio {
+export function decodeWav(
+  bytes: Uint8Array,
+  file: string,
+  options: DecodeOptions = {},
+): DecodedAudio {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < 12) {
     throw new FormatError(file, `not a WAV file: ${bytes.length} bytes, too short for a header`);
@@ -145,7 +202,7 @@ export function decodeWav(bytes: Uint8Array, file: string): DecodedAudio {
       if (body + size > bytes.length) throw truncated(file, "fmt", size, bytes.length - body);
       format = readFormat(view, body, size, file);
     } else if (id === "data") {
-      if (size === RF64_SIZE_IN_DS64 && ds64DataSize !== undefined) size = ds64DataSize;
+      if (size === RF64_SIZE_IN_DS64) size = ds64DataSize ?? bytes.length - body;
       data = { at: body, size };
       break;
     }
@@ -156,10 +213,13 @@ export function decodeWav(bytes: Uint8Array, file: string): DecodedAudio {
   }
   if (!data) throw new FormatError(file, "WAV file has no data chunk (truncated header?)");
   const { channels, blockAlign } = format;
-  if (channels < 1 || format.sampleRate < 1) {
+  if (channels < 1) {
+    throw new FormatError(file, `WAV header says ${channels} channels; must be >= 1`);
+  }
+  if (format.sampleRate < MIN_SAMPLE_RATE || format.sampleRate > MAX_SAMPLE_RATE) {
     throw new FormatError(
       file,
-      `WAV header says ${channels} channels at ${format.sampleRate} Hz; both must be >= 1`,
+      `WAV header says ${format.sampleRate} Hz; a sample rate must be ${MIN_SAMPLE_RATE}..${MAX_SAMPLE_RATE} Hz (damaged header?)`,
     );
   }
   const read = sampleReader(format, file);
@@ -170,10 +230,19 @@ export function decodeWav(bytes: Uint8Array, file: string): DecodedAudio {
       `WAV block align ${blockAlign} is too small for ${channels} x ${format.bits}-bit samples`,
     );
   }
+  const frames = Math.floor(data.size / blockAlign);
+  const seconds = frames / format.sampleRate;
+  if (options.maxSeconds !== undefined && seconds > options.maxSeconds) {
+    throw new FormatError(
+      file,
+      `WAV header says ${frames} frames at ${format.sampleRate} Hz (${
+        seconds.toFixed(1)
+      } s), more than preprocessing.max_audio_seconds (${options.maxSeconds} s)`,
+    );
+  }
   if (data.at + data.size > bytes.length) {
     throw truncated(file, "data", data.size, bytes.length - data.at);
   }
-  const frames = Math.floor(data.size / blockAlign);
   const audio = new Float32Array(frames);
   for (let f = 0, p = data.at; f < frames; f++, p += blockAlign) {
     let sum = 0;

@@ -291,6 +291,7 @@ export async function preprocess(options: PreprocessOptions): Promise<Preprocess
     prefetchSize: p.prefetch_size,
     maxRetries: p.max_retries,
     retryDelay: p.retry_delay,
+    maxAudioSeconds: p.max_audio_seconds,
   }).pipeThrough(
     new TransformStream({
       transform(item, controller) {

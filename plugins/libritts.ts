@@ -75,7 +75,9 @@ export function createLibriTTS(options: LibriTTSOptions = {}): DatasetPlugin {
           include: (relative) => UTTERANCE.test(relative),
           key: (relative) => `${split}/${stripExtension(relative)}`,
         });
-        for await (const { key, path } of files) yield { key, path };
+        for await (const { key, path, problem } of files) {
+          yield problem === undefined ? { key, path } : { key, path, problem };
+        }
       }
     },
     keyForPath(path: string, dataRoot?: string): string {

@@ -30,7 +30,9 @@ export const ljspeech: DatasetPlugin = definePlugin({
       include: (name) => WAV.test(name),
       key: stripExtension,
     });
-    for await (const { key, path } of files) yield { key, path };
+    for await (const { key, path, problem } of files) {
+      yield problem === undefined ? { key, path } : { key, path, problem };
+    }
   },
   keyForPath: (path: string) => stripExtension(normalizePath(path).replace(/^.*\//, "")),
 });

@@ -9,4 +9,4 @@ export { compareUtf8, type WalkEntry, walkFiles, type WalkOptions } from "./walk
 export { joinPath, normalizePath, relativeKey, stripExtension } from "./path_key.ts";
 export { ljspeech } from "./ljspeech.ts";
 export { createLibriTTS, libritts, LIBRITTS_SPLITS, type LibriTTSOptions } from "./libritts.ts";
-export { getPlugin, listPlugins, registerPlugin } from "./registry.ts";
+export { getPlugin, listPlugins, registeredPlugin, registerPlugin } from "./registry.ts";

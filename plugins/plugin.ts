@@ -10,7 +10,7 @@
 export interface SampleRef {
   key: string;
   path: string;
-  /** Why the file cannot be read (a broken symlink, a symlink loop): a failure to record. */
+  /** Why the file cannot be read (a broken symlink, a symlink loop, not a regular file): a failure to record. */
   problem?: string;
 }
 

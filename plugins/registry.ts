@@ -44,6 +44,21 @@ export function listPlugins(): DatasetPlugin[] {
   return [...registry.values()].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 }
 
+/**
+ * A built-in or registered plugin by name, else undefined. Never imports anything: this is how a
+ * name read from a cache (`metadata.json`'s `dataset`) is looked up, since a cache is data and
+ * the path it records is information, not code to run.
+ *
+ * @example
+ * ```ts
+ * if (registeredPlugin("ljspeech")?.name !== "ljspeech") throw new Error();
+ * if (registeredPlugin("/tmp/evil_plugin.ts") !== undefined) throw new Error();
+ * ```
+ */
+export function registeredPlugin(name: string): DatasetPlugin | undefined {
+  return registry.get(name);
+}
+
 function looksLikePath(spec: string): boolean {
   return /[\\/]/.test(spec) || spec.startsWith("file:") || /\.[cm]?[jt]sx?$/.test(spec);
 }

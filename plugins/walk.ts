@@ -15,7 +15,8 @@ export interface WalkEntry {
   /** The sort key ({@linkcode WalkOptions.key} of `relative`). */
   key: string;
   /**
-   * Set when the entry cannot be read: a broken symlink, or a symlink loop. It is listed, not
+   * Set when the entry cannot be read: a broken symlink, a symlink loop, or not a regular file
+   * (a FIFO, a device, a directory not walked into). It is listed, not
    * skipped, so that a caller records it (migrate puts it in `error_log.json`).
    */
   problem?: string;
@@ -64,7 +65,9 @@ export function compareUtf8(a: string, b: string): number {
  * Every file below `root` (symlinks followed, hidden names skipped), sorted by key in UTF-8 byte
  * order, ties broken by relative path. A broken symlink, and a directory symlink that leads back
  * to one of its ancestors (a loop), are listed with a `problem` instead of skipped silently (a
- * broken link is listed whatever its name, since its target's name is unknown). The list is
+ * broken link is listed whatever its name, since its target's name is unknown); so is an entry
+ * that `include` takes but that is no regular file (a FIFO, a socket, a link to a device, a
+ * directory when not `recursive`). The list is
  * gathered before the first entry is yielded, since sorting by key needs it whole. A missing or
  * unreadable `root` throws a {@linkcode CacheError} naming it.
  */
@@ -125,6 +128,24 @@ export async function* walkFiles(
       }
       if (isDirectory && recursive) await visit(path, `${relative}/`, inside);
       else if (isFile && include(relative)) found.push({ path, relative, key: key(relative) });
+      else if (include(relative)) {
+        // A name that matches but is no regular file (a directory where files are not walked
+        // into, a FIFO, a socket, a link to a device) is listed, never opened: opening a FIFO
+        // blocks, reading a device never ends.
+        const info = await Deno.stat(path).catch(() => undefined);
+        const kind = isDirectory
+          ? "a directory"
+          : info?.isFifo
+          ? "a FIFO"
+          : info?.isCharDevice
+          ? "a character device"
+          : info?.isBlockDevice
+          ? "a block device"
+          : info?.isSocket
+          ? "a socket"
+          : "an entry of another kind";
+        problem(`not a regular file (${kind}${entry.isSymlink ? ", through a symlink" : ""})`);
+      }
     }
   };
 

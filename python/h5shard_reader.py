@@ -12,6 +12,12 @@ Safe with a PyTorch DataLoader: shard handles are opened lazily in the process t
 (the pid is checked on every read) and are not pickled, so an instance made before the
 DataLoader forks or spawns its workers opens its own handles in each worker. h5py handles must
 not cross a fork: a child reading through its parent's handle can get wrong bytes.
+
+The index is checked when the cache is opened (every ``file_idx`` an integer >= 1, every
+``group_name`` equal to its key), and every error about the cache's contents (a missing or
+damaged index, an unknown key, a missing, truncated or damaged shard, group or dataset) is one
+class, ``CacheError`` (a ``KeyError`` and a ``ValueError``), whose message names the key and
+the shard.
 """
 
 import json
@@ -23,12 +29,79 @@ import numpy as np
 
 INDEX_FILE = "hdf5_index.json"
 
-__all__ = ["FeatureCache", "key_for_wav", "time_axis", "INDEX_FILE"]
+__all__ = ["CacheError", "FeatureCache", "key_for_wav", "time_axis", "INDEX_FILE"]
+
+MAX_SHARD = 99999
+
+
+class CacheError(KeyError, ValueError):
+    """Every error about a cache's contents: a missing or damaged index, an unknown key, a
+    missing, truncated or damaged shard, group or dataset. A ``KeyError`` (so ``except
+    KeyError`` around ``get`` keeps working) and a ``ValueError``. ``key``, ``shard`` and
+    ``path`` say where (None where they do not apply); the message names them."""
+
+    def __init__(self, message, key=None, shard=None, path=None):
+        super().__init__(message)
+        self.message = message
+        self.key = key
+        self.shard = shard
+        self.path = path
+
+    def __str__(self):
+        return self.message
 
 
 def shard_file_name(file_idx):
     """``features_00001.h5`` for shard 1."""
     return "features_%05d.h5" % file_idx
+
+
+def _valid_file_idx(value):
+    # bool is an int subclass; 1.0 and "1" are not shard numbers either.
+    return type(value) is int and 1 <= value <= MAX_SHARD
+
+
+def _check_index(index, path):
+    """The index's shape and every entry, as h5shard's own parser checks them."""
+    if not isinstance(index, dict):
+        raise CacheError("%s: expected a JSON object at the top level" % path, path=path)
+    sample_index = index.get("sample_index")
+    if not isinstance(sample_index, dict):
+        raise CacheError("%s: sample_index: expected an object" % path, path=path)
+    for key, entry in sample_index.items():
+        where = "%s: sample_index[%s]" % (path, json.dumps(key))
+        if not isinstance(entry, dict):
+            raise CacheError(
+                '%s: expected {"file_idx": n >= 1, "group_name": string}, got %s'
+                % (where, json.dumps(entry)),
+                key=key,
+                path=path,
+            )
+        file_idx = entry.get("file_idx")
+        if not _valid_file_idx(file_idx):
+            raise CacheError(
+                "%s: file_idx: expected an integer 1..%d, got %s"
+                % (where, MAX_SHARD, json.dumps(file_idx)),
+                key=key,
+                path=path,
+            )
+        group = entry.get("group_name")
+        if not isinstance(group, str):
+            raise CacheError(
+                "%s: group_name: expected a string, got %s" % (where, json.dumps(group)),
+                key=key,
+                shard=shard_file_name(file_idx),
+                path=path,
+            )
+        if group != key:
+            raise CacheError(
+                "%s: group_name %s is not the key (damaged or tampered index: the entry would "
+                "read another group)" % (where, json.dumps(group)),
+                key=key,
+                shard=shard_file_name(file_idx),
+                path=path,
+            )
+    return sample_index
 
 
 def time_axis(shape):
@@ -108,13 +181,21 @@ class FeatureCache:
         self.max_open_files = max_open_files
         path = os.path.join(self.processed_dir, INDEX_FILE)
         try:
-            with open(path, encoding="utf-8") as f:
-                index = json.load(f)
+            with open(path, "rb") as f:
+                text = f.read()
         except FileNotFoundError:
-            raise FileNotFoundError("%s: no %s, not a cache directory" % (self.processed_dir, INDEX_FILE))
-        if not isinstance(index, dict) or not isinstance(index.get("sample_index"), dict):
-            raise ValueError("%s: no sample_index object" % path)
-        self._index = index["sample_index"]
+            raise CacheError(
+                "%s: no %s, not a cache directory" % (self.processed_dir, INDEX_FILE), path=path
+            ) from None
+        except OSError as e:
+            raise CacheError("%s: cannot read: %s" % (path, e), path=path) from e
+        try:
+            index = json.loads(text)
+        except (ValueError, RecursionError) as e:
+            # RecursionError: nesting deeper than Python's parser goes is damage too.
+            reason = "%s: %s" % (type(e).__name__, str(e)[:200])
+            raise CacheError("%s: not valid JSON (%s)" % (path, reason), path=path) from None
+        self._index = _check_index(index, path)
         self._files = OrderedDict()
         self._pid = os.getpid()
 
@@ -144,7 +225,7 @@ class FeatureCache:
         """Shard files this process has open now."""
         return len(self._files) if self._pid == os.getpid() else 0
 
-    def _shard(self, file_idx):
+    def _shard(self, file_idx, key=None):
         pid = os.getpid()
         if self._pid != pid:
             # Made in (or copied from) another process: its handles are not ours to use.
@@ -156,7 +237,17 @@ class FeatureCache:
             return f
         while len(self._files) >= self.max_open_files:
             self._files.popitem(last=False)[1].close()
-        f = h5py.File(os.path.join(self.processed_dir, shard_file_name(file_idx)), "r")
+        name = shard_file_name(file_idx)
+        path = os.path.join(self.processed_dir, name)
+        try:
+            f = h5py.File(path, "r")
+        except Exception as e:  # h5py raises OSError, and others on garbage
+            raise CacheError(
+                "%r: cannot open shard %s: %s" % (key, path, e),
+                key=key,
+                shard=name,
+                path=path,
+            ) from e
         self._files[file_idx] = f
         return f
 
@@ -170,31 +261,43 @@ class FeatureCache:
         """
         entry = self._index.get(key)
         if entry is None:
-            raise KeyError("%r not in %s of %s" % (key, INDEX_FILE, self.processed_dir))
+            raise CacheError("%r not in %s of %s" % (key, INDEX_FILE, self.processed_dir), key=key)
         if isinstance(frames, tuple):
             frames = slice(*frames)
         if frames is not None and not isinstance(frames, slice):
             raise TypeError("frames must be a slice or a (start, stop) pair, got %r" % (frames,))
         shard = shard_file_name(entry["file_idx"])
-        group = self._shard(entry["file_idx"]).get(entry["group_name"])
-        if not isinstance(group, h5py.Group):
-            raise KeyError("%r: no group %r in %s" % (key, entry["group_name"], shard))
-        names = list(datasets) if datasets is not None else [
-            n for n, obj in group.items() if isinstance(obj, h5py.Dataset)
-        ]
-        out = {}
-        for name in names:
-            ds = group.get(name)
-            if not isinstance(ds, h5py.Dataset):
-                raise KeyError("%r: no dataset %r in %s" % (key, name, shard))
-            axis = time_axis(ds.shape) if frames is not None else None
-            if axis is None:
-                out[name] = np.asarray(ds[()])
-            else:
-                index = [slice(None)] * len(ds.shape)
-                index[axis] = frames
-                out[name] = ds[tuple(index)]
-        return out
+        where = "%s of %s" % (shard, self.processed_dir)
+        f = self._shard(entry["file_idx"], key)
+        try:
+            group = f.get(entry["group_name"])
+            if not isinstance(group, h5py.Group):
+                message = "%r: no group %r in %s" % (key, entry["group_name"], where)
+                raise CacheError(message, key=key, shard=shard)
+            names = list(datasets) if datasets is not None else [
+                n for n, obj in group.items() if isinstance(obj, h5py.Dataset)
+            ]
+            out = {}
+            for name in names:
+                ds = group.get(name)
+                if not isinstance(ds, h5py.Dataset):
+                    raise CacheError(
+                        "%r: no dataset %r in %s" % (key, name, where), key=key, shard=shard
+                    )
+                axis = time_axis(ds.shape) if frames is not None else None
+                if axis is None:
+                    out[name] = np.asarray(ds[()])
+                else:
+                    index = [slice(None)] * len(ds.shape)
+                    index[axis] = frames
+                    out[name] = ds[tuple(index)]
+            return out
+        except CacheError:
+            raise
+        except Exception as e:  # h5py: OSError (a damaged chunk, truncated file), KeyError, ...
+            raise CacheError(
+                "%r: cannot read from %s: %s" % (key, where, e), key=key, shard=shard
+            ) from e
 
     def close(self):
         """Closes this process's open shards; the cache can still be read (it reopens them)."""

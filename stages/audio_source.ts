@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { errorMessage, SampleError } from "../errors.ts";
-import { Resampler } from "../formats/resample.ts";
+import { errorMessage, FormatError, SampleError } from "../errors.ts";
+import { resamplerFor } from "../formats/resample.ts";
 import { decodeAudio } from "../formats/audio_decode.ts";
-import type { DecodedAudio } from "../formats/wav.ts";
+import type { DecodedAudio, DecodeOptions } from "../formats/wav.ts";
 import type { SampleRef } from "../plugins/plugin.ts";
 import type { SampleFailure } from "./record.ts";
 
@@ -31,8 +31,29 @@ export interface AudioSourceOptions {
   retryDelay?: number;
   /** Resample every clip to this rate here. Default: keep each file's rate (the feature stage resamples on its workers). */
   sampleRate?: number;
-  /** Bytes to audio; default {@linkcode decodeAudio} (WAV, FLAC, MP3). Throw to fail the file. */
-  decode?: (bytes: Uint8Array, file: string) => DecodedAudio | Promise<DecodedAudio>;
+  /**
+   * Longest clip (seconds) a file may hold (`max_audio_seconds`); a WAV's is checked from its
+   * header before decoding. Default: no limit.
+   */
+  maxAudioSeconds?: number;
+  /** Bytes to audio; default {@linkcode decodeAudio} (WAV, MP3). Throw to fail the file. */
+  decode?: (
+    bytes: Uint8Array,
+    file: string,
+    options: DecodeOptions,
+  ) => DecodedAudio | Promise<DecodedAudio>;
+}
+
+/** How many samples of `audio` are NaN or inf, and the first one's position; undefined if none. */
+function nonFinite(audio: Float32Array): { count: number; first: number } | undefined {
+  let count = 0, first = -1;
+  for (let i = 0; i < audio.length; i++) {
+    // x - x is 0 for every finite x, NaN for NaN and inf.
+    if (audio[i] - audio[i] !== 0) {
+      if (count++ === 0) first = i;
+    }
+  }
+  return count ? { count, first } : undefined;
 }
 
 function count(value: number, name: string, min: number): number {
@@ -46,7 +67,10 @@ function count(value: number, name: string, min: number): number {
  * Yields an {@linkcode AudioClip} for every file of `refs`, in their order, with up to
  * `prefetchSize` files being read and decoded at once. A file that cannot be read or decoded is
  * tried again `maxRetries` times, `retryDelay` seconds apart, then yielded as a
- * {@linkcode SampleFailure} (with its retry count): a bad file never stops the stream.
+ * {@linkcode SampleFailure} (with its retry count): a bad file never stops the stream. An entry
+ * that is not a regular file (a directory, a FIFO, a link to a device), or that the plugin
+ * found unreadable (`problem`), fails at once without being opened; decoded audio holding NaN
+ * or inf fails by name, as does a clip longer than `maxAudioSeconds`.
  *
  * @example
  * ```ts
@@ -71,24 +95,60 @@ export class AudioSource extends ReadableStream<AudioClip | SampleFailure> {
     const delayMs = count(options.retryDelay ?? 1, "retryDelay", 0) * 1000;
     const decode = options.decode ?? decodeAudio;
     const target = options.sampleRate;
-    const resamplers = new Map<number, Resampler>();
+    const decodeOptions: DecodeOptions = options.maxAudioSeconds === undefined
+      ? {}
+      : { maxSeconds: count(options.maxAudioSeconds, "maxAudioSeconds", 0) };
     const load = async (ref: SampleRef): Promise<AudioClip> => {
-      const decoded = await decode(await Deno.readFile(ref.path), ref.path);
+      const decoded = await decode(await Deno.readFile(ref.path), ref.path, decodeOptions);
+      const bad = nonFinite(decoded.audio);
+      if (bad) {
+        throw new FormatError(
+          ref.path,
+          `decoded audio holds ${bad.count} NaN or inf sample(s) (first at sample ${bad.first}); ` +
+            `non-finite audio is never stored`,
+        );
+      }
       if (target === undefined || target === decoded.sampleRate) {
         return { key: ref.key, origin: ref.path, ...decoded };
-      }
-      let resampler = resamplers.get(decoded.sampleRate);
-      if (!resampler) {
-        resamplers.set(decoded.sampleRate, resampler = new Resampler(decoded.sampleRate, target));
       }
       return {
         key: ref.key,
         origin: ref.path,
         sampleRate: target,
-        audio: resampler.resample(decoded.audio),
+        audio: resamplerFor(decoded.sampleRate, target).resample(decoded.audio),
       };
     };
+    /** Why `ref` is never opened (a plugin's problem, or not a regular file), if so. */
+    const unopenable = async (ref: SampleRef): Promise<string | undefined> => {
+      if (ref.problem !== undefined) return ref.problem;
+      // stat, not open: a FIFO would block an open, a device would read forever.
+      const info = await Deno.stat(ref.path).catch(() => undefined);
+      if (info === undefined || info.isFile) return undefined; // read errors are reported by the read
+      const kind = info.isDirectory
+        ? "a directory"
+        : info.isFifo
+        ? "a FIFO"
+        : info.isCharDevice
+        ? "a character device"
+        : info.isBlockDevice
+        ? "a block device"
+        : info.isSocket
+        ? "a socket"
+        : "an entry of another kind";
+      return `not a regular file (${kind}${
+        (await Deno.lstat(ref.path).catch(() => undefined))?.isSymlink ? ", through a symlink" : ""
+      }); never opened`;
+    };
     const attempt = async (ref: SampleRef): Promise<AudioClip | SampleFailure> => {
+      const why = await unopenable(ref);
+      if (why !== undefined) {
+        return {
+          key: ref.key,
+          origin: ref.path,
+          error: new FormatError(ref.path, why),
+          retries: 0,
+        };
+      }
       for (let retries = 0;; retries++) {
         try {
           return await load(ref);

@@ -132,12 +132,135 @@ print(json.dumps(out))
     assertEquals(result.in, [true, false]);
     assertEquals(result.clamps, [13 * 5, true]); // 13 datasets x 5 frame ranges
     assertEquals(result.only, { mel_spectrogram: [1, 5, 80], tokens: [50] });
-    assertEquals(result.missing, `"'LJ001-0001': no dataset 'pitch' in features_00001.h5"`);
+    assertEquals(result.missing, `'LJ001-0001': no dataset 'pitch' in features_00001.h5 of ${dir}`);
     assertEquals(result.closed_open, 0);
     assertEquals(result.keys, [
       "LJ001-0001",
       "train-clean-100/103/1240/103_1240_000001_000000",
       "dev-clean/84/121123/84_121123_000007_000000",
     ]);
+  },
+});
+
+Deno.test({
+  name:
+    "FeatureCache checks the index at open and raises CacheError naming key and shard for every damaged or tampered variant",
+  ignore,
+  async fn() {
+    const { dir } = await cache();
+    const result = await py(
+      String.raw`
+import json, os, shutil, sys, h5py
+from h5shard_reader import CacheError, FeatureCache
+src = sys.argv[1]
+scratch = src + "_tampered"
+shutil.rmtree(scratch, ignore_errors=True)
+os.makedirs(scratch)
+def index_of(d):
+    return json.load(open(d + "/hdf5_index.json"))
+def write_index(d, value):
+    with open(d + "/hdf5_index.json", "w") as f:
+        f.write(value if isinstance(value, str) else json.dumps(value))
+def entry(field, value):
+    def tamper(d):
+        index = index_of(d)
+        index["sample_index"]["LJ001-0001"][field] = value
+        write_index(d, index)
+    return tamper
+def whole_entry(value):
+    def tamper(d):
+        index = index_of(d)
+        index["sample_index"]["LJ001-0001"] = value
+        write_index(d, index)
+    return tamper
+def truncate_shard(d):
+    path = d + "/features_00001.h5"
+    size = os.path.getsize(path)
+    with open(path, "r+b") as f:
+        f.truncate(size // 2)
+def garbage_shard(d):
+    with open(d + "/features_00001.h5", "wb") as f:
+        f.write(b"not hdf5 at all" * 100)
+def drop_group(d):
+    with h5py.File(d + "/features_00001.h5", "a") as f:
+        del f["LJ001-0001"]
+def drop_shard(d):
+    os.remove(d + "/features_00001.h5")
+def no_index(d):
+    os.remove(d + "/hdf5_index.json")
+variants = {
+    "not_json": lambda d: write_index(d, "{"),
+    "deep_json": lambda d: write_index(d, "[" * 100000 + "]" * 100000),
+    "top_level_list": lambda d: write_index(d, []),
+    "no_sample_index": lambda d: write_index(d, {"current_file_idx": 1}),
+    "no_index": no_index,
+    "entry_null": whole_entry(None),
+    "entry_no_file_idx": whole_entry({"group_name": "LJ001-0001"}),
+    "file_idx_float": entry("file_idx", 1.9),
+    "file_idx_whole_float": entry("file_idx", 1.0),
+    "file_idx_true": entry("file_idx", True),
+    "file_idx_string": entry("file_idx", "1"),
+    "file_idx_zero": entry("file_idx", 0),
+    "file_idx_too_big": entry("file_idx", 100000),
+    "group_name_int": entry("group_name", 5),
+    "group_name_other_key": entry("group_name", "/LJ001-0002"),
+    "truncated_shard": truncate_shard,
+    "garbage_shard": garbage_shard,
+    "missing_group": drop_group,
+    "missing_shard": drop_shard,
+}
+out = {}
+for name, tamper in variants.items():
+    d = scratch + "/" + name
+    shutil.copytree(src, d)
+    tamper(d)
+    try:
+        with FeatureCache(d) as c:
+            for k in c.keys():
+                c.get(k)
+        out[name] = {"raised": None}
+    except Exception as e:
+        out[name] = {
+            "raised": type(e).__name__,
+            "cache_error": isinstance(e, CacheError) and isinstance(e, KeyError) and isinstance(e, ValueError),
+            "message": str(e),
+            "key": getattr(e, "key", None),
+            "shard": getattr(e, "shard", None),
+        }
+shutil.rmtree(scratch)
+print(json.dumps(out))
+`,
+      dir,
+    );
+    const index = "hdf5_index.json";
+    const expected: Record<string, string[]> = {
+      not_json: [index, "not valid JSON"],
+      deep_json: [index, "not valid JSON"],
+      top_level_list: [index, "JSON object"],
+      no_sample_index: [index, "sample_index"],
+      no_index: [index, "not a cache directory"],
+      entry_null: ['"LJ001-0001"'],
+      entry_no_file_idx: ['"LJ001-0001"', "file_idx"],
+      file_idx_float: ['"LJ001-0001"', "file_idx", "1.9"],
+      file_idx_whole_float: ['"LJ001-0001"', "file_idx", "1.0"],
+      file_idx_true: ['"LJ001-0001"', "file_idx", "true"],
+      file_idx_string: ['"LJ001-0001"', "file_idx"],
+      file_idx_zero: ['"LJ001-0001"', "file_idx", "0"],
+      file_idx_too_big: ['"LJ001-0001"', "file_idx", "100000"],
+      group_name_int: ['"LJ001-0001"', "group_name"],
+      group_name_other_key: ['"LJ001-0001"', "/LJ001-0002", "not the key"],
+      truncated_shard: ["'LJ001-0001'", "features_00001.h5"],
+      garbage_shard: ["'LJ001-0001'", "features_00001.h5"],
+      missing_group: ["'LJ001-0001'", "features_00001.h5", "no group"],
+      missing_shard: ["'LJ001-0001'", "features_00001.h5"],
+    };
+    assertEquals(Object.keys(result).sort(), Object.keys(expected).sort());
+    for (const [name, parts] of Object.entries(expected)) {
+      const got = result[name] as { raised: string; cache_error: boolean; message: string };
+      assertEquals([got.raised, got.cache_error], ["CacheError", true], `${name}: ${got.message}`);
+      for (const part of parts) {
+        assertEquals(got.message.includes(part), true, `${name}: ${got.message} lacks ${part}`);
+      }
+    }
   },
 });

@@ -54,3 +54,15 @@ Deno.test("parseIndex round-trips and names the bad field", () => {
     /sample_index\["k"\]/,
   );
 });
+
+Deno.test("parseIndex refuses an entry whose group_name is not its key, naming the key", () => {
+  const index = emptyIndex(2, false);
+  index.sample_index["LJ001-0001"] = { file_idx: 1, group_name: "/LJ001-0002" };
+  index.sample_index["LJ001-0002"] = { file_idx: 1, group_name: "LJ001-0002" };
+  index.current_file_count = 2;
+  assertThrows(
+    () => parseIndex(JSON.stringify(index), "idx.json"),
+    FormatError,
+    'idx.json: sample_index["LJ001-0001"]: group_name "/LJ001-0002" is not the key',
+  );
+});
