@@ -7,7 +7,7 @@
  */
 import type { Extractor } from "../extractors/extractor.ts";
 import { loadExtractor } from "../extractors/load_extractor.ts";
-import { Resampler } from "../formats/resample.ts";
+import { resamplerFor } from "../formats/resample.ts";
 import type { Tensor } from "../formats/tensor.ts";
 import { serveTasks } from "./worker_pool.ts";
 
@@ -21,12 +21,11 @@ export interface FeatureTask {
 }
 
 /**
- * Runs extractors on clips; extractors and resamplers are built on first use and kept, so a
- * worker builds each once.
+ * Runs extractors on clips; extractors are built on first use and kept, so a worker builds each
+ * once; resamplers come from the bounded cache of `resamplerFor` (the last 8 pairs of rates).
  */
 export class FeatureRunner {
   #extractors = new Map<string, Promise<Extractor[]>>();
-  #resamplers = new Map<string, Resampler>();
 
   /** The tensors of every extractor of `task`, by output name. */
   async run(task: FeatureTask): Promise<Record<string, Tensor>> {
@@ -43,7 +42,7 @@ export class FeatureRunner {
     for (const extractor of await built) {
       let audio = atRate.get(extractor.sampleRate);
       if (!audio) {
-        audio = this.#resampler(task.sampleRate, extractor.sampleRate).resample(task.audio);
+        audio = resamplerFor(task.sampleRate, extractor.sampleRate).resample(task.audio);
         atRate.set(extractor.sampleRate, audio);
       }
       const out = await extractor.extract({ key: task.key, audio });
@@ -55,13 +54,6 @@ export class FeatureRunner {
       }
     }
     return tensors;
-  }
-
-  #resampler(from: number, to: number): Resampler {
-    const id = `${from}:${to}`;
-    let r = this.#resamplers.get(id);
-    if (!r) this.#resamplers.set(id, r = new Resampler(from, to));
-    return r;
   }
 
   /** Closes every extractor built. */
