@@ -152,11 +152,11 @@ export {
 export type { NonFiniteCount } from "./ops/non_finite.ts";
 
 // From audio: WAV decoding, resampling, mel, feature extractors, preprocess.
-export { type DecodedAudio, decodeWav, encodeWav } from "./formats/wav.ts";
-export { decodeAudio, sniffAudio } from "./formats/audio_decode.ts";
-export { LOWPASS_FILTER_WIDTH, Resampler, ROLLOFF } from "./formats/resample.ts";
-export { RealFft } from "./formats/fft.ts";
-export { type MelFilter, melFilterbank, type MelOptions, MelSpectrogram } from "./formats/mel.ts";
+export { type DecodedAudio, decodeWav, encodeWav } from "./audio/wav.ts";
+export { decodeAudio, sniffAudio } from "./audio/audio_decode.ts";
+export { LOWPASS_FILTER_WIDTH, Resampler, ROLLOFF } from "./audio/resample.ts";
+export { RealFft } from "./audio/fft.ts";
+export { type MelFilter, melFilterbank, type MelOptions, MelSpectrogram } from "./audio/mel.ts";
 export type { Extractor, ExtractorFactory, ExtractorInput } from "./extractors/extractor.ts";
 export { defineExtractor } from "./extractors/define_extractor.ts";
 export {
@@ -171,7 +171,7 @@ export {
   SeamlessFbank,
   type SeamlessFbankOptions,
   type SeamlessFeatures,
-} from "./formats/seamless_fbank.ts";
+} from "./audio/seamless_fbank.ts";
 export {
   readW2vBertExport,
   w2vBert,
@@ -206,5 +206,5 @@ export { countNonFinite, Moments, type MomentsState, type MomentSummary } from "
 export { computeStats, type StatsOptions, type StatsReport } from "./ops/stats.ts";
 export { type PlotOptions, type PlotResult, plotSample } from "./ops/plot.ts";
 export { type HeatmapLayout, type HeatmapOptions, renderHeatmap } from "./plot/heatmap.ts";
-export { encodePng, type RgbPixels } from "./formats/png.ts";
+export { encodePng, type RgbPixels } from "./plot/png.ts";
 export { listCache, type ListEntry, type ListOptions } from "./ops/ls.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 import { FLOAT16_OVERFLOW_POLICIES, type Float16Overflow } from "../formats/float16.ts";
-import type { MelOptions } from "../formats/mel.ts";
+import type { MelOptions } from "../audio/mel.ts";
 import {
   EXECUTION_PROVIDERS,
   type ExecutionProviderChoice,

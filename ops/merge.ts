@@ -22,9 +22,9 @@ import {
   type ShardIndex,
   shardNumber,
 } from "../formats/shard_index.ts";
-import { syncDir, writeFileAtomic } from "../stages/atomic_write.ts";
-import { DirLock } from "../stages/dir_lock.ts";
-import { join } from "../stages/path.ts";
+import { syncDir, writeFileAtomic } from "../cache/atomic_write.ts";
+import { DirLock } from "../cache/dir_lock.ts";
+import { join } from "../util/path.ts";
 import {
   type MergePart,
   type MergePlan,

@@ -5,10 +5,10 @@
  * @module
  */
 import { SampleError } from "../errors.ts";
-import { encodePng } from "../formats/png.ts";
+import { encodePng } from "../plot/png.ts";
 import { type FrameRange, resolveFrames } from "../formats/read_sample.ts";
 import { type HeatmapLayout, renderHeatmap } from "../plot/heatmap.ts";
-import { join } from "../stages/path.ts";
+import { join } from "../util/path.ts";
 import { openCache } from "./cache_reader.ts";
 
 /** Options of {@linkcode plotSample}. */

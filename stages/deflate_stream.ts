@@ -17,7 +17,7 @@ import {
   unpackChunks,
 } from "../workers/deflate_worker.ts";
 import type { EncodedSample, Sample, SampleFailure } from "./record.ts";
-import { releaseBuffer } from "./release_buffer.ts";
+import { releaseBuffer } from "../util/release_buffer.ts";
 import { WorkerPool } from "../workers/worker_pool.ts";
 
 /** Options of {@linkcode DeflateStream}. */

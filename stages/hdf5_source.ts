@@ -10,7 +10,7 @@ import { readSample } from "../formats/read_sample.ts";
 import { INDEX_FILE, shardFileName, type ShardIndex } from "../formats/shard_index.ts";
 import { ShardCache } from "../formats/shard_reader.ts";
 import type { Tensor } from "../formats/tensor.ts";
-import { absoluteDir, readCacheIndex } from "./cache_index.ts";
+import { absoluteDir, readCacheIndex } from "../cache/cache_index.ts";
 import { ReadPool } from "./read_pool.ts";
 import type { Sample, SampleFailure } from "./record.ts";
 

@@ -11,7 +11,7 @@ import { DTYPES, elementCount } from "../formats/dtype.ts";
 import type { DatasetSpec, FilterSpec } from "../formats/hdf5/dataset_spec.ts";
 import { RawChunkReader } from "../formats/hdf5/reader/raw_chunks.ts";
 import { INDEX_FILE, parseIndex, shardFileName } from "../formats/shard_index.ts";
-import { join } from "./path.ts";
+import { join } from "../util/path.ts";
 import type { EncodedSample, SampleFailure } from "./record.ts";
 
 /** Options of {@linkcode RawHdf5Source}. */

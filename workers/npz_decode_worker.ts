@@ -15,7 +15,7 @@ import { errorMessage, errorToWire, FormatError, type WireError } from "../error
 import type { DatasetSpec } from "../formats/hdf5/dataset_spec.ts";
 import { encodeSample, type EncodeSettings } from "../stages/deflate_stream.ts";
 import { convertSample } from "../stages/float16_stream.ts";
-import { releaseBuffer } from "../stages/release_buffer.ts";
+import { releaseBuffer } from "../util/release_buffer.ts";
 import { serveTasks, type TaskResult } from "./worker_pool.ts";
 
 /** One NPZ file to decode. */
