@@ -243,7 +243,7 @@ async function runOnWorkers(
   tick: () => void,
 ): Promise<UnitResult[]> {
   const pool = new WorkerPool<StatsRequest, UnitResult>(
-    new URL("../workers/stats_worker.ts", import.meta.url),
+    new URL("./stats_worker.ts", import.meta.url),
     { size: Math.min(count, units.length), perWorker: 1, name: "h5shard stats worker" },
   );
   try {

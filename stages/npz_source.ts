@@ -12,7 +12,7 @@ import {
   type NpzDecoded,
   type NpzTask,
   type PackedSample,
-} from "../workers/npz_decode_worker.ts";
+} from "./npz_decode_worker.ts";
 import type { EncodeSettings } from "./deflate_stream.ts";
 import type { EncodedSample, Sample, SampleFailure } from "./record.ts";
 import { WorkerPool } from "../workers/worker_pool.ts";
@@ -131,7 +131,7 @@ function npzPull<R>(
   const readAhead = encode ? Math.max(asked, 2 * workers) : asked;
   const pool = workers > 0
     ? new WorkerPool<NpzTask, NpzDecoded>(
-      new URL("../workers/npz_decode_worker.ts", import.meta.url),
+      new URL("./npz_decode_worker.ts", import.meta.url),
       { size: workers, name: encode ? "NPZ encode worker" : "NPZ decode worker" },
     )
     : undefined;
