@@ -8,7 +8,8 @@
 import { SampleError } from "../errors.ts";
 import { chooseChunkShape } from "../formats/chunks.ts";
 import { DTYPES, elementCount } from "../formats/dtype.ts";
-import type { DatasetSpec, FilterSpec } from "../formats/hdf5/dataset_spec.ts";
+import type { DatasetSpec } from "../formats/hdf5/dataset_spec.ts";
+import { filterSpecs } from "../formats/hdf5/messages/filter_pipeline.ts";
 import { RawChunkReader } from "../formats/hdf5/reader/raw_chunks.ts";
 import { INDEX_FILE, parseIndex, shardFileName } from "../formats/shard_index.ts";
 import { join } from "../util/path.ts";
@@ -43,10 +44,7 @@ export function rawCopyMismatch(spec: DatasetSpec, target: RawCopyTarget): strin
     return `${dtype}, not float16`;
   }
   if (layout.kind === "contiguous") return undefined;
-  const filters: FilterSpec[] = [
-    ...(target.shuffle ? [{ id: "shuffle" } as const] : []),
-    ...(target.level > 0 ? [{ id: "deflate", level: target.level } as const] : []),
-  ];
+  const filters = filterSpecs(target.shuffle, target.level);
   if (JSON.stringify(layout.filters) !== JSON.stringify(filters)) {
     return `filters ${JSON.stringify(layout.filters)}, not ${JSON.stringify(filters)}`;
   }
