@@ -39,7 +39,8 @@ export interface Hdf5SourceOptions {
  *
  * @example
  * ```ts
- * import { Hdf5Source, pack } from "../mod.ts";
+ * import { pack } from "../mod.ts";
+ * import { Hdf5Source } from "./hdf5_source.ts";
  * const dir = await Deno.makeTempDir();
  * const data = new Float32Array(16 * 4).fill(1);
  * const sample = { key: "a", tensors: { x: { dtype: "float32" as const, shape: [16, 4], data } } };
