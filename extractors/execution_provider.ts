@@ -120,11 +120,11 @@ export async function webgpuProblem(): Promise<string | undefined> {
  * missing. Needs `--allow-ffi` for anything but `cpu`.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { resolveExecutionProvider } from "./execution_provider.ts";
  *
- * const { provider, reason } = await resolveExecutionProvider("auto");
- * console.log(`semantic model on ${provider} (${reason})`);
+ * const { provider, reason } = await resolveExecutionProvider("cpu");
+ * if (provider !== "cpu" || reason !== "asked for") throw new Error(`${provider} (${reason})`);
  * ```
  */
 export async function resolveExecutionProvider(

@@ -61,8 +61,19 @@ export function rawCopyMismatch(spec: DatasetSpec, target: RawCopyTarget): strin
  * {@linkcode SampleFailure} naming it and the stream goes on. One sample per pull.
  *
  * @example
- * ```ts ignore
- * await new RawHdf5Source("cache").pipeTo(new ShardSink("cache_5000", { samplesPerFile: 5000 }));
+ * ```ts
+ * import { pack } from "../mod.ts";
+ * import { RawHdf5Source } from "./raw_hdf5_source.ts";
+ * import { ShardSink } from "./shard_sink.ts";
+ * const x = { dtype: "float32" as const, shape: [3, 2], data: new Float32Array(6) };
+ * const keys = ["a", "b", "c"];
+ * const dir = await Deno.makeTempDir();
+ * await pack(ReadableStream.from(keys.map((key) => ({ key, tensors: { x } }))), `${dir}/cache`);
+ * await new RawHdf5Source(`${dir}/cache`)
+ *   .pipeTo(new ShardSink(`${dir}/by_two`, { samplesPerFile: 2 }));
+ * const shards = [...Deno.readDirSync(`${dir}/by_two`)].filter((e) => e.name.endsWith(".h5"));
+ * if (shards.length !== 2) throw new Error(`${shards.length} shards`);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class RawHdf5Source extends ReadableStream<EncodedSample | SampleFailure> {
