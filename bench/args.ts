@@ -1,6 +1,5 @@
 /** Command-line options of `deno task bench`, parsed from an argument list (no globals). */
 import { parseArgs } from "../deps.ts";
-import { parseWorkerList } from "./scaling.ts";
 
 /** Work per size: samples in the NPZ cache (the RSS test also uses its first quarter), reads. */
 export const SIZES = {
@@ -98,4 +97,15 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     ...(values.workers === undefined ? {} : { workers: parseWorkerList(values.workers) }),
     help: values.help,
   };
+}
+
+/** Parses `--workers 1,2,4`: distinct whole numbers >= 1, in the order given. */
+export function parseWorkerList(text: string): number[] {
+  const list = text.split(",").map((s) => s.trim()).filter((s) => s !== "").map(Number);
+  if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 1 || n > 64)) {
+    throw new RangeError(
+      `--workers: expected whole numbers in 1..64 separated by commas, got ${JSON.stringify(text)}`,
+    );
+  }
+  return [...new Set(list)];
 }

@@ -9,8 +9,8 @@
  */
 import { parseArgs } from "../deps.ts";
 import { MEL_DEFAULTS } from "../extractors/mel.ts";
-import { MelSpectrogram } from "../formats/mel.ts";
-import { SeamlessFbank } from "../formats/seamless_fbank.ts";
+import { MelSpectrogram } from "../audio/mel.ts";
+import { SeamlessFbank } from "../audio/seamless_fbank.ts";
 import { toFloat16 } from "../formats/float16.ts";
 import { codecName, createDeflater } from "../formats/zlib_codec.ts";
 

@@ -7,9 +7,9 @@
  *
  * Standalone: `deno run -A bench/preprocess_mel.ts [--size small|default|large] [--reps N]`.
  */
-import { decodeWav } from "../formats/wav.ts";
-import { Resampler } from "../formats/resample.ts";
-import { MelSpectrogram } from "../formats/mel.ts";
+import { decodeWav } from "../audio/wav.ts";
+import { Resampler } from "../audio/resample.ts";
+import { MelSpectrogram } from "../audio/mel.ts";
 import { MEL_DEFAULTS } from "../extractors/mel.ts";
 import { parseArgs } from "../deps.ts";
 import { median } from "./stats.ts";

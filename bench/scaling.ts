@@ -39,17 +39,6 @@ export interface ScalingTable {
   rows: ScalingRow[];
 }
 
-/** Parses `--workers 1,2,4`: distinct whole numbers >= 1, in the order given. */
-export function parseWorkerList(text: string): number[] {
-  const list = text.split(",").map((s) => s.trim()).filter((s) => s !== "").map(Number);
-  if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 1 || n > 64)) {
-    throw new RangeError(
-      `--workers: expected whole numbers in 1..64 separated by commas, got ${JSON.stringify(text)}`,
-    );
-  }
-  return [...new Set(list)];
-}
-
 interface Sample {
   workers: number;
   used: number;

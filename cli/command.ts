@@ -30,7 +30,7 @@ import type { Config, PreprocessingKey } from "../config.ts";
 import { defaultConfig, loadConfig } from "../config.ts";
 import { WRITE_KEYS } from "../config/schema.ts";
 import { listPlugins } from "../plugins/registry.ts";
-import { join } from "../stages/path.ts";
+import { join } from "../util/path.ts";
 import { applyOverrides } from "./flags.ts";
 import type { ProgressOptions } from "./progress.ts";
 

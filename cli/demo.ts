@@ -8,7 +8,7 @@ import { writeExampleCache } from "../ops/example_cache.ts";
 import { migrate } from "../ops/migrate.ts";
 import { preprocess } from "../ops/preprocess.ts";
 import { verifyCache } from "../ops/verify.ts";
-import { join } from "../stages/path.ts";
+import { join } from "../util/path.ts";
 import { ProgressBar } from "./progress.ts";
 import { NPZ_KEYS, WRITE_KEYS } from "../config/schema.ts";
 import { type Command, effectiveConfig, formatBytes, UsageError } from "./command.ts";

@@ -7,11 +7,8 @@
  * @module
  */
 import { FLOAT16_OVERFLOW_POLICIES, type Float16Overflow } from "../formats/float16.ts";
-import type { MelOptions } from "../formats/mel.ts";
-import {
-  EXECUTION_PROVIDERS,
-  type ExecutionProviderChoice,
-} from "../extractors/execution_provider.ts";
+import type { MelOptions } from "../audio/mel.ts";
+import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from "./execution_providers.ts";
 
 /** `preprocessing.mel_config`: how mel spectrograms are computed (the mel module's options). */
 export type MelConfig = MelOptions;

@@ -11,11 +11,12 @@
  * @module
  */
 import { ConfigError, errorMessage, H5ShardError } from "../errors.ts";
+import {
+  EXECUTION_PROVIDERS,
+  type ExecutionProviderChoice,
+} from "../config/execution_providers.ts";
 
-/** What a run may ask for. */
-export const EXECUTION_PROVIDERS = ["auto", "cpu", "webgpu", "cuda"] as const;
-/** `semantic_model.execution_provider`. */
-export type ExecutionProviderChoice = typeof EXECUTION_PROVIDERS[number];
+export { EXECUTION_PROVIDERS, type ExecutionProviderChoice };
 /** A provider that runs the model. */
 export type ExecutionProvider = Exclude<ExecutionProviderChoice, "auto">;
 
@@ -119,11 +120,11 @@ export async function webgpuProblem(): Promise<string | undefined> {
  * missing. Needs `--allow-ffi` for anything but `cpu`.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { resolveExecutionProvider } from "./execution_provider.ts";
  *
- * const { provider, reason } = await resolveExecutionProvider("auto");
- * console.log(`semantic model on ${provider} (${reason})`);
+ * const { provider, reason } = await resolveExecutionProvider("cpu");
+ * if (provider !== "cpu" || reason !== "asked for") throw new Error(`${provider} (${reason})`);
  * ```
  */
 export async function resolveExecutionProvider(

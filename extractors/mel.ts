@@ -5,7 +5,7 @@
  * @module
  */
 import { PREPROCESSING_DEFAULTS } from "../config/schema.ts";
-import { type MelOptions, MelSpectrogram } from "../formats/mel.ts";
+import { type MelOptions, MelSpectrogram } from "../audio/mel.ts";
 import { defineExtractor } from "./define_extractor.ts";
 import type { ExtractorFactory } from "./extractor.ts";
 

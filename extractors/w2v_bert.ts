@@ -7,9 +7,9 @@
  * @module
  */
 import { ConfigError, errorMessage, FormatError, SampleError } from "../errors.ts";
-import { SeamlessFbank } from "../formats/seamless_fbank.ts";
+import { SeamlessFbank } from "../audio/seamless_fbank.ts";
 import type { Tensor } from "../formats/tensor.ts";
-import { join } from "../stages/path.ts";
+import { join } from "../util/path.ts";
 import type { ExecutionProvider } from "./execution_provider.ts";
 import type { Extractor, ExtractorFactory } from "./extractor.ts";
 import { FRONTEND_FEATURES, FRONTEND_MASK, W2vBertModel } from "./w2v_bert_model.ts";

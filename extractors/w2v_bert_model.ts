@@ -74,12 +74,19 @@ type Session = Awaited<ReturnType<Ort["InferenceSession"]["create"]>>;
  * `preprocess` keeps this session on a worker of its own (workers/model_worker.ts).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { W2vBertModel } from "./w2v_bert_model.ts";
+ * import { FormatError } from "../errors.ts";
  *
- * const model = await W2vBertModel.open("w2v_bert_l17/model.onnx", { hiddenSize: 1024, paddingValue: 1 });
- * const [a, b] = await model.run([inputA, inputB]);
- * await model.close();
+ * // With an export: `const [a, b] = await model.run([inputA, inputB])`, then
+ * // `await model.close()`. A file that is not a model is a FormatError naming it:
+ * const file = await Deno.makeTempFile({ suffix: ".onnx" });
+ * const error = await W2vBertModel.open(file, { hiddenSize: 1024, paddingValue: 1 }).then(
+ *   () => undefined,
+ *   (e) => e,
+ * );
+ * if (!(error instanceof FormatError) || !error.message.includes(file)) throw new Error(`${error}`);
+ * await Deno.remove(file);
  * ```
  */
 export class W2vBertModel implements BatchModel {

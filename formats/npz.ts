@@ -8,7 +8,6 @@
  *
  * @module
  */
-import { PREPROCESSING_DEFAULTS } from "../config/schema.ts";
 import { FormatError } from "../errors.ts";
 import { decodeNpy, encodeNpy } from "./npy.ts";
 import type { Tensor } from "./tensor.ts";
@@ -18,8 +17,12 @@ import { writeZip, type ZipMember } from "./zip_writer.ts";
 
 const SUFFIX = ".npy";
 
-/** Default cap on the bytes one archive's arrays decode to: `preprocessing.max_sample_bytes`, 1 GiB. */
-export const DEFAULT_MAX_SAMPLE_BYTES: number = PREPROCESSING_DEFAULTS.max_sample_bytes;
+/**
+ * Default cap on the bytes one archive's arrays decode to, 1 GiB: the default of
+ * `preprocessing.max_sample_bytes` (a test holds the two equal; the pipeline always passes the
+ * configured value).
+ */
+export const DEFAULT_MAX_SAMPLE_BYTES: number = 2 ** 30;
 
 /** Options of {@linkcode decodeNpz}. */
 export interface DecodeNpzOptions {

@@ -162,8 +162,20 @@ export interface SplitPart {
  * here). Never throws: whatever is wrong with the sample, the plain read reports it.
  *
  * @example
- * ```ts ignore
- * const plan = planSplitRead(file, "/LJ001-0001", {}, 4 << 20); // { names, parts: [{ name: "hidden_states", ... }] }
+ * ```ts
+ * import { pack } from "../mod.ts";
+ * import { planSplitRead } from "./read_sample.ts";
+ * import { openShard } from "./shard_reader.ts";
+ * const data = new Float32Array(400 * 64).fill(1);
+ * const sample = { key: "a", tensors: { x: { dtype: "float32" as const, shape: [400, 64], data } } };
+ * const dir = await Deno.makeTempDir();
+ * await pack(ReadableStream.from([sample]), dir, { preprocessing: { chunk_bytes: 8192 } });
+ * const file = openShard(undefined, `${dir}/features_00001.h5`);
+ * const plan = planSplitRead(file, "/a", {}, 0);
+ * file.close();
+ * const part = plan?.parts[0];
+ * if (part?.name !== "x" || !(part.start < part.mid && part.mid < part.end)) throw new Error("split");
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function planSplitRead(

@@ -30,7 +30,7 @@ import {
 } from "../formats/shard_index.ts";
 import type { Tensor } from "../formats/tensor.ts";
 import type { DatasetPlugin } from "../plugins/plugin.ts";
-import { absoluteDir, readCacheIndex } from "../stages/cache_index.ts";
+import { absoluteDir, readCacheIndex } from "../cache/cache_index.ts";
 import { ReadPool } from "../stages/read_pool.ts";
 
 /** Options of {@linkcode openCache}. */

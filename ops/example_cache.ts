@@ -10,7 +10,7 @@
  * @module
  */
 import { encodeNpz } from "../formats/npz.ts";
-import { join } from "../stages/path.ts";
+import { join } from "../util/path.ts";
 
 /** Options of {@linkcode writeExampleCache}. */
 export interface ExampleCacheOptions {

@@ -38,10 +38,21 @@ export interface ListEntry {
  * listed with its `error` and the listing goes on.
  *
  * @example
- * ```ts ignore
- * for await (const e of listCache("processed/libritts", { prefix: "train-clean-100/103/" })) {
- *   console.log(e.key, e.shard, e.datasets);
+ * ```ts
+ * import { pack } from "../mod.ts";
+ * import { listCache } from "./ls.ts";
+ * const x = { dtype: "float32" as const, shape: [3, 2], data: new Float32Array(6) };
+ * const keys = ["train/1", "train/2", "test/1"];
+ * const dir = await Deno.makeTempDir();
+ * await pack(ReadableStream.from(keys.map((key) => ({ key, tensors: { x } }))), dir);
+ * const listed = [];
+ * for await (const e of listCache(dir, { prefix: "train/" })) {
+ *   listed.push(`${e.key} ${e.shard} ${e.datasets?.x.shape}`);
  * }
+ * if (listed.join("; ") !== "train/1 features_00001.h5 3,2; train/2 features_00001.h5 3,2") {
+ *   throw new Error(listed.join("; "));
+ * }
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function* listCache(

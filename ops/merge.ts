@@ -22,9 +22,9 @@ import {
   type ShardIndex,
   shardNumber,
 } from "../formats/shard_index.ts";
-import { syncDir, writeFileAtomic } from "../stages/atomic_write.ts";
-import { DirLock } from "../stages/dir_lock.ts";
-import { join } from "../stages/path.ts";
+import { syncDir, writeFileAtomic } from "../cache/atomic_write.ts";
+import { DirLock } from "../cache/dir_lock.ts";
+import { join } from "../util/path.ts";
 import {
   type MergePart,
   type MergePlan,
@@ -123,12 +123,16 @@ function exists(path: string): Deno.FileInfo | undefined {
  * files aside).
  *
  * @example
- * ```ts ignore
- * const report = await merge({
- *   parts: ["parts/part_0", "parts/part_1", "parts/part_2"],
- *   processedDir: "processed/libritts",
- * });
- * console.log(report.shards, report.linked, report.combined);
+ * ```ts
+ * import { pack } from "../mod.ts";
+ * import { merge } from "./merge.ts";
+ * const x = { dtype: "float32" as const, shape: [3, 2], data: new Float32Array(6) };
+ * const root = await Deno.makeTempDir();
+ * await pack(ReadableStream.from([{ key: "a", tensors: { x } }]), `${root}/part_0`);
+ * await pack(ReadableStream.from([{ key: "b", tensors: { x } }]), `${root}/part_1`);
+ * const report = await merge({ parts: [`${root}/part_0`, `${root}/part_1`], processedDir: `${root}/all` });
+ * if (report.totalSamples !== 2) throw new Error(`${report.totalSamples} samples`);
+ * await Deno.remove(root, { recursive: true });
  * ```
  */
 export function merge(options: MergeOptions): Promise<MergeReport> {

@@ -9,7 +9,7 @@
  */
 import { CacheError, errorMessage } from "../errors.ts";
 import { INDEX_FILE, parseIndex, shardFileName, type ShardIndex } from "../formats/shard_index.ts";
-import { join } from "../stages/path.ts";
+import { join } from "../util/path.ts";
 import { MAX_PARTITIONS, type PartitionRange } from "./partition.ts";
 
 /** One partition cache as read. */

@@ -11,7 +11,7 @@ import { getPlugin } from "../plugins/registry.ts";
 import { deflateWorkers } from "../stages/deflate_stream.ts";
 import { NpzEncodedSource } from "../stages/npz_source.ts";
 import { checkSamePartition, type Partition, partitionKeys } from "./partition.ts";
-import { join } from "../stages/path.ts";
+import { join } from "../util/path.ts";
 import type { EncodedSample, SampleFailure } from "../stages/record.ts";
 import {
   indexedKeys,

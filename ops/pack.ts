@@ -6,10 +6,10 @@
  */
 import { type Preprocessing, PREPROCESSING_DEFAULTS } from "../config.ts";
 import { shardNumber } from "../formats/shard_index.ts";
-import { readCacheIndexIfAny } from "../stages/cache_index.ts";
+import { readCacheIndexIfAny } from "../cache/cache_index.ts";
 import { DeflateStream, deflateWorkers } from "../stages/deflate_stream.ts";
 import { Float16Stream } from "../stages/float16_stream.ts";
-import { join } from "../stages/path.ts";
+import { join } from "../util/path.ts";
 import type { EncodedSample, Sample, SampleFailure } from "../stages/record.ts";
 import { ShardSink, type SinkReport, type SinkStats } from "../stages/shard_sink.ts";
 

@@ -8,7 +8,7 @@
  * @module
  */
 import { ConfigError } from "../errors.ts";
-import { join } from "../stages/path.ts";
+import { join } from "../util/path.ts";
 
 /** Partition `index` of `count`, 0-based as Kubernetes and Slurm count array tasks. */
 export interface Partition {

@@ -5,10 +5,10 @@
  * @module
  */
 import { SampleError } from "../errors.ts";
-import { encodePng } from "../formats/png.ts";
+import { encodePng } from "../plot/png.ts";
 import { type FrameRange, resolveFrames } from "../formats/read_sample.ts";
 import { type HeatmapLayout, renderHeatmap } from "../plot/heatmap.ts";
-import { join } from "../stages/path.ts";
+import { join } from "../util/path.ts";
 import { openCache } from "./cache_reader.ts";
 
 /** Options of {@linkcode plotSample}. */
@@ -59,9 +59,16 @@ export async function cacheFramesPerSecond(dir: string): Promise<number | undefi
  * bottom), viridis-like colours, a colour bar.
  *
  * @example
- * ```ts ignore
- * const { png } = await plotSample("processed/ljspeech", "LJ001-0001", { frames: [0, 200] });
- * await Deno.writeFile("LJ001-0001.png", png);
+ * ```ts
+ * import { pack } from "../mod.ts";
+ * import { plotSample } from "./plot.ts";
+ * const data = Float32Array.from({ length: 100 * 8 }, (_, i) => Math.sin(i));
+ * const mel = { dtype: "float32" as const, shape: [100, 8], data };
+ * const dir = await Deno.makeTempDir();
+ * await pack(ReadableStream.from([{ key: "a", tensors: { mel_spectrogram: mel } }]), dir);
+ * const { png, shape } = await plotSample(dir, "a", { frames: [0, 50] });
+ * if (shape.join() !== "50,8" || png[1] !== 0x50) throw new Error("a PNG of 50 frames");
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function plotSample(

@@ -16,9 +16,9 @@ import {
   resolveExecutionProvider,
 } from "../extractors/execution_provider.ts";
 import { createExtractor } from "../extractors/registry.ts";
-import { join } from "../stages/path.ts";
+import { join } from "../util/path.ts";
 import { ModelWorker } from "../workers/model_worker.ts";
-import { MelSpectrogram } from "../formats/mel.ts";
+import { MelSpectrogram } from "../audio/mel.ts";
 import type { DatasetPlugin, SampleRef } from "../plugins/plugin.ts";
 import { getPlugin } from "../plugins/registry.ts";
 import { AudioSource } from "../stages/audio_source.ts";

@@ -17,9 +17,9 @@ import {
   shardFileName,
   shardNumber,
 } from "../formats/shard_index.ts";
-import { writeFileAtomic } from "../stages/atomic_write.ts";
-import { DirLock } from "../stages/dir_lock.ts";
-import { join } from "../stages/path.ts";
+import { writeFileAtomic } from "../cache/atomic_write.ts";
+import { DirLock } from "../cache/dir_lock.ts";
+import { join } from "../util/path.ts";
 import { shardGroups } from "./cache_checks.ts";
 
 /** Options of {@linkcode reindex}. */

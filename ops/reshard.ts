@@ -9,7 +9,7 @@
  */
 import { CacheError } from "../errors.ts";
 import { Hdf5Source } from "../stages/hdf5_source.ts";
-import { join } from "../stages/path.ts";
+import { join } from "../util/path.ts";
 import { RawHdf5Source } from "../stages/raw_hdf5_source.ts";
 import { readCacheIndex } from "./cache_reader.ts";
 import {

@@ -147,9 +147,23 @@ export function statsUnits(cache: CacheReader): string[][] {
  * every sample of the cache in `dir`.
  *
  * @example
- * ```ts ignore
- * const stats = await computeStats("processed/ljspeech", { dataset: "mel_spectrogram" });
- * await Deno.writeTextFile("mel_stats.json", JSON.stringify(stats, null, 2));
+ * ```ts
+ * import { pack } from "../mod.ts";
+ * import { computeStats } from "./stats.ts";
+ * const mel = (v: number) => ({
+ *   dtype: "float32" as const,
+ *   shape: [4, 2],
+ *   data: new Float32Array(8).fill(v),
+ * });
+ * const samples = [{ key: "a", tensors: { mel: mel(1) } }, { key: "b", tensors: { mel: mel(3) } }];
+ * const dir = await Deno.makeTempDir();
+ * await pack(ReadableStream.from(samples), dir);
+ * const stats = await computeStats(dir, { dataset: "mel", workers: 0 });
+ * const { mean, variance } = stats.per_dimension_stats;
+ * if (stats.total_frames !== 8 || mean.join() !== "2,2" || variance.join() !== "1,1") {
+ *   throw new Error(JSON.stringify(stats.per_dimension_stats));
+ * }
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function computeStats(dir: string, options: StatsOptions): Promise<StatsReport> {
@@ -243,7 +257,7 @@ async function runOnWorkers(
   tick: () => void,
 ): Promise<UnitResult[]> {
   const pool = new WorkerPool<StatsRequest, UnitResult>(
-    new URL("../workers/stats_worker.ts", import.meta.url),
+    new URL("./stats_worker.ts", import.meta.url),
     { size: Math.min(count, units.length), perWorker: 1, name: "h5shard stats worker" },
   );
   try {

@@ -9,8 +9,8 @@
  * @module
  */
 import { CacheError, SettingsMismatchError } from "../errors.ts";
-import { readCacheIndexIfAny } from "../stages/cache_index.ts";
-import { join } from "../stages/path.ts";
+import { readCacheIndexIfAny } from "../cache/cache_index.ts";
+import { join } from "../util/path.ts";
 
 /** What a cache was made from: recorded as `origin` in `metadata.json`. */
 export interface CacheOrigin {

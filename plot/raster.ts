@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { RgbPixels } from "../formats/png.ts";
+import type { RgbPixels } from "./png.ts";
 
 /** An RGB colour, each channel 0..255. */
 export type Rgb = readonly [number, number, number];

@@ -5,9 +5,9 @@
  * @module
  */
 import { errorMessage, FormatError, SampleError } from "../errors.ts";
-import { resamplerFor } from "../formats/resample.ts";
-import { decodeAudio } from "../formats/audio_decode.ts";
-import type { DecodedAudio, DecodeOptions } from "../formats/wav.ts";
+import { resamplerFor } from "../audio/resample.ts";
+import { decodeAudio } from "../audio/audio_decode.ts";
+import type { DecodedAudio, DecodeOptions } from "../audio/wav.ts";
 import type { SampleRef } from "../plugins/plugin.ts";
 import type { SampleFailure } from "./record.ts";
 

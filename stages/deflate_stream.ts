@@ -9,6 +9,7 @@ import { PREPROCESSING_DEFAULTS } from "../config/schema.ts";
 import { chooseChunkShape, chunkGrid, timeAxis } from "../formats/chunks.ts";
 import { bytesOf, type DType, DTYPES, elementCount } from "../formats/dtype.ts";
 import type { DatasetSpec, FilterSpec } from "../formats/hdf5/dataset_spec.ts";
+import { filterSpecs } from "../formats/hdf5/messages/filter_pipeline.ts";
 import { checkTensor, type Tensor } from "../formats/tensor.ts";
 import {
   type ChunkTask,
@@ -17,7 +18,7 @@ import {
   unpackChunks,
 } from "../workers/deflate_worker.ts";
 import type { EncodedSample, Sample, SampleFailure } from "./record.ts";
-import { releaseBuffer } from "./release_buffer.ts";
+import { releaseBuffer } from "../util/release_buffer.ts";
 import { WorkerPool } from "../workers/worker_pool.ts";
 
 /** Options of {@linkcode DeflateStream}. */
@@ -302,10 +303,7 @@ class SampleEncoder {
     this.#shuffle = shuffle;
     this.#chunkBytes = chunkBytes;
     this.#pool = pool;
-    this.#filters = [
-      ...(shuffle ? [{ id: "shuffle" } as const] : []),
-      ...(level > 0 ? [{ id: "deflate", level } as const] : []),
-    ];
+    this.#filters = filterSpecs(shuffle, level);
   }
 
   /** The encoded sample, or a failure naming the dataset at fault; never throws. */

@@ -10,7 +10,7 @@ import { readSample } from "../formats/read_sample.ts";
 import { INDEX_FILE, shardFileName, type ShardIndex } from "../formats/shard_index.ts";
 import { ShardCache } from "../formats/shard_reader.ts";
 import type { Tensor } from "../formats/tensor.ts";
-import { absoluteDir, readCacheIndex } from "./cache_index.ts";
+import { absoluteDir, readCacheIndex } from "../cache/cache_index.ts";
 import { ReadPool } from "./read_pool.ts";
 import type { Sample, SampleFailure } from "./record.ts";
 
@@ -39,7 +39,8 @@ export interface Hdf5SourceOptions {
  *
  * @example
  * ```ts
- * import { Hdf5Source, pack } from "../mod.ts";
+ * import { pack } from "../mod.ts";
+ * import { Hdf5Source } from "./hdf5_source.ts";
  * const dir = await Deno.makeTempDir();
  * const data = new Float32Array(16 * 4).fill(1);
  * const sample = { key: "a", tensors: { x: { dtype: "float32" as const, shape: [16, 4], data } } };

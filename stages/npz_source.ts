@@ -12,7 +12,7 @@ import {
   type NpzDecoded,
   type NpzTask,
   type PackedSample,
-} from "../workers/npz_decode_worker.ts";
+} from "./npz_decode_worker.ts";
 import type { EncodeSettings } from "./deflate_stream.ts";
 import type { EncodedSample, Sample, SampleFailure } from "./record.ts";
 import { WorkerPool } from "../workers/worker_pool.ts";
@@ -53,12 +53,20 @@ export interface NpzSourceOptions {
  * If the plugin cannot list `npzDir` at all, the stream errors with a {@linkcode CacheError}.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { NpzSource } from "./npz_source.ts";
+ * import { encodeNpz } from "../formats/npz.ts";
  * import { ljspeech } from "../plugins/ljspeech.ts";
- * for await (const r of new NpzSource("processed_dir", { plugin: ljspeech })) {
- *   console.log(r.key, "error" in r ? r.error.message : Object.keys(r.tensors));
+ * const dir = await Deno.makeTempDir();
+ * const x = { dtype: "float32" as const, shape: [3, 2], data: new Float32Array(6).fill(2) };
+ * await Deno.writeFile(`${dir}/LJ001-0001.npz`, encodeNpz({ x }, { compress: true }));
+ * await Deno.writeFile(`${dir}/LJ001-0002.npz`, new Uint8Array(10)); // not a zip archive
+ * const got = [];
+ * for await (const r of new NpzSource(dir, { plugin: ljspeech, float16: "error" })) {
+ *   got.push("error" in r ? `${r.key} failed` : `${r.key} ${r.tensors.x.dtype}`);
  * }
+ * if (got.join("; ") !== "LJ001-0001 float16; LJ001-0002 failed") throw new Error(got.join("; "));
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class NpzSource extends ReadableStream<Sample | SampleFailure> {
@@ -77,12 +85,20 @@ export class NpzSource extends ReadableStream<Sample | SampleFailure> {
  * raised to twice that so none idles.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { NpzEncodedSource } from "./npz_source.ts";
+ * import { encodeNpz } from "../formats/npz.ts";
  * import { ljspeech } from "../plugins/ljspeech.ts";
+ * const dir = await Deno.makeTempDir();
+ * const x = { dtype: "float32" as const, shape: [3, 2], data: new Float32Array(6).fill(2) };
+ * await Deno.writeFile(`${dir}/LJ001-0001.npz`, encodeNpz({ x }, { compress: true }));
  * const encode = { level: 4, shuffle: true, chunkBytes: 1 << 20 };
- * for await (const r of new NpzEncodedSource("npz_dir", { plugin: ljspeech, workers: 2 }, encode)) {
- *   console.log(r.key, "error" in r ? r.error.message : Object.keys(r.datasets));
+ * const kinds = [];
+ * for await (const r of new NpzEncodedSource(dir, { plugin: ljspeech, workers: 0 }, encode)) {
+ *   kinds.push("error" in r ? r.error.message : r.datasets.x.layout.kind);
  * }
+ * if (kinds.join() !== "chunked") throw new Error(kinds.join());
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class NpzEncodedSource extends ReadableStream<EncodedSample | SampleFailure> {
@@ -131,7 +147,7 @@ function npzPull<R>(
   const readAhead = encode ? Math.max(asked, 2 * workers) : asked;
   const pool = workers > 0
     ? new WorkerPool<NpzTask, NpzDecoded>(
-      new URL("../workers/npz_decode_worker.ts", import.meta.url),
+      new URL("./npz_decode_worker.ts", import.meta.url),
       { size: workers, name: encode ? "NPZ encode worker" : "NPZ decode worker" },
     )
     : undefined;

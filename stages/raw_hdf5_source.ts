@@ -8,10 +8,11 @@
 import { SampleError } from "../errors.ts";
 import { chooseChunkShape } from "../formats/chunks.ts";
 import { DTYPES, elementCount } from "../formats/dtype.ts";
-import type { DatasetSpec, FilterSpec } from "../formats/hdf5/dataset_spec.ts";
+import type { DatasetSpec } from "../formats/hdf5/dataset_spec.ts";
+import { filterSpecs } from "../formats/hdf5/messages/filter_pipeline.ts";
 import { RawChunkReader } from "../formats/hdf5/reader/raw_chunks.ts";
 import { INDEX_FILE, parseIndex, shardFileName } from "../formats/shard_index.ts";
-import { join } from "./path.ts";
+import { join } from "../util/path.ts";
 import type { EncodedSample, SampleFailure } from "./record.ts";
 
 /** Options of {@linkcode RawHdf5Source}. */
@@ -43,10 +44,7 @@ export function rawCopyMismatch(spec: DatasetSpec, target: RawCopyTarget): strin
     return `${dtype}, not float16`;
   }
   if (layout.kind === "contiguous") return undefined;
-  const filters: FilterSpec[] = [
-    ...(target.shuffle ? [{ id: "shuffle" } as const] : []),
-    ...(target.level > 0 ? [{ id: "deflate", level: target.level } as const] : []),
-  ];
+  const filters = filterSpecs(target.shuffle, target.level);
   if (JSON.stringify(layout.filters) !== JSON.stringify(filters)) {
     return `filters ${JSON.stringify(layout.filters)}, not ${JSON.stringify(filters)}`;
   }
@@ -63,8 +61,19 @@ export function rawCopyMismatch(spec: DatasetSpec, target: RawCopyTarget): strin
  * {@linkcode SampleFailure} naming it and the stream goes on. One sample per pull.
  *
  * @example
- * ```ts ignore
- * await new RawHdf5Source("cache").pipeTo(new ShardSink("cache_5000", { samplesPerFile: 5000 }));
+ * ```ts
+ * import { pack } from "../mod.ts";
+ * import { RawHdf5Source } from "./raw_hdf5_source.ts";
+ * import { ShardSink } from "./shard_sink.ts";
+ * const x = { dtype: "float32" as const, shape: [3, 2], data: new Float32Array(6) };
+ * const keys = ["a", "b", "c"];
+ * const dir = await Deno.makeTempDir();
+ * await pack(ReadableStream.from(keys.map((key) => ({ key, tensors: { x } }))), `${dir}/cache`);
+ * await new RawHdf5Source(`${dir}/cache`)
+ *   .pipeTo(new ShardSink(`${dir}/by_two`, { samplesPerFile: 2 }));
+ * const shards = [...Deno.readDirSync(`${dir}/by_two`)].filter((e) => e.name.endsWith(".h5"));
+ * if (shards.length !== 2) throw new Error(`${shards.length} shards`);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class RawHdf5Source extends ReadableStream<EncodedSample | SampleFailure> {

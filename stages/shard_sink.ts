@@ -23,12 +23,12 @@ import { validateDatasetSpec } from "../formats/hdf5/dataset_encoder.ts";
 import { Hdf5FileWriter } from "../formats/hdf5/file_writer.ts";
 import { datasetNameProblem, sampleKeyProblem } from "../formats/sample_key.ts";
 import { emptyIndex, INDEX_FILE, IndexBuilder, shardFileName } from "../formats/shard_index.ts";
-import { isIoError } from "./atomic_write.ts";
-import { CacheDir, cacheSettings, type FailureEntry } from "./cache_dir.ts";
-import { releaseBuffer } from "./release_buffer.ts";
+import { isIoError } from "../cache/atomic_write.ts";
+import { CacheDir, cacheSettings, type FailureEntry } from "../cache/cache_dir.ts";
+import { releaseBuffer } from "../util/release_buffer.ts";
 import { type EncodedSample, isFailure, type SampleFailure } from "./record.ts";
 
-export type { FailureEntry } from "./cache_dir.ts";
+export type { FailureEntry } from "../cache/cache_dir.ts";
 
 /** Options of {@linkcode ShardSink}. */
 export interface ShardSinkOptions {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { FormatError } from "../errors.ts";
-import { decodeAudio, sniffAudio } from "../formats/audio_decode.ts";
+import { decodeAudio, sniffAudio } from "../audio/audio_decode.ts";
 import { decodeNpy } from "../formats/npy.ts";
 import { findMlPython, ignoreWithout, requireTool, runPython } from "./helpers/interop.ts";
 import { haveSpeechTools, speakSentence } from "./helpers/speech_corpus.ts";

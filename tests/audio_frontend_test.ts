@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { MelSpectrogram } from "../formats/mel.ts";
-import { Resampler } from "../formats/resample.ts";
-import { decodeWav } from "../formats/wav.ts";
+import { MelSpectrogram } from "../audio/mel.ts";
+import { Resampler } from "../audio/resample.ts";
+import { decodeWav } from "../audio/wav.ts";
 import { compareFloats } from "./helpers/float_compare.ts";
 import { MEL, referenceFeatures } from "./helpers/audio_reference.ts";
 import { findMlPython, ignoreWithout, requireTool } from "./helpers/interop.ts";

@@ -1,7 +1,7 @@
 // `deno task bench --workers L`: the list is checked, and the table's efficiency, CPU s per GB
 // and peak RSS follow from the runs as defined (throughput(w) / (w x throughput(1))).
-import { parseBenchArgs } from "../bench/args.ts";
-import { parseWorkerList, renderScaling, scalingRows } from "../bench/scaling.ts";
+import { parseBenchArgs, parseWorkerList } from "../bench/args.ts";
+import { renderScaling, scalingRows } from "../bench/scaling.ts";
 import { assert, assertEquals, assertThrows } from "./helpers/assert.ts";
 
 Deno.test("--workers takes a comma-separated list of worker counts", () => {

@@ -5,7 +5,7 @@
 import { assertEquals, assertRejects, assertThrows } from "./helpers/assert.ts";
 import { CacheError, FormatError } from "../errors.ts";
 import { indexedKeys, pack } from "../ops/pack.ts";
-import { readCacheIndex, readCacheIndexIfAny } from "../stages/cache_index.ts";
+import { readCacheIndex, readCacheIndexIfAny } from "../cache/cache_index.ts";
 import type { Sample } from "../stages/record.ts";
 
 const sample = (key: string): Sample => ({

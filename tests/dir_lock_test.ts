@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "./helpers/assert.ts";
-import { DirLock, LOCK_FILE } from "../stages/dir_lock.ts";
+import { DirLock, LOCK_FILE } from "../cache/dir_lock.ts";
 import { LockError } from "../errors.ts";
 import { openCache } from "../ops/cache_reader.ts";
 import { verifyCache } from "../ops/verify.ts";
@@ -44,7 +44,7 @@ Deno.test("DirLock: three processes, hundreds of holds, never two holders at onc
   const procs = [1, 2, 3].map((i) =>
     child([
       fixture("lock_stress_child.ts"),
-      fixture("../../stages/dir_lock.ts"),
+      fixture("../../cache/dir_lock.ts"),
       dir,
       `c${i}`,
       `${cycles}`,

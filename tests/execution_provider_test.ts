@@ -6,7 +6,7 @@ import {
   resolveExecutionProvider,
   webgpuProblem,
 } from "../extractors/execution_provider.ts";
-import { encodeWav } from "../formats/wav.ts";
+import { encodeWav } from "../audio/wav.ts";
 import { runCli } from "./helpers/run_cli.ts";
 import { seededRandom } from "./helpers/random.ts";
 

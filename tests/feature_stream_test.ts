@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { encodeWav } from "../formats/wav.ts";
-import { MelSpectrogram } from "../formats/mel.ts";
-import { Resampler } from "../formats/resample.ts";
+import { encodeWav } from "../audio/wav.ts";
+import { MelSpectrogram } from "../audio/mel.ts";
+import { Resampler } from "../audio/resample.ts";
 import { MEL_DEFAULTS } from "../extractors/mel.ts";
 import { type AudioClip, AudioSource } from "../stages/audio_source.ts";
 import { FeatureStream } from "../stages/feature_stream.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { RealFft } from "../formats/fft.ts";
+import { RealFft } from "../audio/fft.ts";
 import { seededRandom } from "./helpers/random.ts";
 
 // The DFT by its definition, in float64: O(N^2), independent of any FFT factorisation.

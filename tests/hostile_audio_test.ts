@@ -7,8 +7,8 @@
 import { assert, assertEquals } from "./helpers/assert.ts";
 import { FormatError } from "../errors.ts";
 import { decodeNpy } from "../formats/npy.ts";
-import { MAX_KERNEL_TAPS, Resampler, resamplerFor } from "../formats/resample.ts";
-import { decodeWav, encodeWav } from "../formats/wav.ts";
+import { MAX_KERNEL_TAPS, Resampler, resamplerFor } from "../audio/resample.ts";
+import { decodeWav, encodeWav } from "../audio/wav.ts";
 import { findMlPython, ignoreWithout, requireTool, runPython } from "./helpers/interop.ts";
 import { CLI } from "./helpers/run_cli.ts";
 import { AudioSource } from "../stages/audio_source.ts";
@@ -142,12 +142,8 @@ Deno.test("a 32 KB WAV at 16001 Hz resamples to 16 kHz in bounded memory", async
   const script = `${dir}/measure.ts`;
   await Deno.writeTextFile(
     script,
-    `import { decodeWav } from ${
-      JSON.stringify(new URL("../formats/wav.ts", import.meta.url).href)
-    };
-import { Resampler } from ${
-      JSON.stringify(new URL("../formats/resample.ts", import.meta.url).href)
-    };
+    `import { decodeWav } from ${JSON.stringify(new URL("../audio/wav.ts", import.meta.url).href)};
+import { Resampler } from ${JSON.stringify(new URL("../audio/resample.ts", import.meta.url).href)};
 const before = Deno.memoryUsage().rss;
 const t = performance.now();
 const d = decodeWav(Deno.readFileSync(${JSON.stringify(path)}), "x.wav");

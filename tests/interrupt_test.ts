@@ -4,7 +4,7 @@
  * verifies, and the same command resumes it to what one uninterrupted run stores.
  */
 import assert from "node:assert/strict";
-import { encodeWav } from "../formats/wav.ts";
+import { encodeWav } from "../audio/wav.ts";
 import { openCache } from "../ops/cache_reader.ts";
 import { bytesOf } from "../formats/dtype.ts";
 import { CLI, runCli } from "./helpers/run_cli.ts";

@@ -3,7 +3,7 @@
  * limit (their failures in error_log.json), so the merge that waits on them runs.
  */
 import assert from "node:assert/strict";
-import { encodeWav } from "../formats/wav.ts";
+import { encodeWav } from "../audio/wav.ts";
 import { main } from "../cli.ts";
 import { allowedFailures } from "../config/schema.ts";
 

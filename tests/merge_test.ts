@@ -5,12 +5,12 @@ import { CacheError, ConfigError, LockError } from "../errors.ts";
 import { merge, MERGE_PLAN_FILE } from "../ops/merge.ts";
 import { migrate } from "../ops/migrate.ts";
 import { preprocess } from "../ops/preprocess.ts";
-import { encodeWav } from "../formats/wav.ts";
+import { encodeWav } from "../audio/wav.ts";
 import { writeExampleCache } from "../ops/example_cache.ts";
 import { pack } from "../ops/pack.ts";
 import type { Preprocessing } from "../config.ts";
 import type { Sample } from "../stages/record.ts";
-import { LOCK_FILE } from "../stages/dir_lock.ts";
+import { LOCK_FILE } from "../cache/dir_lock.ts";
 
 const python = await findH5pyPython();
 const CLI = new URL("../cli.ts", import.meta.url).pathname;

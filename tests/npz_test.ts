@@ -8,7 +8,8 @@ import {
   ramp,
   utterance,
 } from "./helpers/npz_fixtures.ts";
-import { decodeNpz, encodeNpz } from "../formats/npz.ts";
+import { decodeNpz, DEFAULT_MAX_SAMPLE_BYTES, encodeNpz } from "../formats/npz.ts";
+import { PREPROCESSING_DEFAULTS } from "../config/schema.ts";
 import { listZip, readZipEntry } from "../formats/zip_reader.ts";
 import { writeZip } from "../formats/zip_writer.ts";
 import { FLAG_DATA_DESCRIPTOR } from "../formats/zip_records.ts";
@@ -352,3 +353,9 @@ function findSig(bytes: Uint8Array, sig: number[]): number {
   }
   return -1;
 }
+
+Deno.test("decodeNpz's own cap is the default of preprocessing.max_sample_bytes", () => {
+  // formats/ sits below config/, so the number is written twice; this holds them equal.
+  assertEquals(DEFAULT_MAX_SAMPLE_BYTES, PREPROCESSING_DEFAULTS.max_sample_bytes);
+  assertEquals(DEFAULT_MAX_SAMPLE_BYTES, 2 ** 30);
+});

@@ -6,7 +6,7 @@ import { SampleError } from "../errors.ts";
 import { colorAt, COLORMAP } from "../plot/colormap.ts";
 import { pack } from "../ops/pack.ts";
 import { plotSample } from "../ops/plot.ts";
-import { encodePng } from "../formats/png.ts";
+import { encodePng } from "../plot/png.ts";
 import { assert, assertEquals, assertMatch, assertRejects } from "./helpers/assert.ts";
 import { findMlPython, ignoreWithout, requireTool, runPython } from "./helpers/interop.ts";
 import { runCli } from "./helpers/run_cli.ts";

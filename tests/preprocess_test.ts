@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { decodeNpy } from "../formats/npy.ts";
-import { decodeWav, encodeWav } from "../formats/wav.ts";
+import { decodeWav, encodeWav } from "../audio/wav.ts";
 import { openCache } from "../ops/cache_reader.ts";
 import { preprocess } from "../ops/preprocess.ts";
 import { main } from "../cli.ts";

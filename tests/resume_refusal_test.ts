@@ -4,7 +4,7 @@
  * merge refuses it); the directory is left byte for byte as it was.
  */
 import assert from "node:assert/strict";
-import { encodeWav } from "../formats/wav.ts";
+import { encodeWav } from "../audio/wav.ts";
 import { main } from "../cli.ts";
 import { pack } from "../ops/pack.ts";
 import { checkTargetCache } from "../ops/target_check.ts";

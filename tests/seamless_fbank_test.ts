@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { SeamlessFbank } from "../formats/seamless_fbank.ts";
-import { join } from "../stages/path.ts";
+import { SeamlessFbank } from "../audio/seamless_fbank.ts";
+import { join } from "../util/path.ts";
 import { findMlPython, ignoreWithout, requireTool } from "./helpers/interop.ts";
 import { seededRandom } from "./helpers/random.ts";
 import { readWavPy, speak16k, w2vBertReference, writeF32 } from "./helpers/w2v_bert_py.ts";

@@ -3,7 +3,7 @@ import { findH5pyPython, ignoreWithout, requireTool, runPython } from "./helpers
 import { type CacheDigest, h5pyCacheDigest, tensorDigest } from "./helpers/cache_digest.ts";
 import { ShardSink, type ShardSinkOptions } from "../stages/shard_sink.ts";
 import { DeflateStream } from "../stages/deflate_stream.ts";
-import { DirLock, LOCK_FILE } from "../stages/dir_lock.ts";
+import { DirLock, LOCK_FILE } from "../cache/dir_lock.ts";
 import type { Sample, SampleFailure } from "../stages/record.ts";
 import { ConfigError, FormatError, LockError, SampleError } from "../errors.ts";
 import { openCache } from "../ops/cache_reader.ts";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { BatchModel } from "../extractors/extractor.ts";
 import { readW2vBertExport } from "../extractors/w2v_bert.ts";
 import type { Tensor } from "../formats/tensor.ts";
-import { encodeWav } from "../formats/wav.ts";
+import { encodeWav } from "../audio/wav.ts";
 import { openCache } from "../ops/cache_reader.ts";
 import { preprocess } from "../ops/preprocess.ts";
 import type { AudioClip } from "../stages/audio_source.ts";

@@ -3,12 +3,12 @@ import { ConfigError, FormatError, SampleError } from "../errors.ts";
 import w2vBert from "../extractors/w2v_bert.ts";
 import { openCache } from "../ops/cache_reader.ts";
 import { preprocess } from "../ops/preprocess.ts";
-import { join } from "../stages/path.ts";
+import { join } from "../util/path.ts";
 import { referenceFeatures } from "./helpers/audio_reference.ts";
 import { makeAwkwardFiles } from "./helpers/speech_corpus.ts";
 import { findMlPython, ignoreWithout, requireTool } from "./helpers/interop.ts";
-import { Resampler } from "../formats/resample.ts";
-import { decodeWav } from "../formats/wav.ts";
+import { Resampler } from "../audio/resample.ts";
+import { decodeWav } from "../audio/wav.ts";
 import { compareFloat16 } from "./helpers/float16_compare.ts";
 import { seededRandom } from "./helpers/random.ts";
 import {

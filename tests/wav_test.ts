@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { FormatError } from "../errors.ts";
-import { Resampler } from "../formats/resample.ts";
-import { decodeWav } from "../formats/wav.ts";
+import { Resampler } from "../audio/resample.ts";
+import { decodeWav } from "../audio/wav.ts";
 
 /** A RIFF WAV: `fmt ` of the given fields (and extensible tail) + data. */
 function wav(

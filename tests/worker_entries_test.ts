@@ -18,9 +18,8 @@ async function* tsFiles(dir: URL, rel = ""): AsyncGenerator<string> {
   }
 }
 
-Deno.test("every module under workers/ that serves tasks is a listed entry, and each entry exists", async () => {
-  for await (const entry of Deno.readDir(new URL("workers/", root))) {
-    const path = `workers/${entry.name}`;
+Deno.test("every module that serves tasks is a listed entry, and each entry exists", async () => {
+  for await (const path of tsFiles(root)) {
     const text = await Deno.readTextFile(new URL(path, root));
     const serves = /serveTasks\s*[<(]|\bonmessage\s*=/.test(text) &&
       path !== "workers/worker_pool.ts";
@@ -34,7 +33,7 @@ Deno.test("every module under workers/ that serves tasks is a listed entry, and 
   }
 });
 
-Deno.test("every worker the code starts is a listed entry module under workers/", async () => {
+Deno.test("every worker the code starts is a listed entry module", async () => {
   const started: string[] = [];
   for await (const path of tsFiles(root)) {
     const text = await Deno.readTextFile(new URL(path, root));

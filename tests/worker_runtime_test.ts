@@ -9,7 +9,7 @@ import type { Sample } from "../stages/record.ts";
 import { type ChunkTask, encodeChunks } from "../workers/deflate_worker.ts";
 import { WORKER_ENTRIES } from "../workers/entries.ts";
 import type { FeatureTask } from "../workers/feature_worker.ts";
-import type { NpzTask } from "../workers/npz_decode_worker.ts";
+import type { NpzTask } from "../stages/npz_decode_worker.ts";
 import { WorkerPool } from "../workers/worker_pool.ts";
 import { assert, assertEquals } from "./helpers/assert.ts";
 
@@ -106,7 +106,9 @@ Deno.test("the deflate worker's error comes back as its class", async () => {
 });
 
 Deno.test("the NPZ decode worker's error comes back as its class", async () => {
-  const pool = new WorkerPool<NpzTask, unknown>(workerUrl("npz_decode_worker"), { size: 1 });
+  const pool = new WorkerPool<NpzTask, unknown>(new URL("stages/npz_decode_worker.ts", root), {
+    size: 1,
+  });
   try {
     await rejection(() => pool.run(null as unknown as NpzTask), TypeError);
   } finally {

@@ -7,7 +7,7 @@
  */
 import { createDeflater, type Deflater } from "../formats/zlib_codec.ts";
 import { shuffleBytes, splitChunks } from "../formats/chunks.ts";
-import { releaseBuffer } from "../stages/release_buffer.ts";
+import { releaseBuffer } from "../util/release_buffer.ts";
 import { serveTasks, serveTasksHere, type TaskResult } from "./worker_pool.ts";
 
 /** A run of chunks to encode: C-order element bytes of a (part of a) tensor. */

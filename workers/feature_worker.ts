@@ -7,7 +7,7 @@
  */
 import type { Extractor } from "../extractors/extractor.ts";
 import { loadExtractor } from "../extractors/load_extractor.ts";
-import { resamplerFor } from "../formats/resample.ts";
+import { resamplerFor } from "../audio/resample.ts";
 import type { Tensor } from "../formats/tensor.ts";
 import { serveTasks } from "./worker_pool.ts";
 

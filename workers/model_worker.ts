@@ -31,12 +31,19 @@ export type ModelTask =
  * file that cannot be loaded).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { ModelWorker } from "./model_worker.ts";
+ * import { FormatError } from "../errors.ts";
  *
- * const model = await ModelWorker.open("w2v_bert_l17/model.onnx", { hiddenSize: 1024, paddingValue: 1 });
- * const states = await model.runBatch([frontEndTensorsA, frontEndTensorsB]);
- * await model.close();
+ * // With an export: `const states = await model.runBatch(batch)` for front-end tensors, then
+ * // `await model.close()`. A file that is not a model fails on the worker, and comes back so:
+ * const file = await Deno.makeTempFile({ suffix: ".onnx" });
+ * const error = await ModelWorker.open(file, { hiddenSize: 1024, paddingValue: 1 }).then(
+ *   () => undefined,
+ *   (e) => e,
+ * );
+ * if (!(error instanceof FormatError) || !error.message.includes(file)) throw new Error(`${error}`);
+ * await Deno.remove(file);
  * ```
  */
 export class ModelWorker implements BatchModel {

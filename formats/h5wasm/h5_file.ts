@@ -100,10 +100,18 @@ export class H5File {
    * not HDF5.
    *
    * @example
-   * ```ts ignore
-   * const file = await H5File.open("features_00001.h5");
-   * const mel = file.read("LJ001-0001/mel_spectrogram", { start: [0, 10, 0], count: [1, 50, 80] });
+   * ```ts
+   * import { pack } from "../../mod.ts";
+   * import { H5File } from "./h5_file.ts";
+   * const data = Float32Array.from({ length: 40 }, (_, i) => i);
+   * const sample = { key: "a", tensors: { x: { dtype: "float32" as const, shape: [20, 2], data } } };
+   * const dir = await Deno.makeTempDir();
+   * await pack(ReadableStream.from([sample]), dir);
+   * const file = await H5File.open(`${dir}/features_00001.h5`);
+   * const t = file.read("a/x", { start: [5, 0], count: [2, 2] });
    * file.close();
+   * if (t.shape.join() !== "2,2" || t.data[0] !== 10) throw new Error("frames 5 and 6");
+   * await Deno.remove(dir, { recursive: true });
    * ```
    */
   static async open(path: string): Promise<H5File> {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { join } from "../../stages/path.ts";
+import { join } from "../../util/path.ts";
 import { runPython } from "./interop.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;

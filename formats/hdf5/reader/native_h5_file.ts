@@ -67,10 +67,18 @@ export class NativeH5File {
    * truncated or damaged.
    *
    * @example
-   * ```ts ignore
-   * const file = NativeH5File.open("features_00001.h5");
-   * const t = file.read("LJ001-0001/hidden_states", { start: [0, 0], count: [50, 768] });
+   * ```ts
+   * import { pack } from "../../../mod.ts";
+   * import { NativeH5File } from "./native_h5_file.ts";
+   * const data = Float32Array.from({ length: 40 }, (_, i) => i);
+   * const sample = { key: "a", tensors: { x: { dtype: "float32" as const, shape: [20, 2], data } } };
+   * const dir = await Deno.makeTempDir();
+   * await pack(ReadableStream.from([sample]), dir);
+   * const file = NativeH5File.open(`${dir}/features_00001.h5`);
+   * const t = file.read("a/x", { start: [5, 0], count: [2, 2] });
    * file.close();
+   * if (t.shape.join() !== "2,2" || t.data[0] !== 10) throw new Error("frames 5 and 6");
+   * await Deno.remove(dir, { recursive: true });
    * ```
    */
   static open(path: string): NativeH5File {

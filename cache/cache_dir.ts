@@ -18,7 +18,7 @@ import { codecName } from "../formats/zlib_codec.ts";
 import { isTemporaryName, writeFileAtomic } from "./atomic_write.ts";
 import { readCacheIndexIfAny } from "./cache_index.ts";
 import { DirLock } from "./dir_lock.ts";
-import { join } from "./path.ts";
+import { join } from "../util/path.ts";
 
 const METADATA_FILE = "metadata.json";
 const ERROR_LOG_FILE = "error_log.json";

@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { type CacheReader, openCache } from "../ops/cache_reader.ts";
-import { type StatsRequest, unitMoments, type UnitResult } from "../ops/stats.ts";
-import { serveTasks, type TaskResult } from "./worker_pool.ts";
+import { type CacheReader, openCache } from "./cache_reader.ts";
+import { type StatsRequest, unitMoments, type UnitResult } from "./stats.ts";
+import { serveTasks, type TaskResult } from "../workers/worker_pool.ts";
 
 let cache: CacheReader | undefined;
 

@@ -13,10 +13,10 @@ import type { DType } from "../formats/dtype.ts";
 import type { Tensor } from "../formats/tensor.ts";
 import { errorMessage, errorToWire, FormatError, type WireError } from "../errors.ts";
 import type { DatasetSpec } from "../formats/hdf5/dataset_spec.ts";
-import { encodeSample, type EncodeSettings } from "../stages/deflate_stream.ts";
-import { convertSample } from "../stages/float16_stream.ts";
-import { releaseBuffer } from "../stages/release_buffer.ts";
-import { serveTasks, type TaskResult } from "./worker_pool.ts";
+import { encodeSample, type EncodeSettings } from "./deflate_stream.ts";
+import { convertSample } from "./float16_stream.ts";
+import { releaseBuffer } from "../util/release_buffer.ts";
+import { serveTasks, type TaskResult } from "../workers/worker_pool.ts";
 
 /** One NPZ file to decode. */
 export interface NpzTask {

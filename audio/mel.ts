@@ -7,7 +7,7 @@
  * @module
  */
 import { RealFft } from "./fft.ts";
-import type { Tensor } from "./tensor.ts";
+import type { Tensor } from "../formats/tensor.ts";
 
 /** The parameters of a mel spectrogram (`preprocessing.mel_config`). */
 export interface MelOptions {

@@ -13,7 +13,7 @@
  * @module
  */
 import { LockError } from "../errors.ts";
-import { join } from "./path.ts";
+import { join } from "../util/path.ts";
 
 /** Lock file name inside a processed_dir. */
 export const LOCK_FILE = ".h5shard.lock";

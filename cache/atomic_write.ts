@@ -5,7 +5,7 @@
  * @module
  */
 import { CacheError, errorMessage } from "../errors.ts";
-import { dirname, join } from "./path.ts";
+import { dirname, join } from "../util/path.ts";
 
 /** The temporary sibling's name: `.hdf5_index.json.tmp-<pid>`. */
 function temporaryName(name: string, pid: number): string {
