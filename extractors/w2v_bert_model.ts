@@ -71,7 +71,7 @@ type Session = Awaited<ReturnType<Ort["InferenceSession"]["create"]>>;
  * The model masks padded frames (zeroed before the encoder and the convolutions, left out of
  * attention), so a clip's states do not depend on its batch beyond float32 summation order.
  * Implements {@linkcode BatchModel}. ONNX Runtime's `run` blocks the thread that calls it, so
- * `preprocess` keeps this session on a worker of its own (workers/model_worker.ts).
+ * `preprocess` keeps this session on a worker of its own (extractors/model_thread.ts, served by workers/model_worker.ts).
  *
  * @example
  * ```ts

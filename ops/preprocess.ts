@@ -17,7 +17,7 @@ import {
 } from "../extractors/execution_provider.ts";
 import { createExtractor } from "../extractors/registry.ts";
 import { join } from "../util/path.ts";
-import { ModelWorker } from "../workers/model_worker.ts";
+import { ModelWorker } from "../extractors/model_thread.ts";
 import { MelSpectrogram } from "../audio/mel.ts";
 import type { DatasetPlugin, SampleRef } from "../plugins/plugin.ts";
 import { getPlugin } from "../plugins/registry.ts";

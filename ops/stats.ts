@@ -13,7 +13,7 @@
 import { CacheError, KeyError, SampleError } from "../errors.ts";
 import { type CacheReader, openCache } from "./cache_reader.ts";
 import { Moments, type MomentsState, type MomentSummary } from "./moments.ts";
-import { WorkerPool } from "../workers/worker_pool.ts";
+import { WorkerPool } from "../util/worker_pool.ts";
 
 /** Options of {@linkcode computeStats}. */
 export interface StatsOptions {
@@ -257,7 +257,7 @@ async function runOnWorkers(
   tick: () => void,
 ): Promise<UnitResult[]> {
   const pool = new WorkerPool<StatsRequest, UnitResult>(
-    new URL("./stats_worker.ts", import.meta.url),
+    new URL("../workers/stats_worker.ts", import.meta.url),
     { size: Math.min(count, units.length), perWorker: 1, name: "h5shard stats worker" },
   );
   try {

@@ -16,10 +16,10 @@ import {
   encodeChunks,
   type PackedChunks,
   unpackChunks,
-} from "../workers/deflate_worker.ts";
+} from "../stages/deflate_chunks.ts";
 import type { EncodedSample, Sample, SampleFailure } from "./record.ts";
 import { releaseBuffer } from "../util/release_buffer.ts";
-import { WorkerPool } from "../workers/worker_pool.ts";
+import { WorkerPool } from "../util/worker_pool.ts";
 
 /** Options of {@linkcode DeflateStream}. */
 export interface DeflateStreamOptions {

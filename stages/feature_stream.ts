@@ -9,9 +9,9 @@ import type { BatchModel } from "../extractors/extractor.ts";
 import type { Tensor } from "../formats/tensor.ts";
 import { extractorModule, type ExtractorSpec } from "../extractors/registry.ts";
 import type { AudioClip } from "./audio_source.ts";
-import { FeatureRunner, type FeatureTask } from "../workers/feature_worker.ts";
+import { FeatureRunner, type FeatureTask } from "../stages/feature_runner.ts";
 import type { Sample, SampleFailure } from "./record.ts";
-import { WorkerPool } from "../workers/worker_pool.ts";
+import { WorkerPool } from "../util/worker_pool.ts";
 import { ModelBatcher } from "./model_batcher.ts";
 
 /** Options of {@linkcode FeatureStream}. */

@@ -7,15 +7,10 @@ import { PREPROCESSING_DEFAULTS } from "../config/schema.ts";
 import { CacheError, errorFromWire, errorMessage, FormatError, SampleError } from "../errors.ts";
 import { FLOAT16_OVERFLOW_POLICIES, type Float16Overflow } from "../formats/float16.ts";
 import type { DatasetPlugin, SampleRef } from "../plugins/plugin.ts";
-import {
-  decodeNpzTask,
-  type NpzDecoded,
-  type NpzTask,
-  type PackedSample,
-} from "./npz_decode_worker.ts";
+import { decodeNpzTask, type NpzDecoded, type NpzTask, type PackedSample } from "./npz_decode.ts";
 import type { EncodeSettings } from "./deflate_stream.ts";
 import type { EncodedSample, Sample, SampleFailure } from "./record.ts";
-import { WorkerPool } from "../workers/worker_pool.ts";
+import { WorkerPool } from "../util/worker_pool.ts";
 
 /** Options for {@linkcode NpzSource}. */
 export interface NpzSourceOptions {
@@ -147,7 +142,7 @@ function npzPull<R>(
   const readAhead = encode ? Math.max(asked, 2 * workers) : asked;
   const pool = workers > 0
     ? new WorkerPool<NpzTask, NpzDecoded>(
-      new URL("./npz_decode_worker.ts", import.meta.url),
+      new URL("../workers/npz_decode_worker.ts", import.meta.url),
       { size: workers, name: encode ? "NPZ encode worker" : "NPZ decode worker" },
     )
     : undefined;

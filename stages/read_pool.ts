@@ -8,8 +8,8 @@
 import { viewAs } from "../formats/dtype.ts";
 import type { SampleReadOptions } from "../formats/read_sample.ts";
 import type { Tensor } from "../formats/tensor.ts";
-import type { ReadRequest, WireTensor } from "../workers/read_worker.ts";
-import { WorkerPool } from "../workers/worker_pool.ts";
+import type { ReadRequest, WireTensor } from "../formats/read_task.ts";
+import { WorkerPool } from "../util/worker_pool.ts";
 
 /** Reads on Web Workers, each with its own shard handles, through the one {@linkcode WorkerPool}. */
 export class ReadPool {

@@ -363,14 +363,16 @@ Deno.test("DeflateStream admits a sample larger than maxInFlightBytes", async ()
   assertEquals(out.map((r) => isFailure(r)), [false, false, false]);
 });
 
-// A worker module that wraps the real one and misbehaves on marked tasks (a shape with 13 and 3).
+// A worker module that serves the real deflate task but misbehaves on marked tasks (a shape with 13 and 3).
 async function faultyWorker(): Promise<URL> {
-  const real = new URL("../workers/deflate_worker.ts", import.meta.url).href;
+  const task = new URL("../stages/deflate_chunks.ts", import.meta.url).href;
+  const pool = new URL("../util/worker_pool.ts", import.meta.url).href;
   const file = await Deno.makeTempFile({ suffix: ".js" });
   await Deno.writeTextFile(
     file,
-    `import { serveDeflateTasks } from ${JSON.stringify(real)};
-serveDeflateTasks();
+    `import { deflateTask } from ${JSON.stringify(task)};
+import { serveTasksHere } from ${JSON.stringify(pool)};
+serveTasksHere(deflateTask);
 const serve = self.onmessage;
 self.onmessage = (event) => {
   const { id, payload } = event.data;

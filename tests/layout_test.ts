@@ -6,15 +6,17 @@ const root = new URL("../", import.meta.url);
 
 /** Floors, lowest first; a module imports only from its own folder or a lower floor. */
 const FLOORS: readonly (readonly string[])[] = [
-  ["errors.ts", "deps_builtin.ts", "util"],
+  ["errors.ts", "deps_builtin.ts"],
+  ["util"],
   ["deps.ts"],
   ["formats", "plot", "plugins"],
   ["audio"],
   ["config"],
   ["config.ts", "extractors"],
-  ["cache", "workers"],
+  ["cache"],
   ["stages"],
   ["ops"],
+  ["workers"],
   ["cli", "bench", "scripts"],
   ["cli.ts", "mod.ts", "advanced.ts", "examples"],
 ];

@@ -8,7 +8,7 @@ import { preprocess } from "../ops/preprocess.ts";
 import type { AudioClip } from "../stages/audio_source.ts";
 import { FeatureStream } from "../stages/feature_stream.ts";
 import { ModelBatcher } from "../stages/model_batcher.ts";
-import { ModelWorker } from "../workers/model_worker.ts";
+import { ModelWorker } from "../extractors/model_thread.ts";
 import type { Sample, SampleFailure } from "../stages/record.ts";
 import { compareFloat16 } from "./helpers/float16_compare.ts";
 import { seededRandom } from "./helpers/random.ts";

@@ -6,11 +6,11 @@ import { openCache } from "../ops/cache_reader.ts";
 import { pack } from "../ops/pack.ts";
 import { computeStats } from "../ops/stats.ts";
 import type { Sample } from "../stages/record.ts";
-import { type ChunkTask, encodeChunks } from "../workers/deflate_worker.ts";
+import { type ChunkTask, encodeChunks } from "../stages/deflate_chunks.ts";
 import { WORKER_ENTRIES } from "../workers/entries.ts";
-import type { FeatureTask } from "../workers/feature_worker.ts";
-import type { NpzTask } from "../stages/npz_decode_worker.ts";
-import { WorkerPool } from "../workers/worker_pool.ts";
+import type { FeatureTask } from "../stages/feature_runner.ts";
+import type { NpzTask } from "../stages/npz_decode.ts";
+import { WorkerPool } from "../util/worker_pool.ts";
 import { assert, assertEquals } from "./helpers/assert.ts";
 
 /** The error `fn` rejects with, checked to be of `cls` when given. */
@@ -52,7 +52,7 @@ Deno.test("a worker whose entry module imports a worker module is served by its 
     await Deno.writeTextFile(
       entry,
       `${imports.join("\n")}
-import { serveTasks } from ${JSON.stringify(workerUrl("worker_pool").href)};
+import { serveTasks } from ${JSON.stringify(new URL("util/worker_pool.ts", root).href)};
 import { FormatError, SampleError } from ${JSON.stringify(new URL("errors.ts", root).href)};
 serveTasks(import.meta, (n: number) => {
   if (n > 0) return { value: "wrapper:" + n };
@@ -106,7 +106,7 @@ Deno.test("the deflate worker's error comes back as its class", async () => {
 });
 
 Deno.test("the NPZ decode worker's error comes back as its class", async () => {
-  const pool = new WorkerPool<NpzTask, unknown>(new URL("stages/npz_decode_worker.ts", root), {
+  const pool = new WorkerPool<NpzTask, unknown>(workerUrl("npz_decode_worker"), {
     size: 1,
   });
   try {

@@ -1,8 +1,8 @@
 /**
- * The one list of worker entry modules. Every module that a worker starts from is named here:
- * most live in `workers/`; a worker that runs a higher layer's own steps lives beside them
- * (`stages/npz_decode_worker.ts` runs the NPZ source's decode, float16 and deflate steps,
- * `ops/stats_worker.ts` runs the reader and the stats), so imports still run down; `scripts/compile.ts` embeds exactly these in a compiled binary, and
+ * The one list of worker entry modules. Every module that a worker starts from lives in
+ * `workers/` and is named here: each is a few lines that serve, through `serveTasks`, a handler
+ * owned by the module with the logic (`stages/`, `ops/`, `extractors/`, `formats/`).
+ * `scripts/compile.ts` embeds exactly these in a compiled binary, and
  * `tests/worker_entries_test.ts` fails when a worker module is missing from the list.
  *
  * @module
@@ -13,7 +13,7 @@ export const WORKER_ENTRIES: readonly string[] = [
   "workers/deflate_worker.ts",
   "workers/feature_worker.ts",
   "workers/model_worker.ts",
+  "workers/npz_decode_worker.ts",
   "workers/read_worker.ts",
-  "stages/npz_decode_worker.ts",
-  "ops/stats_worker.ts",
+  "workers/stats_worker.ts",
 ];

@@ -1,87 +1,9 @@
 /**
- * The work of {@linkcode FeatureStream} on one clip: resample to each extractor's rate, run the
- * extractors. Loaded as a Web Worker it serves {@linkcode FeatureTask}s; imported, the same
- * {@linkcode FeatureRunner} runs on the calling thread.
+ * Worker entry module of FeatureStream: serves {@linkcode featureTask} (stages/feature_runner.ts).
  *
  * @module
  */
-import type { Extractor } from "../extractors/extractor.ts";
-import { loadExtractor } from "../extractors/load_extractor.ts";
-import { resamplerFor } from "../audio/resample.ts";
-import type { Tensor } from "../formats/tensor.ts";
-import { serveTasks } from "./worker_pool.ts";
+import { featureTask } from "../stages/feature_runner.ts";
+import { serveTasks } from "../util/worker_pool.ts";
 
-/** One clip and the extractors to run on it. */
-export interface FeatureTask {
-  /** Extractors: module URLs (resolved by the registry) and their JSON options. */
-  extractors: { module: string; options: Record<string, unknown> }[];
-  key: string;
-  sampleRate: number;
-  audio: Float32Array;
-}
-
-/**
- * Runs extractors on clips; extractors are built on first use and kept, so a worker builds each
- * once; resamplers come from the bounded cache of `resamplerFor` (the last 8 pairs of rates).
- */
-export class FeatureRunner {
-  #extractors = new Map<string, Promise<Extractor[]>>();
-
-  /** The tensors of every extractor of `task`, by output name. */
-  async run(task: FeatureTask): Promise<Record<string, Tensor>> {
-    const id = JSON.stringify(task.extractors);
-    let built = this.#extractors.get(id);
-    if (!built) {
-      built = Promise.all(
-        task.extractors.map((e) => loadExtractor(new URL(e.module), e.options)),
-      );
-      this.#extractors.set(id, built);
-    }
-    const tensors: Record<string, Tensor> = {};
-    const atRate = new Map<number, Float32Array>([[task.sampleRate, task.audio]]);
-    for (const extractor of await built) {
-      let audio = atRate.get(extractor.sampleRate);
-      if (!audio) {
-        audio = resamplerFor(task.sampleRate, extractor.sampleRate).resample(task.audio);
-        atRate.set(extractor.sampleRate, audio);
-      }
-      const out = await extractor.extract({ key: task.key, audio });
-      for (const name of extractor.outputs) {
-        if (!out[name]) {
-          throw new Error(`extractor ${extractor.name} returned no tensor ${JSON.stringify(name)}`);
-        }
-        tensors[name] = out[name];
-      }
-    }
-    return tensors;
-  }
-
-  /** Closes every extractor built. */
-  async close(): Promise<void> {
-    for (const built of this.#extractors.values()) {
-      for (const extractor of await built.catch(() => [])) await extractor.close?.();
-    }
-    this.#extractors.clear();
-  }
-}
-
-/** Buffers of `tensors` to move rather than copy. */
-export function tensorBuffers(tensors: Record<string, Tensor>): ArrayBuffer[] {
-  const buffers = new Set<ArrayBuffer>();
-  for (const t of Object.values(tensors)) {
-    if (t.data.buffer instanceof ArrayBuffer && t.data.byteLength === t.data.buffer.byteLength) {
-      buffers.add(t.data.buffer);
-    }
-  }
-  return [...buffers];
-}
-
-// As a worker: answer tasks (asynchronously, as extractors may be) in the WorkerPool protocol,
-// so an extractor's error comes back with its class, fields and cause.
-if (import.meta.main && "WorkerGlobalScope" in globalThis) {
-  const runner = new FeatureRunner();
-  serveTasks<FeatureTask, Record<string, Tensor>>(import.meta, async (task) => {
-    const tensors = await runner.run(task);
-    return { value: tensors, transfer: tensorBuffers(tensors) };
-  });
-}
+serveTasks(import.meta, featureTask);

@@ -1,59 +1,10 @@
 /**
- * Web Worker entry that reads samples for a cache reader on another thread: it gets a shard
- * path, a group and read options, and answers with the tensors' buffers (moved, not copied) or
- * with the error, which the pool rebuilds as the same class with its fields.
+ * Worker entry module of the cache reader's read workers: serves {@linkcode readTask}
+ * (formats/read_task.ts).
  *
  * @module
  */
-import type { DType } from "../formats/dtype.ts";
-import { loadH5wasm } from "../formats/h5wasm/module.ts";
-import { readSample, type SampleReadOptions } from "../formats/read_sample.ts";
-import { H5wasmNeeded, ShardCache } from "../formats/shard_reader.ts";
-import type { Tensor } from "../formats/tensor.ts";
-import { serveTasks } from "./worker_pool.ts";
+import { readTask } from "../formats/read_task.ts";
+import { serveTasks } from "../util/worker_pool.ts";
 
-/** A request: read `group` of `path` (the sample `key`). */
-export interface ReadRequest {
-  /** Open-file budget of this worker; sent with every request, used on the first. */
-  maxOpenFiles: number;
-  path: string;
-  label: string;
-  key: string;
-  group: string;
-  options: SampleReadOptions;
-}
-
-/** A tensor in transit: its buffer is transferred. */
-export interface WireTensor {
-  name: string;
-  dtype: DType;
-  shape: number[];
-  buffer: ArrayBuffer;
-}
-
-let files: ShardCache | undefined;
-
-/** The sample, loading h5wasm first when a file turns out to need it. */
-async function read(req: ReadRequest): Promise<Record<string, Tensor>> {
-  files ??= new ShardCache(undefined, req.maxOpenFiles);
-  try {
-    return readSample(files.get(req.path), req.key, req.group, req.label, req.options);
-  } catch (e) {
-    if (!(e instanceof H5wasmNeeded)) throw e;
-    await loadH5wasm();
-    return readSample(files.get(req.path), req.key, req.group, req.label, req.options);
-  }
-}
-
-serveTasks<ReadRequest, WireTensor[]>(import.meta, async (req) => {
-  const sample = await read(req);
-  const tensors: WireTensor[] = [];
-  const transfer: ArrayBuffer[] = [];
-  for (const [name, t] of Object.entries(sample)) {
-    // Each tensor owns its whole buffer (one copy out of wasm memory), so it can move.
-    const buffer = t.data.buffer as ArrayBuffer;
-    tensors.push({ name, dtype: t.dtype, shape: t.shape, buffer });
-    if (!transfer.includes(buffer)) transfer.push(buffer);
-  }
-  return { value: tensors, transfer };
-});
+serveTasks(import.meta, readTask);

@@ -1,13 +1,14 @@
 /**
- * The worker of {@linkcode computeStats}: opens the cache once, then accumulates the units it
- * is sent (a note per sample done, then the unit's moments). Served through the one worker
- * runtime ({@linkcode serveTasks}), so a failure comes back with its class, fields and cause.
+ * The worker side of {@linkcode computeStats}: {@linkcode statsTask} opens the cache once, then
+ * accumulates the units it is sent (a note per sample done, then the unit's moments).
+ * `workers/stats_worker.ts` serves it through the one worker runtime, so a failure comes back
+ * with its class, fields and cause.
  *
  * @module
  */
 import { type CacheReader, openCache } from "./cache_reader.ts";
 import { type StatsRequest, unitMoments, type UnitResult } from "./stats.ts";
-import { serveTasks, type TaskResult } from "../workers/worker_pool.ts";
+import type { TaskResult } from "../util/worker_pool.ts";
 
 let cache: CacheReader | undefined;
 
@@ -20,5 +21,3 @@ export async function statsTask(
   cache ??= await openCache(dir, { maxOpenFiles });
   return { value: await unitMoments(cache, dataset, keys, () => progress(1)) };
 }
-
-serveTasks(import.meta, statsTask);

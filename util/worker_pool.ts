@@ -3,7 +3,9 @@
  * {@linkcode serveTasks}. Tasks queue in FIFO order; each worker holds at most a couple at a
  * time so it never idles between tasks, and the earliest tasks finish first. Used for deflate
  * (DeflateStream) and for reading (openCache's workers). An error a task throws comes back as
- * the same class with its fields and cause (errors.ts' error wire).
+ * the same class with its fields and cause (errors.ts' error wire). Every worker's entry module
+ * lives in `workers/` (listed in `workers/entries.ts`) and serves through {@linkcode serveTasks};
+ * the pool itself sits low, so the stages and ops that start workers can import it.
  *
  * @module
  */

@@ -1,7 +1,7 @@
 /**
  * The work of {@linkcode NpzSource} on one file: decode the NPZ (inflating its members) and,
- * when asked, convert its floating arrays to float16. Loaded as a Web Worker it serves
- * {@linkcode NpzTask}s; imported, it is a pure function the source also uses on its own thread
+ * when asked, convert its floating arrays to float16. `workers/npz_decode_worker.ts` serves
+ * {@linkcode decodeNpzTask} on a worker; the source also calls it on its own thread
  * (`workers: 0`). Errors travel as data (class and reason), since Error subclasses do not
  * survive a message between threads.
  *
@@ -16,7 +16,7 @@ import type { DatasetSpec } from "../formats/hdf5/dataset_spec.ts";
 import { encodeSample, type EncodeSettings } from "./deflate_stream.ts";
 import { convertSample } from "./float16_stream.ts";
 import { releaseBuffer } from "../util/release_buffer.ts";
-import { serveTasks, type TaskResult } from "../workers/worker_pool.ts";
+import type { TaskResult } from "../util/worker_pool.ts";
 
 /** One NPZ file to decode. */
 export interface NpzTask {
@@ -185,5 +185,3 @@ function encodeHere(
   };
   return { value: { encoded: packed }, transfer };
 }
-
-serveTasks(import.meta, decodeNpzTask);
