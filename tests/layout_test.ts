@@ -7,8 +7,7 @@ const root = new URL("../", import.meta.url);
 /** Floors, lowest first; a module imports only from its own folder or a lower floor. */
 const FLOORS: readonly (readonly string[])[] = [
   ["errors.ts", "deps_builtin.ts"],
-  ["util"],
-  ["deps.ts"],
+  ["deps.ts", "util"],
   ["formats", "plot", "plugins"],
   ["audio"],
   ["config"],
