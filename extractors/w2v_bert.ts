@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { SCHEMA } from "../config/schema.ts";
 import { ConfigError, errorMessage, FormatError, SampleError } from "../errors.ts";
 import { SeamlessFbank } from "../formats/seamless_fbank.ts";
 import type { Tensor } from "../formats/tensor.ts";
@@ -60,10 +61,13 @@ const MODEL = "model.onnx";
 const PREPROCESSOR = "preprocessor_config.json";
 const MODEL_PATH = "semantic_model.model_name";
 const LAYER_PATH = "semantic_model.output_layer";
+/** The model a config names by default (a Hugging Face name, to export) and its layer. */
+const DEFAULT_MODEL = SCHEMA[MODEL_PATH].default;
+const DEFAULT_LAYER = SCHEMA[LAYER_PATH].default;
 
 function howToExport(name: string, layer: number | undefined): string {
   return `a directory made by scripts/export_w2v_bert.py; export the model once with ` +
-    `\`python scripts/export_w2v_bert.py ${name} DIR --layer ${layer ?? 17}\` ` +
+    `\`python scripts/export_w2v_bert.py ${name} DIR --layer ${layer ?? DEFAULT_LAYER}\` ` +
     `and set ${MODEL_PATH} (or --semantic-model) to DIR`;
 }
 
@@ -175,7 +179,11 @@ export async function checkW2vBertExport(
 
 function checkOptions(options: W2vBertOptions): void {
   if (typeof options.model_name !== "string" || !options.model_name) {
-    throw new ConfigError(MODEL_PATH, options.model_name, howToExport("facebook/w2v-bert-2.0", 17));
+    throw new ConfigError(
+      MODEL_PATH,
+      options.model_name,
+      howToExport(DEFAULT_MODEL, DEFAULT_LAYER),
+    );
   }
   const { output_layer, intra_op_threads = 0, execution_provider = "cpu" } = options;
   if (output_layer !== undefined && (!Number.isInteger(output_layer) || output_layer < 1)) {

@@ -9,8 +9,8 @@
 import { CacheError, ConfigError, errorMessage } from "../errors.ts";
 import type { ExtractorSpec } from "../extractors/registry.ts";
 import { checkW2vBertExport } from "../extractors/w2v_bert.ts";
+import { defaultBatchSize, SCHEMA } from "../config/schema.ts";
 import {
-  defaultBatchSize,
   type ExecutionProvider,
   type ExecutionProviderChoice,
   resolveExecutionProvider,
@@ -47,6 +47,11 @@ import {
 /** `semanticModel` that leaves the semantic feature out. */
 export const NO_SEMANTIC_MODEL = "none";
 
+/** The model a run uses when `semanticModel` is not given: the schema's, as for the CLI. */
+function semanticModelOf(options: PreprocessOptions): string {
+  return options.semanticModel ?? SCHEMA["semantic_model.model_name"].default;
+}
+
 /** Options of {@linkcode preprocess}. */
 export interface PreprocessOptions extends PackOptions {
   /** The corpus, laid out as the plugin expects. */
@@ -57,7 +62,9 @@ export interface PreprocessOptions extends PackOptions {
   plugin: string | DatasetPlugin;
   /**
    * The semantic model (`semantic_model.model_name`): a directory made by
-   * scripts/export_w2v_bert.py, or `"none"` (the default) to compute only the other features.
+   * scripts/export_w2v_bert.py, or `"none"` to compute only the other features. Default: the
+   * config schema's `semantic_model.model_name` (`facebook/w2v-bert-2.0`, a model to export
+   * first: a run without an export is refused before any audio is read, naming the command).
    */
   semanticModel?: string;
   /**
@@ -122,7 +129,7 @@ export function runExtractors(options: PreprocessOptions): ExtractorSpec[] {
     new MelSpectrogram(p.mel_config);
     specs.push({ name: "mel", options: { ...p.mel_config } });
   }
-  const model = options.semanticModel ?? NO_SEMANTIC_MODEL;
+  const model = semanticModelOf(options);
   if (model !== NO_SEMANTIC_MODEL) {
     // On the workers only the front end (fbank): the model itself runs once, in preprocess().
     specs.push({
@@ -212,6 +219,7 @@ async function discover(plugin: DatasetPlugin, dataRoot: string): Promise<Sample
  *   dataRoot: "data/LJSpeech-1.1",
  *   processedDir: "data/processed_maskgct/ljspeech",
  *   plugin: "ljspeech",
+ *   semanticModel: "none",
  *   preprocessing: { num_audio_workers: 2 },
  * });
  * console.log(report.written, report.failed);
@@ -225,7 +233,7 @@ export async function preprocess(options: PreprocessOptions): Promise<Preprocess
   // The export decides the layer; a wrong model (HF name, other layer, no ONNX file) and an
   // execution provider that cannot run here stop the run before any audio is read. The check
   // reads the export's JSON and the ONNX file's first bytes; no session is opened yet.
-  const modelDir = options.semanticModel ?? NO_SEMANTIC_MODEL;
+  const modelDir = semanticModelOf(options);
   let semanticRun: SemanticRun | undefined;
   let paddingValue = 1;
   let hiddenSize = 0;
@@ -316,7 +324,7 @@ export async function preprocess(options: PreprocessOptions): Promise<Preprocess
     ...options,
     metadata: {
       total_files: refs.length,
-      semantic_model: options.semanticModel ?? NO_SEMANTIC_MODEL,
+      semantic_model: modelDir,
       extract_mel: p.extract_mel,
       pipeline_config: {
         num_audio_workers: p.num_audio_workers,

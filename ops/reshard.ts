@@ -24,7 +24,7 @@ import { type CacheOrigin, checkTargetCache, realPathOr } from "./target_check.t
 
 /** Options of {@linkcode reshard}: those of {@linkcode pack}, plus the source's open-file budget. */
 export interface ReshardOptions extends PackOptions {
-  /** Source shards kept open at once. Default 64. */
+  /** Source shards kept open at once. Default: `preprocessing.max_open_files`. */
   maxOpenFiles?: number;
   /**
    * Copy the stored (compressed) chunks as they are instead of decoding and encoding again.

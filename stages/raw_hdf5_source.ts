@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { PREPROCESSING_DEFAULTS } from "../config/schema.ts";
 import { SampleError } from "../errors.ts";
 import { chooseChunkShape } from "../formats/chunks.ts";
 import { DTYPES, elementCount } from "../formats/dtype.ts";
@@ -18,7 +19,7 @@ import type { EncodedSample, SampleFailure } from "./record.ts";
 export interface RawHdf5SourceOptions {
   /** Keys to read, in this order (default: every key, in index order). */
   keys?: string[];
-  /** Shard files kept open at once. Default 64. */
+  /** Shard files kept open at once. Default: `preprocessing.max_open_files`. */
   maxOpenFiles?: number;
   /**
    * The target's settings. A sample whose stored chunks are not what these settings make
@@ -72,7 +73,7 @@ export class RawHdf5Source extends ReadableStream<EncodedSample | SampleFailure>
   readonly deferred: string[];
 
   constructor(dir: string, options: RawHdf5SourceOptions = {}) {
-    const maxOpen = options.maxOpenFiles ?? 64;
+    const maxOpen = options.maxOpenFiles ?? PREPROCESSING_DEFAULTS.max_open_files;
     if (!Number.isSafeInteger(maxOpen) || maxOpen < 1) {
       throw new RangeError(`RawHdf5Source: maxOpenFiles must be >= 1, got ${maxOpen}`);
     }

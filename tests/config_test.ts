@@ -115,7 +115,9 @@ Deno.test("parseConfig errors name the file, the JSON path, the value and what i
     ]],
     [{ preprocessing: { mel_config: [] } }, "preprocessing.mel_config", ["an object", "got []"]],
     [{ preprocessing: 3 }, "preprocessing", ["an object"]],
-    [{ semantic_model: { output_layer: -1 } }, "semantic_model.output_layer", [">= 0"]],
+    [{ semantic_model: { output_layer: -1 } }, "semantic_model.output_layer", [">= 1"]],
+    // layer 0 is the feature projection, not a hidden layer: the extractor refuses it too
+    [{ semantic_model: { output_layer: 0 } }, "semantic_model.output_layer", [">= 1", "got 0"]],
     [{ semantic_model: { model_name: "" } }, "semantic_model.model_name", ["non-empty"]],
     [{ datasets: { lj: { data_root: "a" } } }, "datasets.lj.processed_dir", ["got undefined"]],
     [{ datasets: { lj: "data" } }, "datasets.lj", ['got "data"']],
