@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { CHUNK_KEYS } from "../config/schema.ts";
+import type { ChunkEncoding, ChunkSettings } from "../config/settings.ts";
 import { CacheError, ConfigError, errorMessage, FormatError } from "../errors.ts";
 import { hasHdf5Signature } from "../formats/hdf5/reader/superblock.ts";
 import { readNameTree } from "../formats/hdf5/reader/name_tree_reader.ts";
@@ -28,32 +28,31 @@ const OWN_FILES = [INDEX_FILE, METADATA_FILE, ERROR_LOG_FILE, ERROR_LIST_FILE];
 const RESUME_RULE =
   "a resumed cache keeps the settings its chunks were stored with; write to a new processed_dir to change them";
 
-/** A setting that decides the bytes of stored chunks, as `metadata.json` records it. */
-export type ChunkKey = typeof CHUNK_KEYS[number];
-
 /**
- * What a cache's stored bytes depend on: a run that continues a cache must bring the same.
- * `samplesPerFile` and `useFloat16` are checked against the index, `chunk` against
- * `metadata.json`.
+ * What a cache's stored bytes depend on ({@linkcode ChunkSettings}): a run that continues a
+ * cache must bring the same. `samplesPerFile` and `useFloat16` are checked against the index,
+ * the encoding against `metadata.json`; an encoding left out (a writer handed chunks it did not
+ * encode and knows nothing of) is neither recorded nor checked.
  */
-export interface CacheSettings {
-  /** `preprocessing.samples_per_hdf5`. */
-  samplesPerFile: number;
-  /** `preprocessing.use_float16`. */
-  useFloat16: boolean;
-  /** The chunk settings this run records in `metadata.json`; one left out is not checked. */
-  chunk: Partial<Record<ChunkKey, unknown>>;
-}
+export type CacheSettings =
+  & Pick<ChunkSettings, "samplesPerFile" | "useFloat16">
+  & Partial<ChunkEncoding>;
 
-/** The settings of a run that records `metadata` (with its chunk settings) in metadata.json. */
-export function cacheSettings(
-  samplesPerFile: number,
-  useFloat16: boolean,
-  metadata: Readonly<Record<string, unknown>>,
-): CacheSettings {
-  const chunk: Partial<Record<ChunkKey, unknown>> = {};
-  for (const key of CHUNK_KEYS) if (key in metadata) chunk[key] = metadata[key];
-  return { samplesPerFile, useFloat16, chunk };
+/** Each encoding setting: its `preprocessing` key (as metadata.json records it) and field. */
+const ENCODING_KEYS = [
+  ["compression_level", "compressionLevel"],
+  ["shuffle", "shuffle"],
+  ["chunk_bytes", "chunkBytes"],
+] as const satisfies readonly (readonly [string, keyof ChunkEncoding])[];
+
+/** The encoding settings of `settings` that are given, by their `metadata.json` key. */
+function recordedEncoding(settings: CacheSettings): Record<string, number | boolean> {
+  const out: Record<string, number | boolean> = {};
+  for (const [key, field] of ENCODING_KEYS) {
+    const value = settings[field];
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
 }
 
 /** One failed sample, as written to `error_log.json`. */
@@ -183,6 +182,7 @@ export class CacheDir {
         {
           total_files: run.written + run.skipped + run.failed,
           ...this.#metadata,
+          ...recordedEncoding(this.#settings),
           processed_files: run.written,
           error_files: run.failed,
           processed_dir: this.dir,
@@ -311,10 +311,10 @@ function checkResume(
     ["samples_per_hdf5", settings.samplesPerFile, index.samples_per_file, "", inIndex],
     ["use_float16", settings.useFloat16, index.use_float16, "", inIndex],
   ];
-  for (const key of CHUNK_KEYS) {
-    if (recorded && key in settings.chunk && key in recorded) {
+  for (const [key, given] of Object.entries(recordedEncoding(settings))) {
+    if (recorded && key in recorded) {
       const value = recorded[key];
-      rows.push([key, settings.chunk[key], value, JSON.stringify(value), inMetadata]);
+      rows.push([key, given, value, JSON.stringify(value), inMetadata]);
     }
   }
   for (const [key, given, stored, shown, where] of rows) {

@@ -24,7 +24,8 @@ import { Hdf5FileWriter } from "../formats/hdf5/file_writer.ts";
 import { datasetNameProblem, sampleKeyProblem } from "../formats/sample_key.ts";
 import { emptyIndex, INDEX_FILE, IndexBuilder, shardFileName } from "../formats/shard_index.ts";
 import { isIoError } from "./atomic_write.ts";
-import { CacheDir, cacheSettings, type FailureEntry } from "./cache_dir.ts";
+import type { ChunkEncoding } from "../config/settings.ts";
+import { CacheDir, type CacheSettings, type FailureEntry } from "./cache_dir.ts";
 import { releaseBuffer } from "./release_buffer.ts";
 import { type EncodedSample, isFailure, type SampleFailure } from "./record.ts";
 
@@ -42,6 +43,12 @@ export interface ShardSinkOptions {
   samplesPerFile?: number;
   /** Recorded in the index (`use_float16`); must match an existing index. Default true. */
   useFloat16?: boolean;
+  /**
+   * How the chunks handed in were encoded (`compression_level`, `shuffle`, `chunk_bytes`):
+   * recorded in `metadata.json` and, when resuming, checked against what the cache recorded (a
+   * resumed cache keeps its settings). Left out, nothing is recorded or checked for them.
+   */
+  encoding?: ChunkEncoding;
   /** Store samples whose key is already indexed again (`overwrite_existing`). Default false. */
   overwriteExisting?: boolean;
   /** Checkpoint after this many new samples (`checkpoint_interval`)... */
@@ -51,9 +58,8 @@ export interface ShardSinkOptions {
   /** Recorded as `max_retries` in `error_log.json` (how often the source retried a file). */
   maxRetries?: number;
   /**
-   * Extra fields for `metadata.json` (dataset name, pipeline settings). Fields named like the
-   * settings that decide stored chunks (`compression_level`, `shuffle`, `chunk_bytes`) must
-   * match what an existing cache recorded: a resumed cache keeps its settings.
+   * Extra fields for `metadata.json` (dataset name, pipeline settings). The settings that decide
+   * stored chunks are not among them: they are `samplesPerFile`, `useFloat16` and `encoding`.
    */
   metadata?: Record<string, unknown>;
   /** Called after every sample (stored, skipped or failed). */
@@ -191,7 +197,14 @@ class SinkState {
 
   open(): void {
     const metadata = this.options.metadata ?? {};
-    const settings = cacheSettings(this.samplesPerFile, this.useFloat16, metadata);
+    const e = this.options.encoding;
+    const settings: CacheSettings = {
+      samplesPerFile: this.samplesPerFile,
+      useFloat16: this.useFloat16,
+      ...(e
+        ? { compressionLevel: e.compressionLevel, shuffle: e.shuffle, chunkBytes: e.chunkBytes }
+        : {}),
+    };
     const cache = CacheDir.open(this.dir, settings, metadata, (m) => this.#warn(m));
     this.cache = cache;
     try {
