@@ -21,6 +21,7 @@ import { createExtractor } from "../extractors/registry.ts";
 import { join } from "../stages/path.ts";
 import { ModelWorker } from "../workers/model_worker.ts";
 import { MelSpectrogram } from "../formats/mel.ts";
+import { parseMelOptions } from "../extractors/mel.ts";
 import type { DatasetPlugin, SampleRef } from "../plugins/plugin.ts";
 import { getPlugin } from "../plugins/registry.ts";
 import { AudioSource } from "../stages/audio_source.ts";
@@ -123,7 +124,7 @@ export function runExtractors(
   const specs: ExtractorSpec[] = [];
   if (p.extract_mel) {
     // Bad mel settings throw here, before any audio is read, not once per file on the workers.
-    new MelSpectrogram(p.mel_config);
+    new MelSpectrogram(parseMelOptions(p.mel_config));
     specs.push({ name: "mel", options: { ...p.mel_config } });
   }
   if (model.modelDir !== NO_SEMANTIC_MODEL) {
