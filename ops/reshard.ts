@@ -7,9 +7,9 @@
  *
  * @module
  */
+import { readCacheMetadata, recordedEncoding } from "../stages/cache_metadata.ts";
 import { CacheError } from "../errors.ts";
 import { Hdf5Source } from "../stages/hdf5_source.ts";
-import { join } from "../stages/path.ts";
 import { RawHdf5Source } from "../stages/raw_hdf5_source.ts";
 import { readCacheIndex } from "./cache_reader.ts";
 import { type ChunkSettings, chunkSettings, resolvePreprocessing } from "../config/settings.ts";
@@ -43,15 +43,12 @@ export interface ReshardReport extends RunReport {
 
 /** Whether `src`'s recorded settings make the chunks the target settings would make. */
 function sameChunkSettings(src: string, useFloat16: boolean, target: ChunkSettings): boolean {
-  let meta: Record<string, unknown>;
-  try {
-    meta = JSON.parse(Deno.readTextFileSync(join(src, "metadata.json")));
-  } catch {
-    return false;
-  }
+  const meta = readCacheMetadata(src);
+  if (meta === undefined) return false;
+  const recorded = recordedEncoding(meta);
   return useFloat16 === target.useFloat16 &&
-    meta.compression_level === target.compressionLevel &&
-    meta.shuffle === target.shuffle && meta.chunk_bytes === target.chunkBytes;
+    recorded.compressionLevel === target.compressionLevel &&
+    recorded.shuffle === target.shuffle && recorded.chunkBytes === target.chunkBytes;
 }
 
 /** Two runs into the same cache, reported as one. */

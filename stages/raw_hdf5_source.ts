@@ -6,12 +6,13 @@
  * @module
  */
 import { PREPROCESSING_DEFAULTS } from "../config/schema.ts";
-import { SampleError } from "../errors.ts";
+import { CacheError, SampleError } from "../errors.ts";
 import { chooseChunkShape } from "../formats/chunks.ts";
 import { DTYPES, elementCount } from "../formats/dtype.ts";
 import type { DatasetSpec, FilterSpec } from "../formats/hdf5/dataset_spec.ts";
 import { RawChunkReader } from "../formats/hdf5/reader/raw_chunks.ts";
-import { INDEX_FILE, parseIndex, shardFileName } from "../formats/shard_index.ts";
+import { INDEX_FILE, shardFileName, type ShardIndex } from "../formats/shard_index.ts";
+import { readCacheIndexIfAny } from "./cache_index.ts";
 import { join } from "./path.ts";
 import type { EncodedSample, SampleFailure } from "./record.ts";
 
@@ -80,7 +81,7 @@ export class RawHdf5Source extends ReadableStream<EncodedSample | SampleFailure>
     const target = options.target;
     const deferred: string[] = [];
     const open = new Map<number, RawChunkReader>();
-    let index: ReturnType<typeof parseIndex>;
+    let index: ShardIndex;
     let keys: string[] = [];
     let next = 0;
     const closeAll = () => {
@@ -128,8 +129,9 @@ export class RawHdf5Source extends ReadableStream<EncodedSample | SampleFailure>
     };
     super({
       start() {
-        const path = join(dir, INDEX_FILE);
-        index = parseIndex(Deno.readTextFileSync(path), path);
+        const found = readCacheIndexIfAny(dir);
+        if (!found) throw new CacheError(dir, `no ${INDEX_FILE}: not a cache directory`);
+        index = found;
         keys = options.keys ?? Object.keys(index.sample_index);
       },
       pull(controller) {
