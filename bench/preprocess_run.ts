@@ -14,7 +14,6 @@ const report = await preprocess({
   dataRoot,
   processedDir,
   plugin: "ljspeech",
-  semanticModel: "none",
   ...(workers === undefined
     ? {}
     : { preprocessing: { num_audio_workers: workers, num_save_workers: workers } }),

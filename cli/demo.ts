@@ -7,6 +7,7 @@ import { openCache } from "../ops/cache_reader.ts";
 import { writeExampleCache } from "../ops/example_cache.ts";
 import { migrate } from "../ops/migrate.ts";
 import { preprocess } from "../ops/preprocess.ts";
+import { W2V_BERT_SOURCE } from "../extractors/w2v_bert.ts";
 import { verifyCache } from "../ops/verify.ts";
 import { join } from "../stages/path.ts";
 import { ProgressBar } from "./progress.ts";
@@ -145,7 +146,7 @@ export const demoCommand: Command = {
       } s of audio per second (model load included)`,
     );
     const audioStatus = printVerifyReport(ctx, `  verify       ${fromAudio}`, audioCheck);
-    const realModel = SCHEMA["semantic_model.model_name"].default;
+    const realModel = W2V_BERT_SOURCE;
     const realLayer = SCHEMA["semantic_model.output_layer"].default;
     ctx.out(
       `  real model   python scripts/export_w2v_bert.py ${realModel} w2v_bert_l${realLayer} ` +

@@ -116,8 +116,8 @@ export interface KeySpec {
 export const SCHEMA: { readonly [P in Leaf]: Spec<ValueAt<P, Config>> } = {
   "semantic_model.model_name": {
     type: "string",
-    default: "facebook/w2v-bert-2.0",
-    help: "semantic feature model",
+    default: "none",
+    help: 'semantic feature model: a w2v-BERT export directory, or "none" (mel only)',
   },
   "semantic_model.output_layer": {
     type: "integer",

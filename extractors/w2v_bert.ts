@@ -62,8 +62,9 @@ const MODEL = "model.onnx";
 const PREPROCESSOR = "preprocessor_config.json";
 const MODEL_PATH = "semantic_model.model_name";
 const LAYER_PATH = "semantic_model.output_layer";
-/** The model a config names by default (a Hugging Face name, to export) and its layer. */
-const DEFAULT_MODEL = SCHEMA[MODEL_PATH].default;
+/** The model this extractor runs, as Hugging Face names it (exported once, see howToExport). */
+export const W2V_BERT_SOURCE = "facebook/w2v-bert-2.0";
+/** The layer the original pipeline keeps. */
 const DEFAULT_LAYER = SCHEMA[LAYER_PATH].default;
 
 function howToExport(name: string, layer: number | undefined): string {
@@ -183,7 +184,7 @@ const W2V_BERT_FIELDS: OptionFields<W2vBertOptions> = {
   model_name: {
     type: "string",
     required: true,
-    expected: howToExport(DEFAULT_MODEL, DEFAULT_LAYER),
+    expected: howToExport(W2V_BERT_SOURCE, DEFAULT_LAYER),
   },
   output_layer: { type: "integer", min: 1 },
   intra_op_threads: { type: "integer", min: 0, default: 0 },

@@ -55,8 +55,7 @@ export interface PreprocessOptions extends PackOptions {
   /**
    * The semantic model (`semantic_model.model_name`): a directory made by
    * scripts/export_w2v_bert.py, or `"none"` to compute only the other features. Default: the
-   * config schema's `semantic_model.model_name` (`facebook/w2v-bert-2.0`, a model to export
-   * first: a run without an export is refused before any audio is read, naming the command).
+   * config schema's `semantic_model.model_name`, `"none"` (the CLI's default too).
    */
   semanticModel?: string;
   /**
@@ -216,7 +215,6 @@ async function discover(plugin: DatasetPlugin, dataRoot: string): Promise<Sample
  *   dataRoot: "data/LJSpeech-1.1",
  *   processedDir: "data/processed_maskgct/ljspeech",
  *   plugin: "ljspeech",
- *   semanticModel: "none",
  *   preprocessing: { num_audio_workers: 2 },
  * });
  * console.log(report.written, report.failed);

@@ -413,7 +413,6 @@ Deno.test("preprocess --partition: 3 partitions of a WAV corpus merged equal a s
       dataRoot: `${root}/corpus`,
       processedDir,
       plugin: "ljspeech",
-      semanticModel: "none",
       partition,
       preprocessing: { samples_per_hdf5: 2, num_audio_workers: 1, num_save_workers: 1 },
     });

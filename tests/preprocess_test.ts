@@ -351,7 +351,6 @@ Deno.test("preprocess runs a user's extractor that imports mod.ts (as the README
     dataRoot: `${root}/corpus`,
     processedDir: `${root}/cache`,
     plugin: "ljspeech",
-    semanticModel: "none",
     extractors: [{ name: fixture }],
     preprocessing: { num_audio_workers: 2 },
   });
@@ -409,15 +408,9 @@ Deno.test("h5shard preprocess stops before reading audio on bad mel settings or 
         dataRoot: root,
         processedDir: `${root}/cache`,
         plugin: "ljspeech",
-        semanticModel: "none",
         preprocessing: { mel_config: { ...MEL, win_size: 2048 } },
       }),
     /mel_config\.win_size \(2048\) must be <= n_fft \(1024\)/,
-  );
-  // One model default for library and CLI: the schema's, a model to export first; nothing read.
-  await assert.rejects(
-    () => preprocess({ dataRoot: root, processedDir: `${root}/cache`, plugin: "ljspeech" }),
-    /semantic_model\.model_name: expected a directory made by scripts\/export_w2v_bert\.py.*facebook\/w2v-bert-2\.0 DIR --layer 17/,
   );
   const broken = await h5shard(...base, "--extractor", `${root}/missing_extractor.ts`);
   assert.equal(broken.code, 1);
