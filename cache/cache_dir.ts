@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { CHUNK_KEYS } from "../config/schema.ts";
+import type { ChunkEncoding, ChunkSettings } from "../config/settings.ts";
 import { CacheError, ConfigError, errorMessage, FormatError } from "../errors.ts";
 import { hasHdf5Signature } from "../formats/hdf5/reader/superblock.ts";
 import { readNameTree } from "../formats/hdf5/reader/name_tree_reader.ts";
@@ -19,8 +19,14 @@ import { isTemporaryName, writeFileAtomic } from "./atomic_write.ts";
 import { readCacheIndexIfAny } from "./cache_index.ts";
 import { DirLock } from "./dir_lock.ts";
 import { join } from "../util/path.ts";
+import {
+  type CacheMetadata,
+  encodingFields,
+  METADATA_FILE,
+  readCacheMetadata,
+  writeCacheMetadata,
+} from "./cache_metadata.ts";
 
-const METADATA_FILE = "metadata.json";
 const ERROR_LOG_FILE = "error_log.json";
 const ERROR_LIST_FILE = "error_files.txt";
 /** Files the writer keeps besides shards. */
@@ -28,33 +34,15 @@ const OWN_FILES = [INDEX_FILE, METADATA_FILE, ERROR_LOG_FILE, ERROR_LIST_FILE];
 const RESUME_RULE =
   "a resumed cache keeps the settings its chunks were stored with; write to a new processed_dir to change them";
 
-/** A setting that decides the bytes of stored chunks, as `metadata.json` records it. */
-export type ChunkKey = typeof CHUNK_KEYS[number];
-
 /**
- * What a cache's stored bytes depend on: a run that continues a cache must bring the same.
- * `samplesPerFile` and `useFloat16` are checked against the index, `chunk` against
- * `metadata.json`.
+ * What a cache's stored bytes depend on ({@linkcode ChunkSettings}): a run that continues a
+ * cache must bring the same. `samplesPerFile` and `useFloat16` are checked against the index,
+ * the encoding against `metadata.json`; an encoding left out (a writer handed chunks it did not
+ * encode and knows nothing of) is neither recorded nor checked.
  */
-export interface CacheSettings {
-  /** `preprocessing.samples_per_hdf5`. */
-  samplesPerFile: number;
-  /** `preprocessing.use_float16`. */
-  useFloat16: boolean;
-  /** The chunk settings this run records in `metadata.json`; one left out is not checked. */
-  chunk: Partial<Record<ChunkKey, unknown>>;
-}
-
-/** The settings of a run that records `metadata` (with its chunk settings) in metadata.json. */
-export function cacheSettings(
-  samplesPerFile: number,
-  useFloat16: boolean,
-  metadata: Readonly<Record<string, unknown>>,
-): CacheSettings {
-  const chunk: Partial<Record<ChunkKey, unknown>> = {};
-  for (const key of CHUNK_KEYS) if (key in metadata) chunk[key] = metadata[key];
-  return { samplesPerFile, useFloat16, chunk };
-}
+export type CacheSettings =
+  & Pick<ChunkSettings, "samplesPerFile" | "useFloat16">
+  & Partial<ChunkEncoding>;
 
 /** One failed sample, as written to `error_log.json`. */
 export interface FailureEntry {
@@ -139,7 +127,8 @@ export class CacheDir {
       const stored = existing && Object.keys(existing.sample_index).length > 0
         ? existing
         : undefined;
-      const recorded = stored ? readMetadata(dir) : undefined;
+      // One that cannot be read: nothing to compare or add up.
+      const recorded = stored ? readCacheMetadata(dir) : undefined;
       if (stored) checkResume(dir, settings, stored, recorded);
       checkShardFiles(dir, existing, stored, warn);
       const earlier = earlierRuns(recorded);
@@ -177,31 +166,25 @@ export class CacheDir {
    * the samples now in `error_log.json` (earlier failures are retried: they are not indexed).
    */
   writeMetadata(run: RunTotals): void {
-    writeFileAtomic(
-      join(this.dir, METADATA_FILE),
-      JSON.stringify(
-        {
-          total_files: run.written + run.skipped + run.failed,
-          ...this.#metadata,
-          processed_files: run.written,
-          error_files: run.failed,
-          processed_dir: this.dir,
-          total_samples: run.totalSamples,
-          processed_samples: this.#earlier.processed + run.written - run.pending,
-          skipped_samples: this.#earlier.skipped + run.skipped,
-          failed_samples: run.failed,
-          runs: this.#earlier.runs + 1,
-          storage_format: "hdf5",
-          compression_codec: codecName(),
-          use_float16: this.#settings.useFloat16,
-          samples_per_hdf5: this.#settings.samplesPerFile,
-          num_hdf5_files: run.shards,
-          updated: new Date().toISOString(),
-        },
-        null,
-        2,
-      ),
-    );
+    writeCacheMetadata(this.dir, {
+      total_files: run.written + run.skipped + run.failed,
+      ...this.#metadata,
+      ...encodingFields(this.#settings),
+      processed_files: run.written,
+      error_files: run.failed,
+      processed_dir: this.dir,
+      total_samples: run.totalSamples,
+      processed_samples: this.#earlier.processed + run.written - run.pending,
+      skipped_samples: this.#earlier.skipped + run.skipped,
+      failed_samples: run.failed,
+      runs: this.#earlier.runs + 1,
+      storage_format: "hdf5",
+      compression_codec: codecName(),
+      use_float16: this.#settings.useFloat16,
+      samples_per_hdf5: this.#settings.samplesPerFile,
+      num_hdf5_files: run.shards,
+      updated: new Date().toISOString(),
+    });
   }
 
   /** `error_log.json` (the original pipeline's schema, which users' scripts read) and `error_files.txt`. */
@@ -283,16 +266,6 @@ function readIndex(dir: string): ShardIndex | undefined {
   return index;
 }
 
-/** `metadata.json` as recorded, undefined when there is none (or it cannot be read). */
-function readMetadata(dir: string): Record<string, unknown> | undefined {
-  try {
-    const recorded = JSON.parse(Deno.readTextFileSync(join(dir, METADATA_FILE)));
-    return typeof recorded === "object" && recorded !== null ? recorded : undefined;
-  } catch {
-    return undefined; // nothing to compare or add up
-  }
-}
-
 /**
  * The one resume check: each of `settings` against what the cache recorded it as, the index
  * (`samples_per_hdf5`, `use_float16`) or `metadata.json` (the chunk settings); a difference
@@ -302,7 +275,7 @@ function checkResume(
   dir: string,
   settings: CacheSettings,
   index: ShardIndex,
-  recorded: Record<string, unknown> | undefined,
+  recorded: CacheMetadata | undefined,
 ): void {
   const inIndex = `the value ${join(dir, INDEX_FILE)} was written with`;
   const inMetadata = `the value ${join(dir, METADATA_FILE)} records`;
@@ -311,10 +284,10 @@ function checkResume(
     ["samples_per_hdf5", settings.samplesPerFile, index.samples_per_file, "", inIndex],
     ["use_float16", settings.useFloat16, index.use_float16, "", inIndex],
   ];
-  for (const key of CHUNK_KEYS) {
-    if (recorded && key in settings.chunk && key in recorded) {
+  for (const [key, given] of Object.entries(encodingFields(settings))) {
+    if (recorded && key in recorded) {
       const value = recorded[key];
-      rows.push([key, settings.chunk[key], value, JSON.stringify(value), inMetadata]);
+      rows.push([key, given, value, JSON.stringify(value), inMetadata]);
     }
   }
   for (const [key, given, stored, shown, where] of rows) {
@@ -328,7 +301,7 @@ function checkResume(
   }
 }
 
-function earlierRuns(recorded: Record<string, unknown> | undefined): EarlierRuns {
+function earlierRuns(recorded: CacheMetadata | undefined): EarlierRuns {
   const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0 ? v as number : 0;
   return {
     processed: count(recorded?.processed_samples),

@@ -7,10 +7,11 @@ import { openCache } from "../ops/cache_reader.ts";
 import { writeExampleCache } from "../ops/example_cache.ts";
 import { migrate } from "../ops/migrate.ts";
 import { preprocess } from "../ops/preprocess.ts";
+import { W2V_BERT_SOURCE } from "../extractors/w2v_bert.ts";
 import { verifyCache } from "../ops/verify.ts";
 import { join } from "../util/path.ts";
 import { ProgressBar } from "./progress.ts";
-import { NPZ_KEYS, WRITE_KEYS } from "../config/schema.ts";
+import { NPZ_KEYS, SCHEMA, WRITE_KEYS } from "../config/schema.ts";
 import { type Command, effectiveConfig, formatBytes, UsageError } from "./command.ts";
 import { printVerifyReport, runVerify } from "./verify.ts";
 
@@ -145,13 +146,15 @@ export const demoCommand: Command = {
       } s of audio per second (model load included)`,
     );
     const audioStatus = printVerifyReport(ctx, `  verify       ${fromAudio}`, audioCheck);
+    const realModel = W2V_BERT_SOURCE;
+    const realLayer = SCHEMA["semantic_model.output_layer"].default;
     ctx.out(
-      "  real model   python scripts/export_w2v_bert.py facebook/w2v-bert-2.0 w2v_bert_l17 " +
-        "--layer 17",
+      `  real model   python scripts/export_w2v_bert.py ${realModel} w2v_bert_l${realLayer} ` +
+        `--layer ${realLayer}`,
     );
     ctx.out(
       "               h5shard preprocess <LJSpeech-1.1> <out> --dataset ljspeech " +
-        "--semantic-model w2v_bert_l17",
+        `--semantic-model w2v_bert_l${realLayer}`,
     );
     ctx.out("");
 

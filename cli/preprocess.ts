@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { WRITE_KEYS } from "../config/schema.ts";
+import { AUTO_BATCH_SIZE, WRITE_KEYS } from "../config/schema.ts";
 import { ConfigError } from "../errors.ts";
 import {
   EXECUTION_PROVIDERS,
@@ -119,8 +119,8 @@ export const preprocessCommand: Command = {
     "batch-size": {
       type: "string",
       value: "N",
-      help: "clips per semantic model batch (default: semantic_model.batch_size; 0: 8 on a " +
-        "GPU, 4 on the CPU)",
+      help: "clips per semantic model batch (default: semantic_model.batch_size; 0: " +
+        `${AUTO_BATCH_SIZE.gpu} on a GPU, ${AUTO_BATCH_SIZE.cpu} on the CPU)`,
       check: (text) => /^\d+$/.test(text) ? undefined : "a whole number (0: auto)",
     },
   },

@@ -3,6 +3,10 @@
  *
  * @module
  */
+import {
+  readCacheMetadata,
+  recordedDataset as recordedDatasetOf,
+} from "../cache/cache_metadata.ts";
 import { CacheError } from "../errors.ts";
 import type { DatasetPlugin } from "../plugins/plugin.ts";
 import { getPlugin, registeredPlugin } from "../plugins/registry.ts";
@@ -14,13 +18,8 @@ import type { Command, CommandContext } from "./command.ts";
  * The dataset plugin `metadata.json` of `dir` records, as written (undefined when there is none).
  * Only information: a cache never decides what code runs.
  */
-export async function recordedDataset(dir: string): Promise<string | undefined> {
-  try {
-    const meta = JSON.parse(await Deno.readTextFile(`${dir}/metadata.json`));
-    return typeof meta?.dataset === "string" ? meta.dataset : undefined;
-  } catch {
-    return undefined;
-  }
+export function recordedDataset(dir: string): Promise<string | undefined> {
+  return Promise.resolve(recordedDatasetOf(readCacheMetadata(dir)));
 }
 
 /**

@@ -8,7 +8,19 @@
  */
 import { FLOAT16_OVERFLOW_POLICIES, type Float16Overflow } from "../formats/float16.ts";
 import type { MelOptions } from "../audio/mel.ts";
-import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from "./execution_providers.ts";
+import {
+  EXECUTION_PROVIDERS,
+  type ExecutionProvider,
+  type ExecutionProviderChoice,
+} from "../extractors/execution_provider.ts";
+
+/** Clips per model batch when `semantic_model.batch_size` is 0 (auto), by where the model runs. */
+export const AUTO_BATCH_SIZE = { gpu: 8, cpu: 4 } as const;
+
+/** Batch size for `batch_size` 0 (auto): {@linkcode AUTO_BATCH_SIZE} (bench/RESULTS.md). */
+export function defaultBatchSize(provider: ExecutionProvider): number {
+  return provider === "cpu" ? AUTO_BATCH_SIZE.cpu : AUTO_BATCH_SIZE.gpu;
+}
 
 /** `preprocessing.mel_config`: how mel spectrograms are computed (the mel module's options). */
 export type MelConfig = MelOptions;
@@ -104,12 +116,12 @@ export interface KeySpec {
 export const SCHEMA: { readonly [P in Leaf]: Spec<ValueAt<P, Config>> } = {
   "semantic_model.model_name": {
     type: "string",
-    default: "facebook/w2v-bert-2.0",
-    help: "semantic feature model",
+    default: "none",
+    help: 'semantic feature model: a w2v-BERT export directory, or "none" (mel only)',
   },
   "semantic_model.output_layer": {
     type: "integer",
-    min: 0,
+    min: 1,
     default: 17,
     help: "hidden layer whose states are kept",
   },
@@ -123,7 +135,8 @@ export const SCHEMA: { readonly [P in Leaf]: Spec<ValueAt<P, Config>> } = {
     type: "integer",
     min: 0,
     default: 0,
-    help: "clips per model batch; 0: 8 on a GPU, 4 on the CPU",
+    help:
+      `clips per model batch; 0: ${AUTO_BATCH_SIZE.gpu} on a GPU, ${AUTO_BATCH_SIZE.cpu} on the CPU`,
   },
   "preprocessing.overwrite_existing": {
     type: "boolean",

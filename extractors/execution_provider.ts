@@ -157,8 +157,3 @@ export async function resolveExecutionProvider(
       );
   }
 }
-
-/** Batch size for `batch_size` 0 (auto): 8 on a GPU, 4 on the CPU (bench/RESULTS.md). */
-export function defaultBatchSize(provider: ExecutionProvider): number {
-  return provider === "cpu" ? 4 : 8;
-}

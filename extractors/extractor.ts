@@ -34,10 +34,25 @@ export interface Extractor {
   close?(): Promise<void> | void;
 }
 
-/** Builds an extractor from plain JSON options (they may cross a worker boundary). */
-export type ExtractorFactory = (
-  options: Record<string, unknown>,
-) => Extractor | Promise<Extractor>;
+/**
+ * Parses an extractor's plain JSON options into its typed options `O` (as Lhotse's
+ * `config_type`): defaults filled in, every field checked; a bad field throws a `ConfigError`
+ * naming its config path (e.g. `preprocessing.mel_config.n_fft`). Build one with
+ * `optionsParser` (extractors/extractor_options.ts).
+ */
+export type OptionsParser<O> = (raw: object) => O;
+
+/**
+ * Builds an extractor from plain JSON options (they may cross a worker boundary). A factory
+ * may declare `options`, the parser of its typed options (`withOptions` makes such a factory):
+ * the factory then parses with it before building, and a run checks a spec's options with it
+ * before any audio is read. One without takes its options as they come.
+ */
+export interface ExtractorFactory<O = Record<string, unknown>> {
+  (options: Record<string, unknown>): Extractor | Promise<Extractor>;
+  /** The parser of this extractor's typed options, when it declares one. */
+  readonly options?: OptionsParser<O>;
+}
 
 /**
  * A model run in one place per process on batches of clips (one copy in memory, e.g. on a GPU),

@@ -4,13 +4,14 @@
  *
  * @module
  */
-import { errorMessage, FormatError } from "../errors.ts";
+import { ConfigError, errorMessage, FormatError } from "../errors.ts";
 import type { Extractor, ExtractorFactory } from "./extractor.ts";
 
 /**
  * Imports `module`, calls its default export (an {@linkcode ExtractorFactory}) with `options`.
  * A module that cannot be loaded, has no factory, or whose factory fails throws a
- * {@linkcode FormatError} naming `what` (the name or path the user gave).
+ * {@linkcode FormatError} naming `what` (the name or path the user gave); options its parser
+ * refuses throw its {@linkcode ConfigError}, naming the config field.
  *
  * @example
  * ```ts
@@ -42,6 +43,8 @@ export async function loadExtractor(
   try {
     return await (factory as ExtractorFactory)(options);
   } catch (error) {
+    // Bad options (a factory's typed options parser) name their config field: said as they are.
+    if (error instanceof ConfigError) throw error;
     throw new FormatError(what, `extractor factory failed: ${errorMessage(error)}`, {
       cause: error,
     });

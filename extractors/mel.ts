@@ -4,17 +4,37 @@
  *
  * @module
  */
-import { PREPROCESSING_DEFAULTS } from "../config/schema.ts";
+import { keySpec, PREPROCESSING_DEFAULTS } from "../config/schema.ts";
 import { type MelOptions, MelSpectrogram } from "../audio/mel.ts";
 import { defineExtractor } from "./define_extractor.ts";
-import type { ExtractorFactory } from "./extractor.ts";
+import type { ExtractorFactory, OptionsParser } from "./extractor.ts";
+import {
+  type OptionField,
+  type OptionFields,
+  optionsParser,
+  withOptions,
+} from "./extractor_options.ts";
 
 /** The original pipeline's `mel_config`: 16 kHz, hop 320, window and FFT 1024, 80 mels, 0-8 kHz. */
 export const MEL_DEFAULTS: Readonly<MelOptions> = PREPROCESSING_DEFAULTS.mel_config;
 
+/** The fields of `mel_config`, with the config schema's rules and defaults. */
+const MEL_FIELDS = Object.fromEntries(
+  Object.keys(MEL_DEFAULTS).map((k) => [k, keySpec(`mel_config.${k as keyof MelOptions}`)]),
+) as Record<string, OptionField> as OptionFields<MelOptions>;
+
 /**
- * Builds the `mel` extractor from `mel_config`-shaped options (missing keys take
- * {@linkcode MEL_DEFAULTS}).
+ * The `mel` extractor's options: `mel_config`, missing keys from {@linkcode MEL_DEFAULTS}; a
+ * bad field throws a ConfigError naming `preprocessing.mel_config.<field>`. Rules between
+ * fields (`win_size <= n_fft`, ...) are the mel module's, checked as it is built.
+ */
+export const parseMelOptions: OptionsParser<MelOptions> = optionsParser(
+  MEL_FIELDS,
+  (field) => `preprocessing.mel_config.${field}`,
+);
+
+/**
+ * Builds the `mel` extractor from `mel_config`-shaped options ({@linkcode parseMelOptions}).
  *
  * @example
  * ```ts
@@ -25,8 +45,7 @@ export const MEL_DEFAULTS: Readonly<MelOptions> = PREPROCESSING_DEFAULTS.mel_con
  * if (out.mel_spectrogram.shape.join() !== "1,50,40") throw new Error();
  * ```
  */
-const createMel: ExtractorFactory = (options) => {
-  const config = { ...MEL_DEFAULTS, ...options } as MelOptions;
+const createMel: ExtractorFactory<MelOptions> = withOptions(parseMelOptions, (config) => {
   const mel = new MelSpectrogram(config);
   return defineExtractor({
     name: "mel",
@@ -34,5 +53,5 @@ const createMel: ExtractorFactory = (options) => {
     outputs: ["mel_spectrogram"],
     extract: ({ key, audio }) => ({ mel_spectrogram: mel.compute(audio, key) }),
   });
-};
+});
 export default createMel;

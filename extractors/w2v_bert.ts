@@ -6,12 +6,14 @@
  *
  * @module
  */
+import { SCHEMA } from "../config/schema.ts";
 import { ConfigError, errorMessage, FormatError, SampleError } from "../errors.ts";
 import { SeamlessFbank } from "../audio/seamless_fbank.ts";
 import type { Tensor } from "../formats/tensor.ts";
 import { join } from "../util/path.ts";
 import type { ExecutionProvider } from "./execution_provider.ts";
-import type { Extractor, ExtractorFactory } from "./extractor.ts";
+import type { Extractor, ExtractorFactory, OptionsParser } from "./extractor.ts";
+import { type OptionFields, optionsParser, withOptions } from "./extractor_options.ts";
 import { FRONTEND_FEATURES, FRONTEND_MASK, W2vBertModel } from "./w2v_bert_model.ts";
 
 /** What `scripts/export_w2v_bert.py` writes to w2v_bert_export.json. */
@@ -60,10 +62,14 @@ const MODEL = "model.onnx";
 const PREPROCESSOR = "preprocessor_config.json";
 const MODEL_PATH = "semantic_model.model_name";
 const LAYER_PATH = "semantic_model.output_layer";
+/** The model this extractor runs, as Hugging Face names it (exported once, see howToExport). */
+export const W2V_BERT_SOURCE = "facebook/w2v-bert-2.0";
+/** The layer the original pipeline keeps. */
+const DEFAULT_LAYER = SCHEMA[LAYER_PATH].default;
 
 function howToExport(name: string, layer: number | undefined): string {
   return `a directory made by scripts/export_w2v_bert.py; export the model once with ` +
-    `\`python scripts/export_w2v_bert.py ${name} DIR --layer ${layer ?? 17}\` ` +
+    `\`python scripts/export_w2v_bert.py ${name} DIR --layer ${layer ?? DEFAULT_LAYER}\` ` +
     `and set ${MODEL_PATH} (or --semantic-model) to DIR`;
 }
 
@@ -173,29 +179,27 @@ export async function checkW2vBertExport(
   return info;
 }
 
-function checkOptions(options: W2vBertOptions): void {
-  if (typeof options.model_name !== "string" || !options.model_name) {
-    throw new ConfigError(MODEL_PATH, options.model_name, howToExport("facebook/w2v-bert-2.0", 17));
-  }
-  const { output_layer, intra_op_threads = 0, execution_provider = "cpu" } = options;
-  if (output_layer !== undefined && (!Number.isInteger(output_layer) || output_layer < 1)) {
-    throw new ConfigError(LAYER_PATH, output_layer, "a whole number >= 1");
-  }
-  if (!Number.isInteger(intra_op_threads) || intra_op_threads < 0) {
-    throw new ConfigError(
-      "semantic_model.intra_op_threads",
-      intra_op_threads,
-      "a whole number >= 0",
-    );
-  }
-  if (!(["cpu", "webgpu", "cuda"] as string[]).includes(execution_provider)) {
-    throw new ConfigError(
-      "semantic_model.execution_provider",
-      execution_provider,
-      `"cpu", "webgpu" or "cuda"`,
-    );
-  }
-}
+/** The fields of {@linkcode W2vBertOptions} and their rules. */
+const W2V_BERT_FIELDS: OptionFields<W2vBertOptions> = {
+  model_name: {
+    type: "string",
+    required: true,
+    expected: howToExport(W2V_BERT_SOURCE, DEFAULT_LAYER),
+  },
+  output_layer: { type: "integer", min: 1 },
+  intra_op_threads: { type: "integer", min: 0, default: 0 },
+  execution_provider: { type: "enum", values: ["cpu", "webgpu", "cuda"], default: "cpu" },
+  frontend_only: { type: "boolean", default: false },
+};
+
+/**
+ * The `w2v-bert` extractor's options, typed; a bad field throws a ConfigError naming its config
+ * path (`semantic_model.model_name`, `semantic_model.output_layer`, ...).
+ */
+export const parseW2vBertOptions: OptionsParser<W2vBertOptions> = optionsParser(
+  W2V_BERT_FIELDS,
+  (field) => field === "frontend_only" ? `extractors.w2v-bert.${field}` : `semantic_model.${field}`,
+);
 
 /**
  * Builds the `w2v-bert` extractor: checks the export, opens an ONNX Runtime session on it (one
@@ -212,9 +216,12 @@ function checkOptions(options: W2vBertOptions): void {
  * await extractor.close?.();
  * ```
  */
-export const w2vBert: ExtractorFactory = async (raw): Promise<Extractor> => {
-  const options = raw as unknown as W2vBertOptions;
-  checkOptions(options);
+export const w2vBert: ExtractorFactory<W2vBertOptions> = withOptions(
+  parseW2vBertOptions,
+  buildW2vBert,
+);
+
+async function buildW2vBert(options: W2vBertOptions): Promise<Extractor> {
   const { model_name: dir, output_layer, intra_op_threads = 0 } = options;
   const info = await readW2vBertExport(dir, output_layer);
   const fbank = new SeamlessFbank({ paddingValue: info.paddingValue });
@@ -267,6 +274,6 @@ export const w2vBert: ExtractorFactory = async (raw): Promise<Extractor> => {
     },
     close: () => model.close(),
   };
-};
+}
 
 export default w2vBert;

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { PREPROCESSING_DEFAULTS } from "../config/schema.ts";
 import { CacheError, KeyError } from "../errors.ts";
 import { loadH5wasm } from "../formats/h5wasm/module.ts";
 import {
@@ -35,7 +36,7 @@ import { ReadPool } from "../stages/read_pool.ts";
 
 /** Options of {@linkcode openCache}. */
 export interface OpenCacheOptions {
-  /** Shard files kept open at once (least recently used closes first). Default 64. */
+  /** Shard files kept open at once (least recently used closes first). Default: `preprocessing.max_open_files`. */
   maxOpenFiles?: number;
   /** Maps a wav path to its key, for {@linkcode CacheReader.getByPath}. */
   plugin?: DatasetPlugin;
@@ -103,7 +104,7 @@ export interface CacheReader {
   close(): void;
 }
 
-const DEFAULT_MAX_OPEN_FILES = 64;
+const DEFAULT_MAX_OPEN_FILES = PREPROCESSING_DEFAULTS.max_open_files;
 
 /**
  * Opens the cache in `dir` for random access by key.

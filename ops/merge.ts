@@ -17,7 +17,6 @@ import { RawChunkReader } from "../formats/hdf5/reader/raw_chunks.ts";
 import {
   INDEX_FILE,
   IndexBuilder,
-  parseIndex,
   shardFileName,
   type ShardIndex,
   shardNumber,
@@ -25,6 +24,12 @@ import {
 import { syncDir, writeFileAtomic } from "../cache/atomic_write.ts";
 import { DirLock } from "../cache/dir_lock.ts";
 import { join } from "../util/path.ts";
+import { readCacheIndexIfAny } from "../cache/cache_index.ts";
+import {
+  type CacheMetadata,
+  readCacheMetadata,
+  writeCacheMetadata,
+} from "../cache/cache_metadata.ts";
 import {
   type MergePart,
   type MergePlan,
@@ -84,6 +89,17 @@ function readJson(path: string): Record<string, unknown> | undefined {
     throw new CacheError(dir, `${path} is not a JSON object; nothing was merged`);
   }
   return value as Record<string, unknown> | undefined;
+}
+
+/** The target's `metadata.json`, undefined when absent; one that cannot be used is refused. */
+function readMetadataToMerge(dir: string): CacheMetadata | undefined {
+  return readCacheMetadata(dir, (problem, reason, { cause }) => {
+    throw new CacheError(
+      dir,
+      problem === "unreadable" ? reason : `${reason}; nothing was merged`,
+      { cause },
+    );
+  });
 }
 
 /** The plan record of an unfinished merge, checked field by field. */
@@ -220,7 +236,7 @@ function checkTarget(
     p.shards === record.shards && p.samples === record.samples;
   const indexPath = join(dir, INDEX_FILE);
   if (exists(indexPath)) {
-    const recorded = readJson(join(dir, "metadata.json"))?.merged_from;
+    const recorded = readMetadataToMerge(dir)?.merged_from;
     const merged = Array.isArray(recorded) &&
         recorded.every((m) => typeof m?.dir === "string" && Number.isSafeInteger(m?.samples))
       ? recorded as MergedFrom[]
@@ -232,7 +248,9 @@ function checkTarget(
         `already holds a cache (${INDEX_FILE}): merge into a new or empty directory`,
       );
     }
-    checkUnchanged(dir, merged!, parseIndex(Deno.readTextFileSync(indexPath), indexPath), plan);
+    const index = readCacheIndexIfAny(dir);
+    if (!index) throw new CacheError(dir, `${INDEX_FILE} went away while merging`);
+    checkUnchanged(dir, merged!, index, plan);
     // Killed after the index was written: only the plan file was left to remove.
     if (previous) Deno.removeSync(planPath);
     return "done";
@@ -484,32 +502,25 @@ function writeResult(plan: MergePlan, dir: string): void {
       .map((name) => [name, sum(name)]),
   );
   const { partition: _, ...base } = plan.parts[0].metadata;
-  writeFileAtomic(
-    join(dir, "metadata.json"),
-    JSON.stringify(
-      {
-        ...base,
-        ...totals,
-        processed_dir: dir,
-        total_samples: plan.totalSamples,
-        processed_samples: sum("processed_samples"),
-        skipped_samples: sum("skipped_samples"),
-        failed_samples: errors.length,
-        storage_format: "hdf5",
-        use_float16: plan.useFloat16,
-        samples_per_hdf5: plan.samplesPerFile,
-        num_hdf5_files: plan.totalSamples > 0 ? shards : 0,
-        merged_from: plan.parts.map((p: MergePart): MergedFrom => ({
-          dir: p.dir,
-          samples: Object.keys(p.index.sample_index).length,
-          ...(p.partition ? { partition: `${p.partition.index}/${p.partition.count}` } : {}),
-        })),
-        updated: new Date().toISOString(),
-      },
-      null,
-      2,
-    ),
-  );
+  writeCacheMetadata(dir, {
+    ...base,
+    ...totals,
+    processed_dir: dir,
+    total_samples: plan.totalSamples,
+    processed_samples: sum("processed_samples"),
+    skipped_samples: sum("skipped_samples"),
+    failed_samples: errors.length,
+    storage_format: "hdf5",
+    use_float16: plan.useFloat16,
+    samples_per_hdf5: plan.samplesPerFile,
+    num_hdf5_files: plan.totalSamples > 0 ? shards : 0,
+    merged_from: plan.parts.map((p: MergePart): MergedFrom => ({
+      dir: p.dir,
+      samples: Object.keys(p.index.sample_index).length,
+      ...(p.partition ? { partition: `${p.partition.index}/${p.partition.count}` } : {}),
+    })),
+    updated: new Date().toISOString(),
+  });
   if (plan.totalSamples > 0) writeFileAtomic(join(dir, INDEX_FILE), index.serialize());
 }
 

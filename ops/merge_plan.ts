@@ -8,8 +8,10 @@
  * @module
  */
 import { CacheError, errorMessage } from "../errors.ts";
-import { INDEX_FILE, parseIndex, shardFileName, type ShardIndex } from "../formats/shard_index.ts";
+import { INDEX_FILE, shardFileName, type ShardIndex } from "../formats/shard_index.ts";
 import { join } from "../util/path.ts";
+import { readCacheIndexIfAny } from "../cache/cache_index.ts";
+import { METADATA_FILE, readCacheMetadata } from "../cache/cache_metadata.ts";
 import { MAX_PARTITIONS, type PartitionRange } from "./partition.ts";
 
 /** One partition cache as read. */
@@ -165,18 +167,18 @@ function readErrorLog(dir: string): { errors: LoggedError[]; maxRetries: number 
 }
 
 function readPart(dir: string): MergePart {
-  const recorded = readPartJson(dir, "metadata.json");
-  if (recorded !== undefined && !isRecord(recorded)) {
-    throw badField(dir, "metadata.json", "the file", recorded, "a JSON object");
-  }
+  const recorded = readCacheMetadata(dir, (problem, reason, { value, cause }) => {
+    if (problem === "object") {
+      throw badField(dir, METADATA_FILE, "the file", value, "a JSON object");
+    }
+    throw new CacheError(dir, problem === "json" ? `${reason}; nothing was merged` : reason, {
+      cause,
+    });
+  });
   const hasMetadata = recorded !== undefined;
   const metadata: Record<string, unknown> = recorded ?? {};
-  const path = join(dir, INDEX_FILE);
-  let index: ShardIndex;
-  try {
-    index = parseIndex(Deno.readTextFileSync(path), path);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  let index = readCacheIndexIfAny(dir);
+  if (index === undefined) {
     if (!hasMetadata) {
       throw new CacheError(dir, `not a cache: neither ${INDEX_FILE} nor metadata.json is there`);
     }

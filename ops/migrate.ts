@@ -13,13 +13,8 @@ import { NpzEncodedSource } from "../stages/npz_source.ts";
 import { checkSamePartition, type Partition, partitionKeys } from "./partition.ts";
 import { join } from "../util/path.ts";
 import type { EncodedSample, SampleFailure } from "../stages/record.ts";
-import {
-  indexedKeys,
-  packEncoded,
-  type PackOptions,
-  resolvePreprocessing,
-  type RunReport,
-} from "./pack.ts";
+import { chunkSettings, resolvePreprocessing } from "../config/settings.ts";
+import { indexedKeys, packEncodedWith, type PackOptions, type RunReport } from "./pack.ts";
 import { type CacheOrigin, checkTargetCache, realPathOr } from "./target_check.ts";
 
 /** Options of {@linkcode migrate}. */
@@ -130,6 +125,7 @@ export async function migrate(options: MigrateOptions): Promise<RunReport> {
   const plugin = typeof options.plugin === "string"
     ? await getPlugin(options.plugin)
     : options.plugin;
+  // Settings are resolved here, once, and handed down.
   const p = resolvePreprocessing(options.preprocessing);
   const origin: CacheOrigin = {
     command: "migrate",
@@ -185,16 +181,18 @@ export async function migrate(options: MigrateOptions): Promise<RunReport> {
   // One fused task per file on each worker: read, decode, float16, chunk, deflate; the chunks
   // come back in one moved buffer, and this thread only writes.
   const workers = deflateWorkers(p.num_save_workers);
+  const chunk = chunkSettings(p);
   const source = new NpzEncodedSource(options.npzDir, {
     plugin: listed,
     readAhead: p.prefetch_size,
     workers,
     maxSampleBytes: p.max_sample_bytes,
     float16: p.use_float16 ? p.float16_overflow : undefined,
-  }, { level: p.compression_level, shuffle: p.shuffle, chunkBytes: p.chunk_bytes });
-  const report = await packEncoded(
+  }, { level: chunk.compressionLevel, shuffle: chunk.shuffle, chunkBytes: chunk.chunkBytes });
+  const report = await packEncodedWith(
     ReadableStream.from(withFailures(failures, source)),
     options.processedDir,
+    p,
     { dataset: plugin.name, ...options, metadata: { ...options.metadata, origin, ...partition } },
     { workers },
   );

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { type Preprocessing, PREPROCESSING_DEFAULTS } from "../config.ts";
+import type { Preprocessing } from "../config.ts";
+import { chunkSettings, resolvePreprocessing } from "../config/settings.ts";
 import { shardNumber } from "../formats/shard_index.ts";
 import { readCacheIndexIfAny } from "../cache/cache_index.ts";
 import { DeflateStream, deflateWorkers } from "../stages/deflate_stream.ts";
@@ -47,15 +48,7 @@ export interface RunReport extends SinkReport {
   interrupted?: boolean;
 }
 
-/** Full preprocessing settings: `partial` over the defaults. */
-export function resolvePreprocessing(partial: Partial<Preprocessing> = {}): Preprocessing {
-  const defaults = PREPROCESSING_DEFAULTS;
-  return {
-    ...defaults,
-    ...partial,
-    mel_config: { ...defaults.mel_config, ...partial.mel_config },
-  };
-}
+export { resolvePreprocessing } from "../config/settings.ts";
 
 /** Keys already in the processed_dir's index (empty when there is none yet). */
 export function indexedKeys(processedDir: string): Set<string> {
@@ -97,19 +90,32 @@ export function pack(
   processedDir: string,
   options: PackOptions = {},
 ): Promise<RunReport> {
-  const p = resolvePreprocessing(options.preprocessing);
+  return packWith(source, processedDir, resolvePreprocessing(options.preprocessing), options);
+}
+
+/**
+ * {@linkcode pack} with settings a command resolved once ({@linkcode resolvePreprocessing}):
+ * `options.preprocessing` is not read.
+ */
+export function packWith(
+  source: ReadableStream<Sample | SampleFailure>,
+  processedDir: string,
+  p: Readonly<Preprocessing>,
+  options: PackOptions = {},
+): Promise<RunReport> {
   const workers = deflateWorkers(p.num_save_workers);
+  const chunk = chunkSettings(p);
   const encoded = source
     .pipeThrough(new Float16Stream({ enabled: p.use_float16, overflow: p.float16_overflow }))
     .pipeThrough(
       new DeflateStream({
-        level: p.compression_level,
-        shuffle: p.shuffle,
+        level: chunk.compressionLevel,
+        shuffle: chunk.shuffle,
         workers,
-        chunkBytes: p.chunk_bytes,
+        chunkBytes: chunk.chunkBytes,
       }),
     );
-  return store(encoded, processedDir, options, workers, true);
+  return store(encoded, processedDir, p, options, workers, true);
 }
 
 /**
@@ -124,25 +130,40 @@ export function packEncoded(
   options: PackOptions = {},
   encodedBy?: { workers: number },
 ): Promise<RunReport> {
-  return store(source, processedDir, options, encodedBy?.workers ?? 0, encodedBy !== undefined);
+  const p = resolvePreprocessing(options.preprocessing);
+  return packEncodedWith(source, processedDir, p, options, encodedBy);
+}
+
+/** {@linkcode packEncoded} with settings a command resolved once. */
+export function packEncodedWith(
+  source: ReadableStream<EncodedSample | SampleFailure>,
+  processedDir: string,
+  p: Readonly<Preprocessing>,
+  options: PackOptions = {},
+  encodedBy?: { workers: number },
+): Promise<RunReport> {
+  const workers = encodedBy?.workers ?? 0;
+  return store(source, processedDir, p, options, workers, encodedBy !== undefined);
 }
 
 async function store(
   source: ReadableStream<EncodedSample | SampleFailure>,
   processedDir: string,
+  p: Readonly<Preprocessing>,
   options: PackOptions,
   workers: number,
   ownsChunks: boolean,
 ): Promise<RunReport> {
-  const p = resolvePreprocessing(options.preprocessing);
+  const chunk = chunkSettings(p);
   const started = performance.now();
   // The sink opens (takes the lock, checks the cache's settings) as it is made. A refusal must
   // stop the stages before it too, or their workers keep the process alive after it.
   let sink: ShardSink;
   try {
     sink = new ShardSink(processedDir, {
-      samplesPerFile: p.samples_per_hdf5,
-      useFloat16: p.use_float16,
+      samplesPerFile: chunk.samplesPerFile,
+      useFloat16: chunk.useFloat16,
+      encoding: chunk,
       overwriteExisting: p.overwrite_existing,
       checkpointInterval: p.checkpoint_interval,
       checkpointSeconds: p.checkpoint_seconds,
@@ -154,9 +175,6 @@ async function store(
       metadata: {
         dataset: options.dataset,
         compression: "gzip",
-        compression_level: p.compression_level,
-        shuffle: p.shuffle,
-        chunk_bytes: p.chunk_bytes,
         num_save_workers: workers,
         created_by: "h5shard",
         ...options.metadata,

@@ -7,8 +7,8 @@
  *
  * @module
  */
+import { readCacheMetadata } from "../cache/cache_metadata.ts";
 import { ConfigError } from "../errors.ts";
-import { join } from "../util/path.ts";
 
 /** Partition `index` of `count`, 0-based as Kubernetes and Slurm count array tasks. */
 export interface Partition {
@@ -134,12 +134,7 @@ export function partitionKeys(
  * `metadata.json` records it. A directory without one passes.
  */
 export function checkSamePartition(processedDir: string, range: PartitionRange): void {
-  let previous: PartitionRange | undefined;
-  try {
-    previous = JSON.parse(Deno.readTextFileSync(join(processedDir, "metadata.json"))).partition;
-  } catch {
-    return;
-  }
+  const previous = readCacheMetadata(processedDir)?.partition as PartitionRange | undefined;
   if (!previous) return;
   const same = previous.index === range.index && previous.count === range.count &&
     previous.start === range.start && previous.end === range.end;

@@ -4,11 +4,11 @@
  *
  * @module
  */
+import { readCacheMetadata, recordedMelConfig } from "../cache/cache_metadata.ts";
 import { SampleError } from "../errors.ts";
 import { encodePng } from "../plot/png.ts";
 import { type FrameRange, resolveFrames } from "../formats/read_sample.ts";
 import { type HeatmapLayout, renderHeatmap } from "../plot/heatmap.ts";
-import { join } from "../util/path.ts";
 import { openCache } from "./cache_reader.ts";
 
 /** Options of {@linkcode plotSample}. */
@@ -40,18 +40,12 @@ export interface PlotResult {
 }
 
 /** Frames per second of a cache's features, from `metadata.json`'s mel_config when present. */
-export async function cacheFramesPerSecond(dir: string): Promise<number | undefined> {
-  let meta: Record<string, unknown>;
-  try {
-    meta = JSON.parse(await Deno.readTextFile(join(dir, "metadata.json")));
-  } catch {
-    return undefined; // no or unreadable metadata: the caller's default applies
-  }
-  const pre = meta?.preprocessing as Record<string, unknown> | undefined;
-  const mel = (meta?.mel_config ?? pre?.mel_config) as Record<string, unknown> | undefined;
+export function cacheFramesPerSecond(dir: string): Promise<number | undefined> {
+  // No or unreadable metadata: the caller's default applies.
+  const mel = recordedMelConfig(readCacheMetadata(dir));
   const rate = Number(mel?.sample_rate);
   const hop = Number(mel?.hop_size);
-  return rate > 0 && hop > 0 ? rate / hop : undefined;
+  return Promise.resolve(rate > 0 && hop > 0 ? rate / hop : undefined);
 }
 
 /**

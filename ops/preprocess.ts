@@ -9,8 +9,10 @@
 import { CacheError, ConfigError, errorMessage } from "../errors.ts";
 import type { ExtractorSpec } from "../extractors/registry.ts";
 import { checkW2vBertExport } from "../extractors/w2v_bert.ts";
+import type { Preprocessing } from "../config/schema.ts";
+import { defaultBatchSize } from "../config/schema.ts";
+import { type ModelSettings, modelSettings, resolvePreprocessing } from "../config/settings.ts";
 import {
-  defaultBatchSize,
   type ExecutionProvider,
   type ExecutionProviderChoice,
   resolveExecutionProvider,
@@ -19,6 +21,7 @@ import { createExtractor } from "../extractors/registry.ts";
 import { join } from "../util/path.ts";
 import { ModelWorker } from "../extractors/model_thread.ts";
 import { MelSpectrogram } from "../audio/mel.ts";
+import { parseMelOptions } from "../extractors/mel.ts";
 import type { DatasetPlugin, SampleRef } from "../plugins/plugin.ts";
 import { getPlugin } from "../plugins/registry.ts";
 import { AudioSource } from "../stages/audio_source.ts";
@@ -36,13 +39,7 @@ import {
   type FeatureSettings,
   realPathOr,
 } from "./target_check.ts";
-import {
-  indexedKeys,
-  pack,
-  type PackOptions,
-  resolvePreprocessing,
-  type RunReport,
-} from "./pack.ts";
+import { indexedKeys, type PackOptions, packWith, type RunReport } from "./pack.ts";
 
 /** `semanticModel` that leaves the semantic feature out. */
 export const NO_SEMANTIC_MODEL = "none";
@@ -57,7 +54,8 @@ export interface PreprocessOptions extends PackOptions {
   plugin: string | DatasetPlugin;
   /**
    * The semantic model (`semantic_model.model_name`): a directory made by
-   * scripts/export_w2v_bert.py, or `"none"` (the default) to compute only the other features.
+   * scripts/export_w2v_bert.py, or `"none"` to compute only the other features. Default: the
+   * config schema's `semantic_model.model_name`, `"none"` (the CLI's default too).
    */
   semanticModel?: string;
   /**
@@ -113,23 +111,28 @@ export interface SemanticRun {
   batchSize: number;
 }
 
-/** The extractors a run uses: the mel (unless `extract_mel` is off), the semantic model, extras. */
-export function runExtractors(options: PreprocessOptions): ExtractorSpec[] {
-  const p = resolvePreprocessing(options.preprocessing);
+/**
+ * The extractors a run uses: the mel (unless `extract_mel` is off), the semantic model, extras.
+ * `p` and `model` are the run's settings, resolved once by {@linkcode preprocess}.
+ */
+export function runExtractors(
+  options: PreprocessOptions,
+  p: Readonly<Preprocessing> = resolvePreprocessing(options.preprocessing),
+  model: ModelSettings = modelSettings(options),
+): ExtractorSpec[] {
   const specs: ExtractorSpec[] = [];
   if (p.extract_mel) {
     // Bad mel settings throw here, before any audio is read, not once per file on the workers.
-    new MelSpectrogram(p.mel_config);
+    new MelSpectrogram(parseMelOptions(p.mel_config));
     specs.push({ name: "mel", options: { ...p.mel_config } });
   }
-  const model = options.semanticModel ?? NO_SEMANTIC_MODEL;
-  if (model !== NO_SEMANTIC_MODEL) {
+  if (model.modelDir !== NO_SEMANTIC_MODEL) {
     // On the workers only the front end (fbank): the model itself runs once, in preprocess().
     specs.push({
       name: "w2v-bert",
       options: {
-        model_name: model,
-        ...(options.outputLayer === undefined ? {} : { output_layer: options.outputLayer }),
+        model_name: model.modelDir,
+        ...(model.outputLayer === undefined ? {} : { output_layer: model.outputLayer }),
         frontend_only: true,
       },
     });
@@ -221,20 +224,20 @@ export async function preprocess(options: PreprocessOptions): Promise<Preprocess
   const plugin = typeof options.plugin === "string"
     ? await getPlugin(options.plugin)
     : options.plugin;
+  // Settings are resolved here, once, and handed down.
   const p = resolvePreprocessing(options.preprocessing);
+  let model = modelSettings(options);
+  const modelDir = model.modelDir;
   // The export decides the layer; a wrong model (HF name, other layer, no ONNX file) and an
   // execution provider that cannot run here stop the run before any audio is read. The check
   // reads the export's JSON and the ONNX file's first bytes; no session is opened yet.
-  const modelDir = options.semanticModel ?? NO_SEMANTIC_MODEL;
   let semanticRun: SemanticRun | undefined;
   let paddingValue = 1;
   let hiddenSize = 0;
   if (modelDir !== NO_SEMANTIC_MODEL) {
-    const info = await checkW2vBertExport(modelDir, options.outputLayer);
-    const { provider, reason } = await resolveExecutionProvider(
-      options.executionProvider ?? "auto",
-    );
-    const batchSize = options.batchSize || defaultBatchSize(provider);
+    const info = await checkW2vBertExport(modelDir, model.outputLayer);
+    const { provider, reason } = await resolveExecutionProvider(model.executionProvider);
+    const batchSize = model.batchSize || defaultBatchSize(provider);
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new ConfigError("semantic_model.batch_size", options.batchSize, "an integer >= 0");
     }
@@ -246,10 +249,10 @@ export async function preprocess(options: PreprocessOptions): Promise<Preprocess
       batchSize,
     };
     ({ paddingValue, hidden_size: hiddenSize } = info);
-    options = { ...options, outputLayer: info.layer };
+    model = { ...model, outputLayer: info.layer };
     options.onModel?.(semanticRun);
   }
-  const extractors = runExtractors(options);
+  const extractors = runExtractors(options, p, model);
   const settings = featureSettings(extractors);
   const origin: CacheOrigin = {
     command: "preprocess",
@@ -279,10 +282,10 @@ export async function preprocess(options: PreprocessOptions): Promise<Preprocess
   options.onDiscovered?.(refs.length, todo.length, partition?.partition);
   let audioSeconds = 0;
   // One session for the whole run, on a worker of its own, fed by the workers' front ends.
-  const model = semanticRun && todo.length > 0
+  const worker = semanticRun && todo.length > 0
     ? await ModelWorker.open(join(modelDir, "model.onnx"), {
       provider: semanticRun.executionProvider,
-      intraOpThreads: options.intraOpThreads ?? 0,
+      intraOpThreads: model.intraOpThreads,
       hiddenSize,
       paddingValue,
     })
@@ -307,16 +310,16 @@ export async function preprocess(options: PreprocessOptions): Promise<Preprocess
     new FeatureStream({
       extractors,
       workers: audioWorkers(p.num_audio_workers),
-      model,
+      model: worker,
       batchSize: semanticRun?.batchSize,
     }),
   );
-  const report = await pack(source, options.processedDir, {
+  const report = await packWith(source, options.processedDir, p, {
     dataset: plugin.name,
     ...options,
     metadata: {
       total_files: refs.length,
-      semantic_model: options.semanticModel ?? NO_SEMANTIC_MODEL,
+      semantic_model: modelDir,
       extract_mel: p.extract_mel,
       pipeline_config: {
         num_audio_workers: p.num_audio_workers,
@@ -338,7 +341,7 @@ export async function preprocess(options: PreprocessOptions): Promise<Preprocess
       ...partition,
       ...options.metadata,
     },
-  }).finally(() => model?.close());
+  }).finally(() => worker?.close());
   report.skipped += refs.length - todo.length;
   return { ...report, audioSeconds };
 }

@@ -5,8 +5,9 @@
  *
  * @module
  */
+import { readCacheMetadata, recordedUseFloat16 } from "../cache/cache_metadata.ts";
 import { PREPROCESSING_DEFAULTS } from "../config/schema.ts";
-import { CacheError, errorMessage } from "../errors.ts";
+import { CacheError } from "../errors.ts";
 import { isFloat } from "../formats/dtype.ts";
 import { loadH5wasm } from "../formats/h5wasm/module.ts";
 import { openShard } from "../formats/shard_reader.ts";
@@ -54,7 +55,7 @@ export interface ReindexReport {
  * `metadata.json` records (else the schema's default) when there is none.
  */
 export async function reindex(dir: string, options: ReindexOptions = {}): Promise<ReindexReport> {
-  const recorded = await recordedSettings(dir, options.samplesPerFile === undefined);
+  const recorded = recordedSettings(dir, options.samplesPerFile === undefined);
   const [samplesPerFile, from] = options.samplesPerFile !== undefined
     ? [options.samplesPerFile, "given"]
     : recorded.samplesPerFile !== undefined
@@ -144,23 +145,18 @@ export async function reindex(dir: string, options: ReindexOptions = {}): Promis
  * When `needSamples` (no value given), a metadata.json that cannot be read, or that records a
  * samples_per_hdf5 that is not a positive integer, is refused; otherwise it is not relied on.
  */
-async function recordedSettings(
+function recordedSettings(
   dir: string,
   needSamples: boolean,
-): Promise<{ samplesPerFile?: number; useFloat16?: boolean }> {
+): { samplesPerFile?: number; useFloat16?: boolean } {
   const hint = "give the value the cache was written with (h5shard reindex --samples-per-hdf5 N)";
-  let meta: Record<string, unknown>;
-  try {
-    meta = JSON.parse(await Deno.readTextFile(join(dir, "metadata.json")));
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound || !needSamples) return {};
-    throw new CacheError(dir, `cannot read metadata.json: ${errorMessage(e)}; ${hint}`, {
-      cause: e,
-    });
-  }
-  const f = meta?.use_float16;
-  const useFloat16 = typeof f === "boolean" ? f : undefined;
-  const n = meta?.samples_per_hdf5;
+  const meta = readCacheMetadata(dir, (_, reason, { cause }) => {
+    if (!needSamples) return undefined;
+    throw new CacheError(dir, `${reason}; ${hint}`, { cause });
+  });
+  if (meta === undefined) return {};
+  const useFloat16 = recordedUseFloat16(meta);
+  const n = meta.samples_per_hdf5;
   if (!needSamples || n === undefined) return { useFloat16 };
   if (!Number.isSafeInteger(n) || (n as number) < 1) {
     const got = JSON.stringify(n);

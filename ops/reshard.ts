@@ -7,24 +7,24 @@
  *
  * @module
  */
+import { readCacheMetadata, recordedEncoding } from "../cache/cache_metadata.ts";
 import { CacheError } from "../errors.ts";
 import { Hdf5Source } from "../stages/hdf5_source.ts";
-import { join } from "../util/path.ts";
 import { RawHdf5Source } from "../stages/raw_hdf5_source.ts";
 import { readCacheIndex } from "./cache_reader.ts";
+import { type ChunkSettings, chunkSettings, resolvePreprocessing } from "../config/settings.ts";
 import {
   indexedKeys,
-  pack,
-  packEncoded,
+  packEncodedWith,
   type PackOptions,
-  resolvePreprocessing,
+  packWith,
   type RunReport,
 } from "./pack.ts";
 import { type CacheOrigin, checkTargetCache, realPathOr } from "./target_check.ts";
 
 /** Options of {@linkcode reshard}: those of {@linkcode pack}, plus the source's open-file budget. */
 export interface ReshardOptions extends PackOptions {
-  /** Source shards kept open at once. Default 64. */
+  /** Source shards kept open at once. Default: `preprocessing.max_open_files`. */
   maxOpenFiles?: number;
   /**
    * Copy the stored (compressed) chunks as they are instead of decoding and encoding again.
@@ -42,16 +42,13 @@ export interface ReshardReport extends RunReport {
 }
 
 /** Whether `src`'s recorded settings make the chunks the target settings would make. */
-function sameChunkSettings(src: string, useFloat16: boolean, options: ReshardOptions): boolean {
-  const p = resolvePreprocessing(options.preprocessing);
-  let meta: Record<string, unknown>;
-  try {
-    meta = JSON.parse(Deno.readTextFileSync(join(src, "metadata.json")));
-  } catch {
-    return false;
-  }
-  return useFloat16 === p.use_float16 && meta.compression_level === p.compression_level &&
-    meta.shuffle === p.shuffle && meta.chunk_bytes === p.chunk_bytes;
+function sameChunkSettings(src: string, useFloat16: boolean, target: ChunkSettings): boolean {
+  const meta = readCacheMetadata(src);
+  if (meta === undefined) return false;
+  const recorded = recordedEncoding(meta);
+  return useFloat16 === target.useFloat16 &&
+    recorded.compressionLevel === target.compressionLevel &&
+    recorded.shuffle === target.shuffle && recorded.chunkBytes === target.chunkBytes;
 }
 
 /** Two runs into the same cache, reported as one. */
@@ -112,15 +109,18 @@ export async function reshard(
     );
   }
   const index = await readCacheIndex(src);
+  // Settings are resolved here, once, and handed down.
+  const p = resolvePreprocessing(options.preprocessing);
+  const chunk = chunkSettings(p);
   const origin: CacheOrigin = { command: "reshard", source: realPathOr(src) };
   // A destination holding another cache is refused and left as it is (as merge refuses it).
   checkTargetCache(dst, {
     origin,
-    overwrite: options.preprocessing?.overwrite_existing ?? false,
+    overwrite: p.overwrite_existing,
     onWarning: options.onWarning,
   });
   const all = Object.keys(index.sample_index);
-  const done = options.preprocessing?.overwrite_existing ? new Set<string>() : indexedKeys(dst);
+  const done = p.overwrite_existing ? new Set<string>() : indexedKeys(dst);
   const keys = all.filter((k) => !done.has(k));
   const already = all.length - keys.length;
   const onProgress = options.onProgress;
@@ -132,30 +132,29 @@ export async function reshard(
     onProgress: onProgress && ((s) => onProgress({ ...s, skipped: s.skipped + already })),
   };
   const maxOpenFiles = options.maxOpenFiles;
-  if (!(options.copyChunks ?? sameChunkSettings(src, index.use_float16, options))) {
-    const report = await pack(new Hdf5Source(src, { keys, maxOpenFiles }), dst, packOptions);
+  if (!(options.copyChunks ?? sameChunkSettings(src, index.use_float16, chunk))) {
+    const report = await packWith(new Hdf5Source(src, { keys, maxOpenFiles }), dst, p, packOptions);
     report.skipped += already;
     return { ...report, copiedChunks: 0 };
   }
-  const p = resolvePreprocessing(options.preprocessing);
   const raw = new RawHdf5Source(src, {
     keys,
     maxOpenFiles,
     target: {
-      level: p.compression_level,
-      shuffle: p.shuffle,
-      chunkBytes: p.chunk_bytes,
-      useFloat16: p.use_float16,
+      level: chunk.compressionLevel,
+      shuffle: chunk.shuffle,
+      chunkBytes: chunk.chunkBytes,
+      useFloat16: chunk.useFloat16,
     },
   });
-  let report = await packEncoded(raw, dst, packOptions);
+  let report = await packEncodedWith(raw, dst, p, packOptions);
   const copiedChunks = report.written;
   if (raw.deferred.length) {
     const first = report;
     const rest = new Hdf5Source(src, { keys: raw.deferred, maxOpenFiles });
     report = addReports(
       first,
-      await pack(rest, dst, {
+      await packWith(rest, dst, p, {
         ...packOptions,
         onProgress: onProgress && ((s) =>
           onProgress({

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { type CacheMetadata, readCacheMetadata } from "../cache/cache_metadata.ts";
 import { CacheError, SettingsMismatchError } from "../errors.ts";
 import { readCacheIndexIfAny } from "../cache/cache_index.ts";
 import { join } from "../util/path.ts";
@@ -59,13 +60,8 @@ export function realPathOr(path: string): string {
   }
 }
 
-function readMetadata(dir: string): Record<string, unknown> | undefined {
-  try {
-    const value = JSON.parse(Deno.readTextFileSync(join(dir, "metadata.json")));
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
+function readMetadata(dir: string): CacheMetadata | undefined {
+  return readCacheMetadata(dir);
 }
 
 /** The origin an older h5shard's `metadata.json` implies (it recorded no `origin`). */

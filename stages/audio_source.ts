@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { PREPROCESSING_DEFAULTS } from "../config/schema.ts";
 import { errorMessage, FormatError, SampleError } from "../errors.ts";
 import { resamplerFor } from "../audio/resample.ts";
 import { decodeAudio } from "../audio/audio_decode.ts";
@@ -23,11 +24,11 @@ export interface AudioClip {
 
 /** Options of {@linkcode AudioSource}. */
 export interface AudioSourceOptions {
-  /** Files read and decoded ahead of the consumer (`prefetch_size`). Default 8. */
+  /** Files read and decoded ahead of the consumer (`prefetch_size`). Default: the schema's. */
   prefetchSize?: number;
-  /** Further attempts after a file fails (`max_retries`). Default 3. */
+  /** Further attempts after a file fails (`max_retries`). Default: the schema's. */
   maxRetries?: number;
-  /** Seconds between attempts (`retry_delay`). Default 1. */
+  /** Seconds between attempts (`retry_delay`). Default: the schema's. */
   retryDelay?: number;
   /** Resample every clip to this rate here. Default: keep each file's rate (the feature stage resamples on its workers). */
   sampleRate?: number;
@@ -90,9 +91,10 @@ export class AudioSource extends ReadableStream<AudioClip | SampleFailure> {
     refs: Iterable<SampleRef> | AsyncIterable<SampleRef>,
     options: AudioSourceOptions = {},
   ) {
-    const prefetch = count(options.prefetchSize ?? 8, "prefetchSize", 1);
-    const maxRetries = count(options.maxRetries ?? 3, "maxRetries", 0);
-    const delayMs = count(options.retryDelay ?? 1, "retryDelay", 0) * 1000;
+    const d = PREPROCESSING_DEFAULTS;
+    const prefetch = count(options.prefetchSize ?? d.prefetch_size, "prefetchSize", 1);
+    const maxRetries = count(options.maxRetries ?? d.max_retries, "maxRetries", 0);
+    const delayMs = count(options.retryDelay ?? d.retry_delay, "retryDelay", 0) * 1000;
     const decode = options.decode ?? decodeAudio;
     const target = options.sampleRate;
     const decodeOptions: DecodeOptions = options.maxAudioSeconds === undefined

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { PREPROCESSING_DEFAULTS } from "../config/schema.ts";
 import { KeyError, SampleError } from "../errors.ts";
 import { loadH5wasm } from "../formats/h5wasm/module.ts";
 import { readSample } from "../formats/read_sample.ts";
@@ -14,13 +15,13 @@ import { absoluteDir, readCacheIndex } from "../cache/cache_index.ts";
 import { ReadPool } from "./read_pool.ts";
 import type { Sample, SampleFailure } from "./record.ts";
 
-const DEFAULT_MAX_OPEN_FILES = 64;
+const DEFAULT_MAX_OPEN_FILES = PREPROCESSING_DEFAULTS.max_open_files;
 
 /** Options of {@linkcode Hdf5Source}. */
 export interface Hdf5SourceOptions {
   /** Keys to read, in this order (default: every key, in index order). */
   keys?: string[];
-  /** Shard files kept open at once. Default 64. */
+  /** Shard files kept open at once. Default: `preprocessing.max_open_files`. */
   maxOpenFiles?: number;
   /**
    * Read on this many Web Workers, with up to two samples per worker read ahead of the

@@ -5,13 +5,15 @@
  *
  * @module
  */
-import { SampleError } from "../errors.ts";
+import { PREPROCESSING_DEFAULTS } from "../config/schema.ts";
+import { CacheError, SampleError } from "../errors.ts";
 import { chooseChunkShape } from "../formats/chunks.ts";
 import { DTYPES, elementCount } from "../formats/dtype.ts";
 import type { DatasetSpec } from "../formats/hdf5/dataset_spec.ts";
 import { filterSpecs } from "../formats/hdf5/messages/filter_pipeline.ts";
 import { RawChunkReader } from "../formats/hdf5/reader/raw_chunks.ts";
-import { INDEX_FILE, parseIndex, shardFileName } from "../formats/shard_index.ts";
+import { INDEX_FILE, shardFileName, type ShardIndex } from "../formats/shard_index.ts";
+import { readCacheIndexIfAny } from "../cache/cache_index.ts";
 import { join } from "../util/path.ts";
 import type { EncodedSample, SampleFailure } from "./record.ts";
 
@@ -19,7 +21,7 @@ import type { EncodedSample, SampleFailure } from "./record.ts";
 export interface RawHdf5SourceOptions {
   /** Keys to read, in this order (default: every key, in index order). */
   keys?: string[];
-  /** Shard files kept open at once. Default 64. */
+  /** Shard files kept open at once. Default: `preprocessing.max_open_files`. */
   maxOpenFiles?: number;
   /**
    * The target's settings. A sample whose stored chunks are not what these settings make
@@ -81,14 +83,14 @@ export class RawHdf5Source extends ReadableStream<EncodedSample | SampleFailure>
   readonly deferred: string[];
 
   constructor(dir: string, options: RawHdf5SourceOptions = {}) {
-    const maxOpen = options.maxOpenFiles ?? 64;
+    const maxOpen = options.maxOpenFiles ?? PREPROCESSING_DEFAULTS.max_open_files;
     if (!Number.isSafeInteger(maxOpen) || maxOpen < 1) {
       throw new RangeError(`RawHdf5Source: maxOpenFiles must be >= 1, got ${maxOpen}`);
     }
     const target = options.target;
     const deferred: string[] = [];
     const open = new Map<number, RawChunkReader>();
-    let index: ReturnType<typeof parseIndex>;
+    let index: ShardIndex;
     let keys: string[] = [];
     let next = 0;
     const closeAll = () => {
@@ -136,8 +138,9 @@ export class RawHdf5Source extends ReadableStream<EncodedSample | SampleFailure>
     };
     super({
       start() {
-        const path = join(dir, INDEX_FILE);
-        index = parseIndex(Deno.readTextFileSync(path), path);
+        const found = readCacheIndexIfAny(dir);
+        if (!found) throw new CacheError(dir, `no ${INDEX_FILE}: not a cache directory`);
+        index = found;
         keys = options.keys ?? Object.keys(index.sample_index);
       },
       pull(controller) {

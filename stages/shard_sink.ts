@@ -18,101 +18,18 @@
  * @module
  */
 import { PREPROCESSING_DEFAULTS } from "../config/schema.ts";
-import { CacheError, errorMessage, KeyError, SampleError } from "../errors.ts";
+import { CacheError, errorMessage, SampleError } from "../errors.ts";
 import { validateDatasetSpec } from "../formats/hdf5/dataset_encoder.ts";
 import { Hdf5FileWriter } from "../formats/hdf5/file_writer.ts";
-import { datasetNameProblem, sampleKeyProblem } from "../formats/sample_key.ts";
 import { emptyIndex, INDEX_FILE, IndexBuilder, shardFileName } from "../formats/shard_index.ts";
 import { isIoError } from "../cache/atomic_write.ts";
-import { CacheDir, cacheSettings, type FailureEntry } from "../cache/cache_dir.ts";
-import { releaseBuffer } from "../util/release_buffer.ts";
+import { CacheDir, type CacheSettings, type FailureEntry } from "../cache/cache_dir.ts";
+import { refusal, releaseChunks } from "./sink_samples.ts";
+import type { ShardSinkOptions, SinkReport, SinkStats } from "./shard_sink_types.ts";
 import { type EncodedSample, isFailure, type SampleFailure } from "./record.ts";
 
 export type { FailureEntry } from "../cache/cache_dir.ts";
-
-/** Options of {@linkcode ShardSink}. */
-export interface ShardSinkOptions {
-  /**
-   * Detach each stored sample's chunk buffers at once, so a long run's memory stays flat. Only
-   * for buffers the pipeline owns (DeflateStream's output): a caller's shared or reused buffers
-   * would be emptied. Default false.
-   */
-  releaseChunkBuffers?: boolean;
-  /** Samples per shard (`preprocessing.samples_per_hdf5`, default from the config schema). */
-  samplesPerFile?: number;
-  /** Recorded in the index (`use_float16`); must match an existing index. Default true. */
-  useFloat16?: boolean;
-  /** Store samples whose key is already indexed again (`overwrite_existing`). Default false. */
-  overwriteExisting?: boolean;
-  /** Checkpoint after this many new samples (`checkpoint_interval`)... */
-  checkpointInterval?: number;
-  /** ...or when this many seconds passed since the last checkpoint (`checkpoint_seconds`). */
-  checkpointSeconds?: number;
-  /** Recorded as `max_retries` in `error_log.json` (how often the source retried a file). */
-  maxRetries?: number;
-  /**
-   * Extra fields for `metadata.json` (dataset name, pipeline settings). Fields named like the
-   * settings that decide stored chunks (`compression_level`, `shuffle`, `chunk_bytes`) must
-   * match what an existing cache recorded: a resumed cache keeps its settings.
-   */
-  metadata?: Record<string, unknown>;
-  /** Called after every sample (stored, skipped or failed). */
-  onProgress?: (stats: Readonly<SinkStats>) => void;
-  /** Called for each non-fatal warning (float16 overflow, superseded copies, ...). */
-  onWarning?: (message: string) => void;
-}
-
-/** Counters of a sink run. */
-export interface SinkStats {
-  /** Samples stored by this run. */
-  written: number;
-  /** Samples skipped because their key was already indexed. */
-  skipped: number;
-  /** Samples that failed (see `failures`). */
-  failed: number;
-  /** Bytes of the stored samples as they entered the pipeline. */
-  inputBytes: number;
-  /** Bytes of compressed chunk data stored by this run. */
-  storedBytes: number;
-  /** Shard being written. */
-  shard: number;
-}
-
-/** What a finished sink reports. */
-export interface SinkReport extends SinkStats {
-  /** Samples in the whole index after the run. */
-  totalSamples: number;
-  /** Number of shard files the index uses. */
-  shards: number;
-  failures: FailureEntry[];
-  warnings: string[];
-}
-
-/** Why a sample cannot be stored under its key and dataset names, checked before writing. */
-function refusal(sample: EncodedSample): KeyError | undefined {
-  const keyProblem = sampleKeyProblem(sample.key);
-  if (keyProblem) return new KeyError(sample.key, `cannot be a sample key: ${keyProblem}`);
-  for (const name of Object.keys(sample.datasets)) {
-    const problem = datasetNameProblem(name);
-    if (problem) {
-      return new KeyError(sample.key, `dataset name ${JSON.stringify(name)}: ${problem}`);
-    }
-  }
-  return undefined;
-}
-
-/**
- * Frees a stored sample's chunk buffers now: they came from worker threads, so the collector
- * does not hurry to free them and a long migrate's RSS would grow with its length. The shard
- * writer keeps no reference (it copies small writes and writes big ones at once).
- */
-function releaseChunks(sample: EncodedSample): void {
-  for (const spec of Object.values(sample.datasets)) {
-    if (spec.layout.kind === "chunked") {
-      for (const chunk of spec.layout.chunks) releaseBuffer(chunk.buffer);
-    }
-  }
-}
+export type { ShardSinkOptions, SinkReport, SinkStats } from "./shard_sink_types.ts";
 
 function positiveInt(value: number, name: string): number {
   if (!Number.isSafeInteger(value) || value < 1) {
@@ -191,7 +108,14 @@ class SinkState {
 
   open(): void {
     const metadata = this.options.metadata ?? {};
-    const settings = cacheSettings(this.samplesPerFile, this.useFloat16, metadata);
+    const e = this.options.encoding;
+    const settings: CacheSettings = {
+      samplesPerFile: this.samplesPerFile,
+      useFloat16: this.useFloat16,
+      ...(e
+        ? { compressionLevel: e.compressionLevel, shuffle: e.shuffle, chunkBytes: e.chunkBytes }
+        : {}),
+    };
     const cache = CacheDir.open(this.dir, settings, metadata, (m) => this.#warn(m));
     this.cache = cache;
     try {

@@ -10,6 +10,7 @@ import { type Config, defaultConfig, loadConfig, parseConfig } from "../config.t
 import { applyOverrides, PREPROCESSING_FLAGS } from "../cli/flags.ts";
 import { ConfigError, FormatError } from "../errors.ts";
 import { MEL_DEFAULTS } from "../extractors/mel.ts";
+import { NO_SEMANTIC_MODEL } from "../ops/preprocess.ts";
 import { MEL } from "./helpers/audio_reference.ts";
 
 const REPO_CONFIG = new URL("../preprocess_config.json", import.meta.url);
@@ -47,6 +48,8 @@ Deno.test("defaultConfig has the contract's defaults and h5shard's additions", (
   // the mel extractor's defaults are these, and the original pipeline's
   assertEquals([MEL_DEFAULTS, p.mel_config], [MEL, MEL]);
   assertEquals(defaultConfig().datasets, {});
+  // one semantic model default for the CLI (the schema) and the library (preprocess())
+  assertStrictEquals(defaultConfig().semantic_model.model_name, NO_SEMANTIC_MODEL);
   // a fresh object each time
   defaultConfig().preprocessing.samples_per_hdf5 = 1;
   assertStrictEquals(defaultConfig().preprocessing.samples_per_hdf5, 20000);
@@ -115,7 +118,9 @@ Deno.test("parseConfig errors name the file, the JSON path, the value and what i
     ]],
     [{ preprocessing: { mel_config: [] } }, "preprocessing.mel_config", ["an object", "got []"]],
     [{ preprocessing: 3 }, "preprocessing", ["an object"]],
-    [{ semantic_model: { output_layer: -1 } }, "semantic_model.output_layer", [">= 0"]],
+    [{ semantic_model: { output_layer: -1 } }, "semantic_model.output_layer", [">= 1"]],
+    // layer 0 is the feature projection, not a hidden layer: the extractor refuses it too
+    [{ semantic_model: { output_layer: 0 } }, "semantic_model.output_layer", [">= 1", "got 0"]],
     [{ semantic_model: { model_name: "" } }, "semantic_model.model_name", ["non-empty"]],
     [{ datasets: { lj: { data_root: "a" } } }, "datasets.lj.processed_dir", ["got undefined"]],
     [{ datasets: { lj: "data" } }, "datasets.lj", ['got "data"']],

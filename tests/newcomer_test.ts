@@ -254,10 +254,27 @@ Deno.test("README's first From audio example runs as written; a missing export n
     "LJ001-0004",
     "LJ001-0005",
   ]);
-  // Without --semantic-model: the default model is not an export, and the error says how to
-  // compute the mel spectrograms alone.
+  // Without --semantic-model and without a config naming a model: the schema's default, none,
+  // as for the library: the mel alone.
+  const melOnly = await h5shard(
+    ["preprocess", "data/LJSpeech-1.1", "mel_only", "--dataset", "ljspeech"],
+    dir,
+  );
+  assertEquals(melOnly.code, 0, melOnly.stderr);
+  const melIndex = JSON.parse(Deno.readTextFileSync(`${dir}/mel_only/hdf5_index.json`));
+  assertEquals(Object.keys(melIndex.sample_index).length, 5);
+  // With the repo's preprocess_config.json (it names facebook/w2v-bert-2.0, as the original's
+  // does): not an export, and the error says how to compute the mel spectrograms alone.
   const noModel = await h5shard(
-    ["preprocess", "data/LJSpeech-1.1", "other", "--dataset", "ljspeech"],
+    [
+      "preprocess",
+      "data/LJSpeech-1.1",
+      "other",
+      "--dataset",
+      "ljspeech",
+      "--config",
+      `${ROOT}/preprocess_config.json`,
+    ],
     dir,
   );
   assertEquals(noModel.code, 1);

@@ -3,6 +3,7 @@ import { decodeNpy } from "../formats/npy.ts";
 import { decodeWav, encodeWav } from "../audio/wav.ts";
 import { openCache } from "../ops/cache_reader.ts";
 import { preprocess } from "../ops/preprocess.ts";
+import { ConfigError } from "../errors.ts";
 import { main } from "../cli.ts";
 import { MEL, type ReferenceFeatures, referenceFeatures } from "./helpers/audio_reference.ts";
 import { compareFloats } from "./helpers/float_compare.ts";
@@ -290,6 +291,56 @@ Deno.test("h5shard preprocess runs a user's extractor module on the workers besi
   for (let i = 0; i < 320; i++) first += decoded.audio[i] ** 2;
   assert.equal(sample.energy.data[0], Math.fround(first));
   assert.deepEqual(sample.energy.shape, [50]);
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("extractor options are parsed by the extractor's declared parser: a bad field is named before any audio is read", async () => {
+  const root = await oneToneCorpus(0.5, 5);
+  const fixture = new URL("./fixtures/energy_extractor.ts", import.meta.url).pathname;
+  const run = (extractors: { name: string; options?: Record<string, unknown> }[]) =>
+    preprocess({
+      dataRoot: `${root}/corpus`,
+      processedDir: `${root}/cache`,
+      plugin: "ljspeech",
+      semanticModel: "none",
+      extractors,
+      preprocessing: { num_audio_workers: 1 },
+    });
+  const cases: [Record<string, unknown>, string, RegExp][] = [
+    [{ hop: 0 }, "extractors.energy.hop", /expected an integer >= 1, got 0/],
+    [{ hop: "320" }, "extractors.energy.hop", /got "320"/],
+    [{ hopp: 160 }, "extractors.energy.hopp", /no such option; the options are hop/],
+  ];
+  for (const [options, path, message] of cases) {
+    await assert.rejects(
+      () => run([{ name: fixture, options }]),
+      (e) => e instanceof ConfigError && e.path === path && message.test(e.message),
+    );
+  }
+  // The built-in extractors declare theirs: mel and w2v-bert name their config fields.
+  const mel = (await import("../extractors/mel.ts")).default;
+  assert.throws(
+    () => mel.options!({ n_mel: 0 }),
+    (e) => e instanceof ConfigError && e.path === "preprocessing.mel_config.n_mel",
+  );
+  assert.equal(mel.options!({}).n_fft, 1024);
+  const w2v = (await import("../extractors/w2v_bert.ts")).default;
+  assert.throws(
+    () => w2v.options!({ model_name: "x", output_layer: 0 }),
+    (e) => e instanceof ConfigError && e.path === "semantic_model.output_layer",
+  );
+  assert.throws(
+    () => w2v.options!({ model_name: "x", execution_provider: "tpu" }),
+    (e) => e instanceof ConfigError && e.path === "semantic_model.execution_provider",
+  );
+  assert.deepEqual(w2v.options!({ model_name: "x" }), {
+    model_name: "x",
+    intra_op_threads: 0,
+    execution_provider: "cpu",
+    frontend_only: false,
+  });
+  // Nothing was read or written.
+  await assert.rejects(() => Deno.stat(`${root}/cache/hdf5_index.json`));
   await Deno.remove(root, { recursive: true });
 });
 

@@ -226,6 +226,33 @@ Deno.test("ShardSink refuses an existing cache written with another samples_per_
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("ShardSink records its typed chunk encoding in metadata.json and resumes only with the same", async () => {
+  const dir = await Deno.makeTempDir();
+  const encoding = { compressionLevel: 4, shuffle: false, chunkBytes: 16384 };
+  // A metadata field named like a chunk setting does not decide what is recorded: the typed one does.
+  await runSink(dir, [makeSample("a", 1)], { encoding, metadata: { compression_level: 9 } });
+  const meta = JSON.parse(Deno.readTextFileSync(`${dir}/metadata.json`));
+  assertEquals([meta.compression_level, meta.shuffle, meta.chunk_bytes], [4, false, 16384]);
+  for (
+    const [field, value, path] of [
+      ["compressionLevel", 6, "preprocessing.compression_level"],
+      ["shuffle", true, "preprocessing.shuffle"],
+      ["chunkBytes", 4096, "preprocessing.chunk_bytes"],
+    ] as const
+  ) {
+    await assertRejects(
+      () => runSink(dir, [makeSample("b", 2)], { encoding: { ...encoding, [field]: value } }),
+      (e: unknown) =>
+        e instanceof ConfigError && e.path === path && e.message.includes("metadata.json"),
+    );
+  }
+  // The same encoding resumes; none given (chunks encoded elsewhere) checks nothing.
+  await runSink(dir, [makeSample("b", 2)], { encoding });
+  await runSink(dir, [makeSample("c", 3)], {});
+  assertEquals(Object.keys(readIndex(dir).sample_index).sort(), ["a", "b", "c"]);
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("DirLock refuses a second writer and takes over a lock left by a dead process", async () => {
   const dir = await Deno.makeTempDir();
   const lock = DirLock.acquire(dir);
