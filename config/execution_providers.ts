@@ -16,3 +16,5 @@
 export const EXECUTION_PROVIDERS = ["auto", "cpu", "webgpu", "cuda"] as const;
 /** `semantic_model.execution_provider`. */
 export type ExecutionProviderChoice = typeof EXECUTION_PROVIDERS[number];
+/** A provider that runs the model (what `auto` resolves to). */
+export type ExecutionProvider = Exclude<ExecutionProviderChoice, "auto">;

@@ -12,7 +12,7 @@ import {
   EXECUTION_PROVIDERS,
   type ExecutionProvider,
   type ExecutionProviderChoice,
-} from "../extractors/execution_provider.ts";
+} from "./execution_providers.ts";
 
 /** Clips per model batch when `semantic_model.batch_size` is 0 (auto), by where the model runs. */
 export const AUTO_BATCH_SIZE = { gpu: 8, cpu: 4 } as const;

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { ExecutionProviderChoice } from "../extractors/execution_provider.ts";
+import type { ExecutionProviderChoice } from "./execution_providers.ts";
 import { type Preprocessing, PREPROCESSING_DEFAULTS, SCHEMA } from "./schema.ts";
 
 /**

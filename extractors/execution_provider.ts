@@ -13,12 +13,11 @@
 import { ConfigError, errorMessage, H5ShardError } from "../errors.ts";
 import {
   EXECUTION_PROVIDERS,
+  type ExecutionProvider,
   type ExecutionProviderChoice,
 } from "../config/execution_providers.ts";
 
-export { EXECUTION_PROVIDERS, type ExecutionProviderChoice };
-/** A provider that runs the model. */
-export type ExecutionProvider = Exclude<ExecutionProviderChoice, "auto">;
+export { EXECUTION_PROVIDERS, type ExecutionProvider, type ExecutionProviderChoice };
 
 /** The provider asked for cannot run here; `missing` says what would make it work. */
 export class ExecutionProviderError extends H5ShardError {

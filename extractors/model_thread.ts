@@ -60,7 +60,7 @@ export class ModelWorker implements BatchModel {
   /** Starts the worker and opens the session there. */
   static async open(modelFile: string, options: W2vBertModelOptions): Promise<ModelWorker> {
     const pool = new WorkerPool<ModelTask, Float32Array[] | null>(
-      new URL("../extractors/model_thread.ts", import.meta.url),
+      new URL("../workers/model_worker.ts", import.meta.url),
       { size: 1, perWorker: 1, name: "model worker" },
     );
     try {
