@@ -6,7 +6,7 @@
  */
 import { FormatError, KeyError, withWhere } from "../errors.ts";
 import { timeAxis } from "./chunks.ts";
-import { bytesOf, DTYPES, viewAs } from "./dtype.ts";
+import type { ParallelInflate } from "./parallel_inflate.ts";
 import type { ShardReader } from "./shard_reader.ts";
 import type { Tensor } from "./tensor.ts";
 
@@ -27,6 +27,8 @@ export interface SampleReadOptions {
    * ids, durations: not per frame) and scalars come whole.
    */
   frames?: FrameRange;
+  /** Inflate each large dataset read's chunks on two threads (see `parallel_inflate.ts`). */
+  parallel?: ParallelInflate;
 }
 
 /** Throws RangeError quoting `frames` unless it is `[start]` or `[start, end]` of integers. */
@@ -96,9 +98,9 @@ export function readSample(
         begin[axis] = start;
         const count = info.shape.slice();
         count[axis] = end - start;
-        out[name] = file.read(path, { start: begin, count });
+        out[name] = file.read(path, { start: begin, count, parallel: options.parallel });
       } else {
-        out[name] = file.read(path);
+        out[name] = file.read(path, { parallel: options.parallel });
       }
     } catch (e) {
       throw withWhere(e, { key, dataset: path });
@@ -143,82 +145,4 @@ function groupNames(file: ShardReader, key: string, group: string, label: string
       { cause: e, key },
     );
   }
-}
-
-/** One dataset of a sample read in two halves: frames `[start, mid)` here, `[mid, end)` elsewhere. */
-export interface SplitPart {
-  name: string;
-  /** Time axis of the dataset (every axis before it has extent 1). */
-  axis: number;
-  start: number;
-  mid: number;
-  end: number;
-}
-
-/**
- * How to read a large sample on two threads: its dataset names, and the datasets to split at a
- * chunk boundary near the middle of the frames read, when the bytes to read come to at least `minBytes` and some
- * dataset spans two chunks or more along its time axis; undefined otherwise (read it whole
- * here). Never throws: whatever is wrong with the sample, the plain read reports it.
- *
- * @example
- * ```ts
- * import { pack } from "../mod.ts";
- * import { planSplitRead } from "./read_sample.ts";
- * import { openShard } from "./shard_reader.ts";
- * const data = new Float32Array(400 * 64).fill(1);
- * const sample = { key: "a", tensors: { x: { dtype: "float32" as const, shape: [400, 64], data } } };
- * const dir = await Deno.makeTempDir();
- * await pack(ReadableStream.from([sample]), dir, { preprocessing: { chunk_bytes: 8192 } });
- * const file = openShard(undefined, `${dir}/features_00001.h5`);
- * const plan = planSplitRead(file, "/a", {}, 0);
- * file.close();
- * const part = plan?.parts[0];
- * if (part?.name !== "x" || !(part.start < part.mid && part.mid < part.end)) throw new Error("split");
- * await Deno.remove(dir, { recursive: true });
- * ```
- */
-export function planSplitRead(
-  file: ShardReader,
-  group: string,
-  options: SampleReadOptions,
-  minBytes: number,
-): { names: string[]; parts: SplitPart[] } | undefined {
-  try {
-    const g = group.startsWith("/") ? group : `/${group}`;
-    const names = options.datasets ?? file.names(g);
-    let total = 0;
-    const parts: SplitPart[] = [];
-    for (const name of names) {
-      const info = file.describe(`${g}/${name}`);
-      const size = DTYPES[info.dtype].size;
-      const axis = info.shape.length >= 2 ? timeAxis(info.shape) : -1;
-      if (axis < 0 || !info.chunkShape) {
-        total += info.shape.reduce((a, b) => a * b, 1) * size;
-        continue;
-      }
-      const [start, end] = options.frames
-        ? resolveFrames(options.frames, info.shape[axis])
-        : [0, info.shape[axis]];
-      total += (end - start) * (info.shape.reduce((a, b) => a * b, 1) / info.shape[axis]) * size;
-      const rows = info.chunkShape[axis];
-      const mid = Math.round((start + end) / 2 / rows) * rows;
-      if (mid > start && mid < end) parts.push({ name, axis, start, mid, end });
-    }
-    return total >= minBytes && parts.length > 0 ? { names, parts } : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** `near` (frames `[start, mid)`) and `far` (`[mid, end)`) of one dataset as one tensor. */
-export function joinHalves(part: SplitPart, near: Tensor, far: Tensor): Tensor {
-  const a = bytesOf(near.data);
-  const b = bytesOf(far.data);
-  const bytes = new Uint8Array(a.byteLength + b.byteLength);
-  bytes.set(a);
-  bytes.set(b, a.byteLength);
-  const shape = near.shape.slice();
-  shape[part.axis] = part.end - part.start;
-  return { dtype: near.dtype, shape, data: viewAs(near.dtype, bytes) };
 }

@@ -16,6 +16,7 @@ import type { DType } from "./dtype.ts";
 import { H5File, type H5Filter, type H5ObjectKind, type H5ReadOptions } from "./h5wasm/h5_file.ts";
 import { type H5Module, loadedH5wasm } from "./h5wasm/module.ts";
 import { isUnsupported, NativeH5File } from "./hdf5/reader/mod.ts";
+import type { ParallelInflate } from "./parallel_inflate.ts";
 import type { Tensor } from "./tensor.ts";
 
 /**
@@ -39,8 +40,11 @@ function wasmModule(module: H5Module | undefined, path: string): H5Module {
 /** What a link in a group points at. */
 export type ShardObjectKind = H5ObjectKind;
 
-/** A hyperslab: `start` and `count` per axis (defaults: from 0, to the end). */
-export type ShardReadOptions = H5ReadOptions;
+/**
+ * A hyperslab: `start` and `count` per axis (defaults: from 0, to the end); `parallel` lets the
+ * native reader inflate a large read's chunks on two threads (h5wasm ignores it).
+ */
+export type ShardReadOptions = H5ReadOptions & { parallel?: ParallelInflate };
 
 /** A shard open for reading. Both HDF5 readers implement it. */
 export interface ShardReader {

@@ -14,15 +14,9 @@
 import { PREPROCESSING_DEFAULTS } from "../config/schema.ts";
 import { CacheError, KeyError } from "../errors.ts";
 import { loadH5wasm } from "../formats/h5wasm/module.ts";
-import {
-  checkFrames,
-  type FrameRange,
-  joinHalves,
-  planSplitRead,
-  readSample,
-  type SplitPart,
-} from "../formats/read_sample.ts";
-import { H5wasmNeeded, ShardCache, type ShardReader } from "../formats/shard_reader.ts";
+import { InflateHelper, type ParallelInflate } from "../formats/parallel_inflate.ts";
+import { checkFrames, type FrameRange, readSample } from "../formats/read_sample.ts";
+import { H5wasmNeeded, ShardCache } from "../formats/shard_reader.ts";
 import {
   INDEX_FILE,
   type IndexEntry,
@@ -50,22 +44,27 @@ export interface OpenCacheOptions {
    */
   workers?: number;
   /**
-   * Without `workers`: a sample whose datasets to read come to at least this many bytes (a
-   * long utterance's hidden states, say) is read on two threads, the later half of its frames
-   * inflating on a helper worker while this thread inflates the first; smaller reads stay on
-   * this thread. The helper starts on the first such read and stops after a second idle (or
-   * at {@linkcode CacheReader.close}). Default 4 MiB ({@linkcode DEFAULT_PARALLEL_READ_BYTES});
-   * `Infinity` reads every sample here. Only on a machine with two cores or more.
+   * Without `workers`: a dataset read whose chunks inflate to at least this many bytes (a
+   * long utterance's hidden states, or a 50-frame window of them) is inflated on two threads,
+   * this one and a helper worker that waits on a shared buffer, so the read stays one
+   * synchronous call and smaller reads pay nothing. The helper starts once such reads have come
+   * to 32 MiB (so a few reads never pay for a worker) and stops after a second idle (or at
+   * {@linkcode CacheReader.close}). Default 64 KiB
+   * ({@linkcode DEFAULT_PARALLEL_READ_BYTES}); `Infinity` reads every sample on this thread
+   * alone. Only on a machine with two cores or more.
    */
   parallelReadBytes?: number;
 }
 
-/** Default {@linkcode OpenCacheOptions.parallelReadBytes}: 4 MiB. */
-export const DEFAULT_PARALLEL_READ_BYTES = 4 * 1024 * 1024;
+/** Default {@linkcode OpenCacheOptions.parallelReadBytes}: 64 KiB. */
+export const DEFAULT_PARALLEL_READ_BYTES = 64 * 1024;
 
-// How long the split-read helper waits idle before it stops (so an unclosed reader's process
+// How long the inflate helper waits idle before it stops (so an unclosed reader's process
 // can still end).
 const HELPER_IDLE_MS = 1000;
+// Large reads (inflated bytes) before the helper starts: about 80 ms of inflating on one
+// thread, the order of what starting a worker costs (30-50 ms of this thread, measured).
+const HELPER_AFTER_BYTES = 32 << 20;
 
 /** Options of {@linkcode CacheReader.get}. */
 export interface GetOptions {
@@ -153,10 +152,9 @@ class ShardCacheReader implements CacheReader {
   #files?: ShardCache;
   #pool?: ReadPool;
   #closed = false;
-  #maxOpenFiles: number;
-  #splitBytes: number;
-  #helper?: ReadPool;
-  #helperReads = 0;
+  #parallel?: ParallelInflate;
+  #helper?: InflateHelper;
+  #largeBytes = 0;
   #helperTimer?: ReturnType<typeof setTimeout>;
 
   constructor(
@@ -173,10 +171,12 @@ class ShardCacheReader implements CacheReader {
     this.#dataRoot = options.dataRoot;
     this.#files = files;
     this.#pool = pool;
-    this.#maxOpenFiles = options.maxOpenFiles ?? DEFAULT_MAX_OPEN_FILES;
-    this.#splitBytes = (navigator.hardwareConcurrency || 1) > 1
+    const minBytes = (navigator.hardwareConcurrency || 1) > 1
       ? options.parallelReadBytes ?? DEFAULT_PARALLEL_READ_BYTES
       : Infinity;
+    if (minBytes !== Infinity) {
+      this.#parallel = { minBytes, helper: (bytes) => this.#helperFor(bytes) };
+    }
   }
 
   keys(): string[] {
@@ -204,67 +204,34 @@ class ShardCacheReader implements CacheReader {
       // Synchronous underneath: reads block anyway, and an await per dataset would cost more
       // than small reads.
       const file = this.#files!.get(path);
-      if (this.#splitBytes !== Infinity) {
-        const plan = planSplitRead(file, entry.group_name, options, this.#splitBytes);
-        if (plan) return this.#readSplit(file, path, label, key, entry.group_name, options, plan);
-      }
-      return Promise.resolve(readSample(file, key, entry.group_name, label, options));
+      const read = this.#parallel ? { ...options, parallel: this.#parallel } : options;
+      return Promise.resolve(readSample(file, key, entry.group_name, label, read));
     } catch (e) {
       if (e instanceof H5wasmNeeded) return loadH5wasm().then(() => this.get(key, options));
       return Promise.reject(e);
     }
   }
 
-  /** A large sample: the later half of the split datasets on the helper, the rest here. */
-  async #readSplit(
-    file: ShardReader,
-    path: string,
-    label: string,
-    key: string,
-    group: string,
-    options: GetOptions,
-    plan: { names: string[]; parts: SplitPart[] },
-  ): Promise<Record<string, Tensor>> {
-    clearTimeout(this.#helperTimer);
-    this.#helper ??= new ReadPool(1, this.#maxOpenFiles);
-    const helper = this.#helper;
-    this.#helperReads++;
-    // Sent first, so the helper inflates while this thread does.
-    const far = plan.parts.map((p) =>
-      helper.read(path, label, key, group, { datasets: [p.name], frames: [p.mid, p.end] })
-    );
-    try {
-      const split = new Map(plan.parts.map((p) => [p.name, p]));
-      const rest = plan.names.filter((n) => !split.has(n));
-      const near: Record<string, Tensor> = rest.length > 0
-        ? readSample(file, key, group, label, { datasets: rest, frames: options.frames })
-        : {};
-      for (const p of plan.parts) {
-        const half = readSample(file, key, group, label, {
-          datasets: [p.name],
-          frames: [p.start, p.mid],
-        });
-        near[p.name] = half[p.name];
-      }
-      const halves = await Promise.all(far);
-      const out: Record<string, Tensor> = {};
-      for (const name of plan.names) {
-        const i = plan.parts.findIndex((p) => p.name === name);
-        out[name] = i < 0 ? near[name] : joinHalves(plan.parts[i], near[name], halves[i][name]);
-      }
-      return out;
-    } finally {
-      // Whatever failed here, the helper's answers are not left unhandled.
-      await Promise.allSettled(far);
-      if (--this.#helperReads === 0 && !this.#closed) {
-        const timer = setTimeout(() => {
-          this.#helper?.terminate();
-          this.#helper = undefined;
-        }, HELPER_IDLE_MS);
-        Deno.unrefTimer(timer);
-        this.#helperTimer = timer;
-      }
+  /**
+   * The inflate helper for a read of `bytes`, once large reads have come to
+   * HELPER_AFTER_BYTES (a one-off `get` never pays for a worker); it stops after a
+   * second without large reads.
+   */
+  #helperFor(bytes: number): InflateHelper | undefined {
+    if (!this.#helper) {
+      this.#largeBytes += bytes;
+      if (this.#largeBytes < HELPER_AFTER_BYTES) return undefined;
+      this.#helper = new InflateHelper();
     }
+    clearTimeout(this.#helperTimer);
+    const timer = setTimeout(() => {
+      this.#helper?.close();
+      this.#helper = undefined;
+      this.#largeBytes = 0;
+    }, HELPER_IDLE_MS);
+    Deno.unrefTimer(timer);
+    this.#helperTimer = timer;
+    return this.#helper;
   }
 
   getByPath(wavPath: string, options?: GetOptions): Promise<Record<string, Tensor>> {
@@ -287,7 +254,7 @@ class ShardCacheReader implements CacheReader {
     this.#files?.clear();
     this.#pool?.terminate();
     clearTimeout(this.#helperTimer);
-    this.#helper?.terminate();
+    this.#helper?.close();
     this.#helper = undefined;
   }
 }

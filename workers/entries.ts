@@ -12,6 +12,7 @@
 export const WORKER_ENTRIES: readonly string[] = [
   "workers/deflate_worker.ts",
   "workers/feature_worker.ts",
+  "workers/inflate_worker.ts",
   "workers/model_worker.ts",
   "workers/npz_decode_worker.ts",
   "workers/read_worker.ts",

@@ -16,6 +16,7 @@ import { copyOverlap, overlappingChunks } from "./hyperslab.ts";
 import type { PositionedReader } from "../positioned_reader.ts";
 import { UnsupportedHdf5Error } from "./unsupported_error.ts";
 import { createInflater, type Inflater } from "../../zlib_codec.ts";
+import type { InflateHelper, InflateJob, ParallelInflate } from "../../parallel_inflate.ts";
 
 /** Unused bytes between chunks that still let them come in one read. */
 const SPAN_GAP_BYTES = 64 << 10;
@@ -51,9 +52,16 @@ export class DatasetReader {
    * file, dataset and offset: a cache writes every chunk, so an unwritten one is damage that
    * HDF5 would silently read as fill values.
    */
-  read(p: string, d: DatasetHeader, start: number[], count: number[], out: Uint8Array): void {
+  read(
+    p: string,
+    d: DatasetHeader,
+    start: number[],
+    count: number[],
+    out: Uint8Array,
+    parallel?: ParallelInflate,
+  ): void {
     if (d.layout.kind === "contiguous") this.#readContiguous(p, d, start, count, out);
-    else this.#readChunked(p, d, start, count, out);
+    else this.#readChunked(p, d, start, count, out, parallel);
   }
 
   /**
@@ -112,6 +120,7 @@ export class DatasetReader {
     start: number[],
     count: number[],
     out: Uint8Array,
+    parallel?: ParallelInflate,
   ): void {
     const layout = d.layout as { btree: number; chunkShape: number[] };
     const es = DTYPES[d.dtype].size;
@@ -165,6 +174,16 @@ export class DatasetReader {
       ? this.#readScratch(first, end - first, what)
       : undefined;
     const rowBytes = directRowBytes(d, layout.chunkShape, start, count, es);
+    const helper = parallel && refs.length > 1 && refs.length * chunkBytes >= parallel.minBytes &&
+        inflateOnly(d) && refs.every((r) => r.filterMask === 0)
+      ? parallel.helper(refs.length * chunkBytes)
+      : undefined;
+    if (
+      helper && this.#readParallel(p, d, refs, span, first, start, count, out, rowBytes, helper)
+    ) {
+      if (this.#scratch.length > KEEP_SCRATCH_BYTES) this.#scratch = new Uint8Array(1 << 16);
+      return;
+    }
     for (const ref of refs) {
       const raw = span
         ? span.subarray(ref.address - first, ref.address - first + ref.size)
@@ -190,6 +209,52 @@ export class DatasetReader {
       copyOverlap(chunk, ref.offset, layout.chunkShape, 0, out, start, count, es);
     }
     if (this.#scratch.length > KEEP_SCRATCH_BYTES) this.#scratch = new Uint8Array(1 << 16);
+  }
+
+  /**
+   * The chunks of one read inflated on this thread and the helper's. False when any chunk did
+   * not come out whole: the caller then reads them one by one, so the error is the one a plain
+   * read gives.
+   */
+  #readParallel(
+    p: string,
+    d: DatasetHeader,
+    refs: ChunkRef[],
+    span: Uint8Array | undefined,
+    first: number,
+    start: number[],
+    count: number[],
+    out: Uint8Array,
+    rowBytes: number,
+    helper: InflateHelper,
+  ): boolean {
+    const layout = d.layout as { chunkShape: number[] };
+    const es = DTYPES[d.dtype].size;
+    const chunkBytes = elementCount(layout.chunkShape) * es;
+    const what = `chunks of ${p}`;
+    const jobs: InflateJob[] = [];
+    const direct: boolean[] = [];
+    for (const ref of refs) {
+      const src = span
+        ? span.subarray(ref.address - first, ref.address - first + ref.size)
+        : this.#reader.readInto(ref.address, new Uint8Array(ref.size), what);
+      const row = ref.offset[0] - start[0];
+      const whole = rowBytes > 0 && row >= 0 && row + layout.chunkShape[0] <= count[0];
+      direct.push(whole);
+      const dst = whole
+        ? out.subarray(row * rowBytes, row * rowBytes + chunkBytes)
+        : new Uint8Array(chunkBytes);
+      jobs.push({ src, dst });
+    }
+    const results = helper.inflateAll(jobs, inflater());
+    if (results.some((r) => r !== chunkBytes)) return false;
+    const shuffle = d.filters.find((f) => f.id !== FilterId.DEFLATE);
+    refs.forEach((ref, i) => {
+      if (direct[i]) return;
+      const chunk = shuffle ? unshuffleBytes(jobs[i].dst, shuffle.cd[0] ?? es) : jobs[i].dst;
+      copyOverlap(chunk, ref.offset, layout.chunkShape, 0, out, start, count, es);
+    });
+    return true;
   }
 
   /** Every stored chunk, which must all be among `wanted` (the chunk grid of the extent). */
@@ -309,6 +374,13 @@ function directRowBytes(
     row *= d.shape[i];
   }
   return row;
+}
+
+/** Deflate alone, or shuffle then deflate: what two threads can inflate before the rest. */
+function inflateOnly(d: DatasetHeader): boolean {
+  const ids = d.filters.map((f) => f.id);
+  return (ids.length === 1 && ids[0] === FilterId.DEFLATE) ||
+    (ids.length === 2 && ids[0] === FilterId.SHUFFLE && ids[1] === FilterId.DEFLATE);
 }
 
 function chunkedOf(d: DatasetHeader): ChunkedDataset {

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import type { ParallelInflate } from "../../parallel_inflate.ts";
 import { FormatError, withWhere } from "../../../errors.ts";
 import { allocate, type DType, DTYPES, elementCount, viewAs } from "../../dtype.ts";
 import type { Tensor } from "../../tensor.ts";
@@ -35,6 +36,8 @@ export type NativeObjectKind = "group" | "dataset" | "other";
 export interface NativeReadOptions {
   start?: number[];
   count?: number[];
+  /** Inflate a large read's chunks on two threads (the cache reader's helper). */
+  parallel?: ParallelInflate;
 }
 
 /** Resolved objects kept per file. */
@@ -257,7 +260,7 @@ export class NativeH5File {
       return { dtype, shape: count.slice(), data: allocate(dtype, 0) };
     }
     const out = new Uint8Array(bytes);
-    this.#data.read(p, d, start, count, out);
+    this.#data.read(p, d, start, count, out, options.parallel);
     return { dtype, shape: count.slice(), data: viewAs(dtype, out) };
   }
 
