@@ -157,6 +157,12 @@ function encodeHere(
     for (const c of spec.layout.chunks) {
       chunks.set(c, at);
       ends.push(at += c.byteLength);
+      // A chunk that is a whole buffer of its own (libdeflate's copy) is freed now, not at the
+      // next collection, or a long migrate's memory grows with the garbage. Views into other
+      // buffers (node:zlib's, or level 0's slices of the array) are left alone.
+      if (own && c.byteOffset === 0 && c.byteLength === c.buffer.byteLength) {
+        releaseBuffer(c.buffer);
+      }
     }
     chunkEnds[name] = ends;
     spec.layout.chunks = [];
