@@ -48,7 +48,7 @@ export interface OpenCacheOptions {
    * long utterance's hidden states, or a 50-frame window of them) is inflated on two threads,
    * this one and a helper worker that waits on a shared buffer, so the read stays one
    * synchronous call and smaller reads pay nothing. The helper starts once such reads have come
-   * to 32 MiB (so a few reads never pay for a worker) and stops after a second idle (or at
+   * to 8 MiB (so a few reads never pay for a worker) and stops after a second idle (or at
    * {@linkcode CacheReader.close}). Default 64 KiB
    * ({@linkcode DEFAULT_PARALLEL_READ_BYTES}); `Infinity` reads every sample on this thread
    * alone. Only on a machine with two cores or more.
@@ -62,9 +62,10 @@ export const DEFAULT_PARALLEL_READ_BYTES = 64 * 1024;
 // How long the inflate helper waits idle before it stops (so an unclosed reader's process
 // can still end).
 const HELPER_IDLE_MS = 1000;
-// Large reads (inflated bytes) before the helper starts: about 80 ms of inflating on one
-// thread, the order of what starting a worker costs (30-50 ms of this thread, measured).
-const HELPER_AFTER_BYTES = 32 << 20;
+// Large reads (inflated bytes) before the helper starts: about 20 ms of inflating on one
+// thread, under what starting a worker costs (30-50 ms of this thread, measured), so a few
+// reads never start one and a reader that goes on pays it once.
+const HELPER_AFTER_BYTES = 8 << 20;
 
 /** Options of {@linkcode CacheReader.get}. */
 export interface GetOptions {
