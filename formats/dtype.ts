@@ -90,21 +90,33 @@ export function allocate<D extends DType>(dtype: D, length: number): TypedArrayF
 
 /**
  * Views `bytes` (little-endian element data) as a typed array of `dtype`. Copies only when
- * `bytes` is not aligned to the element size.
+ * `bytes` is not aligned to the element size, into `alloc(size)` when given.
  */
-export function viewAs<D extends DType>(dtype: D, bytes: Uint8Array): TypedArrayFor[D] {
+export function viewAs<D extends DType>(
+  dtype: D,
+  bytes: Uint8Array,
+  alloc?: (size: number) => Uint8Array,
+): TypedArrayFor[D] {
   const size = DTYPES[dtype].size;
   if (bytes.byteLength % size !== 0) {
     throw new RangeError(
       `${bytes.byteLength} bytes is not a whole number of ${dtype} elements (${size} bytes each)`,
     );
   }
-  const aligned = bytes.byteOffset % size === 0 ? bytes : bytes.slice();
+  const aligned = bytes.byteOffset % size === 0 ? bytes : copyOf(bytes, alloc);
   return new CTORS[dtype](
     aligned.buffer,
     aligned.byteOffset,
     aligned.byteLength / size,
   ) as TypedArrayFor[D];
+}
+
+/** A copy of `bytes`, in `alloc`'s memory when given (aligned: it starts a buffer). */
+function copyOf(bytes: Uint8Array, alloc?: (size: number) => Uint8Array): Uint8Array {
+  if (!alloc) return bytes.slice();
+  const out = alloc(bytes.length);
+  out.set(bytes);
+  return out;
 }
 
 /** The bytes behind a typed array (a view, not a copy). */

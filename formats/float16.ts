@@ -31,7 +31,8 @@ export interface Float16Result {
 /**
  * Converts `src` to float16 as numpy's `astype(np.float16)` does. Finite inputs that round
  * beyond ±65504 become ±inf (as numpy) under "warn" and "error", ±65504 under "clamp"; either
- * way they are counted in `overflowed` so the caller can word its warning or error.
+ * way they are counted in `overflowed` so the caller can word its warning or error. The result
+ * goes into `into` when given (2 bytes per element, 2-byte aligned: memory the caller reuses).
  *
  * @example
  * ```ts
@@ -45,8 +46,15 @@ export interface Float16Result {
 export function toFloat16(
   src: Float32Array | Float64Array,
   overflow: Float16Overflow = "warn",
+  into?: Uint8Array,
 ): Float16Result {
-  const data = new Float16Array(src);
+  let data: Float16Array;
+  if (into) {
+    data = new Float16Array(into.buffer, into.byteOffset, src.length);
+    data.set(src);
+  } else {
+    data = new Float16Array(src);
+  }
   const bits = new Uint16Array(data.buffer, data.byteOffset, data.length);
   const wide = src instanceof Float64Array;
   let overflowed = 0;

@@ -65,7 +65,8 @@ const SUPPORTED = "<f2 <f4 <f8, i1 i2 i4 i8, u1 u2 u4 u8, |b1 (either byte order
 /**
  * Decodes an NPY file into a C-order, little-endian {@linkcode Tensor}. Big-endian elements are
  * swapped and Fortran-order arrays reordered (shape kept). In the common case (little-endian,
- * C order, aligned) the tensor's data is a view of `bytes`, so it shares their memory.
+ * C order, aligned) the tensor's data is a view of `bytes`, so it shares their memory; data
+ * that must be copied to align it goes into `alloc(size)` when given (memory the caller reuses).
  *
  * Anything else is a {@linkcode FormatError} naming `file` (and `array`, the array's name when
  * the NPY sits inside an NPZ): object, string, complex or structured dtypes, or a truncated or
@@ -80,7 +81,12 @@ const SUPPORTED = "<f2 <f4 <f8, i1 i2 i4 i8, u1 u2 u4 u8, |b1 (either byte order
  * if (t.shape[1] !== 3 || t.data[5] !== 7) throw new Error("round trip");
  * ```
  */
-export function decodeNpy(bytes: Uint8Array, file: string, array?: string): Tensor {
+export function decodeNpy(
+  bytes: Uint8Array,
+  file: string,
+  array?: string,
+  alloc?: (size: number) => Uint8Array,
+): Tensor {
   const where = array === undefined ? "" : `array ${JSON.stringify(array)}: `;
   const fail = (reason: string) => new FormatError(file, where + reason);
   if (bytes.length < PREFIX_V1) {
@@ -127,7 +133,7 @@ export function decodeNpy(bytes: Uint8Array, file: string, array?: string): Tens
   let raw = bytes.subarray(dataStart, dataStart + nbytes);
   if (header.descr[0] === ">" && size > 1) raw = byteSwapped(raw, size);
   if (header.fortranOrder) raw = fortranToC(raw, shape, size);
-  let data: TypedArray = viewAs(dtype, raw);
+  let data: TypedArray = viewAs(dtype, raw, alloc);
   if (dtype === "bool") data = normalizeBool(data as Uint8Array);
   return { dtype, shape, data };
 }

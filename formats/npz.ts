@@ -32,6 +32,12 @@ export interface DecodeNpzOptions {
    * each member inflates to exactly its recorded size, so a zip bomb costs no memory.
    */
   maxBytes?: number;
+  /**
+   * Memory for the copies decoding needs (an inflated member, data copied to align it), by
+   * slot: member `i` uses slots `2i` and `2i + 1`. Absent, each copy is a new buffer. The
+   * tensors then live in that memory, so the caller must be done with them before reusing it.
+   */
+  scratch?: (slot: number, size: number) => Uint8Array;
 }
 
 /**
@@ -67,14 +73,16 @@ export function decodeNpz(
     );
   }
   const out = new Map<string, Tensor>();
-  for (const entry of entries) {
+  const scratch = options.scratch;
+  for (const [i, entry] of entries.entries()) {
     const key = entry.name.endsWith(SUFFIX) ? entry.name.slice(0, -SUFFIX.length) : entry.name;
     const problem = datasetNameProblem(key);
     if (problem) {
       throw new FormatError(file, `member ${JSON.stringify(entry.name)}: ${problem}`);
     }
     if (out.has(key)) throw new FormatError(file, `array ${JSON.stringify(key)} appears twice`);
-    out.set(key, decodeNpy(readZipEntry(bytes, entry, file), file, key));
+    const member = readZipEntry(bytes, entry, file, scratch && ((n) => scratch(2 * i, n)));
+    out.set(key, decodeNpy(member, file, key, scratch && ((n) => scratch(2 * i + 1, n))));
   }
   // fromEntries defines own properties, so even a member named "__proto__" stays an array.
   return Object.fromEntries(out);

@@ -201,10 +201,15 @@ function readZip64Extra(r: Reader, at: number, len: number, entry: ZipEntry): vo
 
 /**
  * The uncompressed bytes of a member. A stored member is a view into `bytes` (no copy); a
- * deflated one is inflated. The CRC-32 is checked either way (cheap: GB/s), so a flipped byte
+ * deflated one is inflated, into `into(size)` when given (memory the caller reuses). The CRC-32 is checked either way (cheap: GB/s), so a flipped byte
  * is a {@linkcode FormatError}, not silent garbage.
  */
-export function readZipEntry(bytes: Uint8Array, entry: ZipEntry, file: string): Uint8Array {
+export function readZipEntry(
+  bytes: Uint8Array,
+  entry: ZipEntry,
+  file: string,
+  into?: (size: number) => Uint8Array,
+): Uint8Array {
   const r = new Reader(bytes, file);
   const what = `member ${JSON.stringify(entry.name)}`;
   const fail = (reason: string, cause?: unknown) =>
@@ -232,7 +237,7 @@ export function readZipEntry(bytes: Uint8Array, entry: ZipEntry, file: string): 
     }
     try {
       // Exactly the recorded size: a stream that holds more or less is an error, not a guess.
-      data = inflateRaw(raw, entry.size);
+      data = inflateRaw(raw, entry.size, undefined, into?.(entry.size));
     } catch (e) {
       throw fail(`corrupt deflate data (${errorMessage(e)})`, e);
     }

@@ -178,12 +178,23 @@ export function createDeflater(level: number, options?: CodecOptions): Deflater 
 
 /**
  * The raw deflate stream `input` (a zip member) inflated into a new buffer of exactly `size`
- * bytes; a stream that holds any other size, or is corrupt, throws Error.
+ * bytes, or into `into` (of that length) when given; a stream that holds any other size, or is
+ * corrupt, throws Error.
  */
-export function inflateRaw(input: Uint8Array, size: number, options?: CodecOptions): Uint8Array {
+export function inflateRaw(
+  input: Uint8Array,
+  size: number,
+  options?: CodecOptions,
+  into?: Uint8Array,
+): Uint8Array {
   const l = lib(options);
-  if (!l) return nodeInflateRaw(input, size);
-  const out = new Uint8Array(size);
+  if (!l) {
+    const bytes = nodeInflateRaw(input, size);
+    if (!into) return bytes;
+    into.set(bytes);
+    return into.subarray(0, bytes.length);
+  }
+  const out = into && into.length === size ? into : new Uint8Array(size);
   const n = l.rawDecompressInto(input, out);
   if (n !== size) {
     throw new Error(`inflates to ${n < 0 ? `more than ${size}` : n} bytes, expected ${size}`);

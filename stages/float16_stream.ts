@@ -79,6 +79,8 @@ export type Float16Conversion =
  * The pure step of {@linkcode Float16Stream} on one sample (also run on NPZ decode workers):
  * float32/float64 tensors converted, others kept, `inputBytes`/`inputDTypes` recorded; an
  * invalid tensor or an overflow under policy "error" answers with the dataset and the reason.
+ * `scratch(slot, size)` gives memory for the float16 copies (tensor `i` in slot `i`) when the
+ * caller reuses memory from sample to sample; absent, each copy is a new buffer.
  *
  * @example
  * ```ts
@@ -87,13 +89,17 @@ export type Float16Conversion =
  * if (result.sample || result.dataset !== "x") throw new Error("x overflows");
  * ```
  */
-export function convertSample(sample: Sample, overflow: Float16Overflow): Float16Conversion {
+export function convertSample(
+  sample: Sample,
+  overflow: Float16Overflow,
+  scratch?: (slot: number, size: number) => Uint8Array,
+): Float16Conversion {
   const tensors: Record<string, Tensor> = {};
   const inputDTypes: Record<string, DType> = {};
   const warnings: string[] = [];
   let inputBytes = 0;
   let converted = false;
-  for (const [name, tensor] of Object.entries(sample.tensors)) {
+  for (const [i, [name, tensor]] of Object.entries(sample.tensors).entries()) {
     inputBytes += tensor.data.byteLength;
     inputDTypes[name] = tensor.dtype;
     if (tensor.dtype !== "float32" && tensor.dtype !== "float64") {
@@ -105,7 +111,8 @@ export function convertSample(sample: Sample, overflow: Float16Overflow): Float1
     } catch (error) {
       return { dataset: name, reason: (error as Error).message, cause: error };
     }
-    const { data, overflowed } = toFloat16(tensor.data as Float32Array | Float64Array, overflow);
+    const src = tensor.data as Float32Array | Float64Array;
+    const { data, overflowed } = toFloat16(src, overflow, scratch?.(i, src.length * 2));
     if (overflowed > 0) {
       if (overflow === "error") {
         return {

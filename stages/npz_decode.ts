@@ -16,6 +16,7 @@ import type { DatasetSpec } from "../formats/hdf5/dataset_spec.ts";
 import { encodeSample, type EncodeSettings } from "./deflate_stream.ts";
 import { convertSample } from "./float16_stream.ts";
 import { releaseBuffer } from "../util/release_buffer.ts";
+import { Scratch } from "../util/scratch.ts";
 import type { TaskResult } from "../util/worker_pool.ts";
 
 /** One NPZ file to decode. */
@@ -81,15 +82,19 @@ export type NpzDecoded =
  */
 export function decodeNpzTask(task: NpzTask): TaskResult<NpzDecoded> {
   const { key, path, float16, maxBytes } = task;
+  // A fused task reads, decodes and converts in this thread's reused memory: nothing of it
+  // leaves the task but the packed chunks, which are a buffer of their own.
+  const reuse = task.encode && !task.bytes ? (scratch ??= new Scratch()) : undefined;
   let bytes: Uint8Array;
   try {
-    bytes = task.bytes ?? Deno.readFileSync(path);
+    bytes = task.bytes ?? (reuse ? readInto(path, reuse) : Deno.readFileSync(path));
   } catch (e) {
     return { value: { error: "read", reason: errorMessage(e) } };
   }
   let tensors: Record<string, Tensor>;
   try {
-    tensors = decodeNpz(bytes, path, { maxBytes });
+    const decodeScratch = reuse && ((slot: number, n: number) => reuse.take(FILE_SLOTS + slot, n));
+    tensors = decodeNpz(bytes, path, { maxBytes, scratch: decodeScratch });
   } catch (e) {
     if (e instanceof FormatError) {
       const prefix = `${path}: `;
@@ -100,7 +105,9 @@ export function decodeNpzTask(task: NpzTask): TaskResult<NpzDecoded> {
   }
   let value: NpzDecoded = { tensors };
   if (float16 !== undefined && Object.keys(tensors).length > 0) {
-    const result = convertSample({ key, tensors }, float16);
+    const float16Scratch = reuse &&
+      ((slot: number, n: number) => reuse.take(FLOAT16_SLOTS + slot, n));
+    const result = convertSample({ key, tensors }, float16, float16Scratch);
     if (!result.sample) {
       return { value: { error: "sample", reason: result.reason, dataset: result.dataset } };
     }
@@ -118,6 +125,27 @@ export function decodeNpzTask(task: NpzTask): TaskResult<NpzDecoded> {
     for (const t of Object.values(tensors)) releaseBuffer(t.data.buffer, transfer);
   }
   return { value, transfer: [...transfer] };
+}
+
+// This thread's reused memory for fused tasks: slot 0 the file, then the NPZ members' copies,
+// then the float16 copies.
+let scratch: Scratch | undefined;
+const FILE_SLOTS = 1;
+const FLOAT16_SLOTS = 1 << 16;
+
+/** The file at `path`, read into slot 0 of `reuse`. */
+function readInto(path: string, reuse: Scratch): Uint8Array {
+  using file = Deno.openSync(path);
+  const size = file.statSync().size;
+  const bytes = reuse.take(0, size);
+  let done = 0;
+  while (done < size) {
+    const n = file.readSync(bytes.subarray(done));
+    if (n === null || n === 0) break;
+    done += n;
+  }
+  // A file that shrank while read is decoded as far as it goes (the archive check names it).
+  return bytes.subarray(0, done);
 }
 
 /** The fused task's second half: encode the decoded sample, pack its chunks in one buffer. */
@@ -161,17 +189,19 @@ function encodeHere(
       // next collection, or a long migrate's memory grows with the garbage. Views into other
       // buffers (node:zlib's, or level 0's slices of the array) are left alone.
       if (own && c.byteOffset === 0 && c.byteLength === c.buffer.byteLength) {
-        releaseBuffer(c.buffer);
+        releaseBuffer(c.buffer, scratch?.buffers);
       }
     }
     chunkEnds[name] = ends;
     spec.layout.chunks = [];
   }
   if (own) {
-    // The file, the decoded arrays and their float16 copies are done with: free them now.
-    releaseBuffer(file.buffer);
-    for (const t of Object.values(original)) releaseBuffer(t.data.buffer);
-    for (const t of Object.values(decoded.tensors)) releaseBuffer(t.data.buffer);
+    // The file, the decoded arrays and their float16 copies are done with: free them now
+    // (those in this thread's reused memory stay for the next task).
+    const keep = scratch?.buffers;
+    releaseBuffer(file.buffer, keep);
+    for (const t of Object.values(original)) releaseBuffer(t.data.buffer, keep);
+    for (const t of Object.values(decoded.tensors)) releaseBuffer(t.data.buffer, keep);
   }
   const transfer: ArrayBuffer[] = [chunks.buffer];
   for (const spec of Object.values(out.datasets)) {
