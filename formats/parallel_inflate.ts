@@ -12,10 +12,8 @@
  *
  * @module
  */
-import { type Inflater, zlibCodec } from "./zlib_codec.ts";
-import { createInflater } from "./zlib_codec.ts";
-import type { TaskResult } from "../util/worker_pool.ts";
-import { WorkerPool } from "../util/worker_pool.ts";
+import { createInflater, type Inflater, zlibCodec } from "./zlib_codec.ts";
+import { type TaskResult, WorkerPool } from "../util/worker_pool.ts";
 
 // Control words, Int32 indices into the buffer's first bytes.
 const GEN = 0; // bumped for each round (and to stop): the helper waits on it
@@ -223,6 +221,8 @@ export class InflateHelper {
       const waited = performance.now() - since;
       if (waited < SPIN_MS) continue;
       if (waited > LOST_MS) {
+        // No late take may read this round's table once the caller has given up on it.
+        Atomics.store(ctrl, NEXT, IDLE);
         throw new Error(`inflate helper lost: ${n - taken - done} chunk(s) unanswered`);
       }
       Atomics.wait(ctrl, DONE, done, 100);

@@ -188,13 +188,9 @@ export class DatasetReader {
       const raw = span
         ? span.subarray(ref.address - first, ref.address - first + ref.size)
         : this.#readScratch(ref.address, ref.size, what);
-      const row = ref.offset[0] - start[0];
-      if (
-        rowBytes > 0 && ref.filterMask === 0 && row >= 0 &&
-        row + layout.chunkShape[0] <= count[0]
-      ) {
+      const target = directTarget(ref, layout.chunkShape, start, count, out, rowBytes);
+      if (target) {
         // The chunk is whole rows of the output: inflate it in place.
-        const target = out.subarray(row * rowBytes, row * rowBytes + chunkBytes);
         let n: number;
         try {
           n = inflater().inflateInto(raw, target);
@@ -238,13 +234,9 @@ export class DatasetReader {
       const src = span
         ? span.subarray(ref.address - first, ref.address - first + ref.size)
         : this.#reader.readInto(ref.address, new Uint8Array(ref.size), what);
-      const row = ref.offset[0] - start[0];
-      const whole = rowBytes > 0 && row >= 0 && row + layout.chunkShape[0] <= count[0];
-      direct.push(whole);
-      const dst = whole
-        ? out.subarray(row * rowBytes, row * rowBytes + chunkBytes)
-        : new Uint8Array(chunkBytes);
-      jobs.push({ src, dst });
+      const target = directTarget(ref, layout.chunkShape, start, count, out, rowBytes);
+      direct.push(target !== undefined);
+      jobs.push({ src, dst: target ?? new Uint8Array(chunkBytes) });
     }
     const results = helper.inflateAll(jobs, inflater());
     if (results.some((r) => r !== chunkBytes)) return false;
@@ -374,6 +366,26 @@ function directRowBytes(
     row *= d.shape[i];
   }
   return row;
+}
+
+/**
+ * Where chunk `ref` goes in `out` when it is whole rows of the output (see
+ * {@linkcode directRowBytes}) and unfiltered but for deflate, so it can inflate in place;
+ * undefined otherwise.
+ */
+function directTarget(
+  ref: ChunkRef,
+  chunkShape: number[],
+  start: number[],
+  count: number[],
+  out: Uint8Array,
+  rowBytes: number,
+): Uint8Array | undefined {
+  const row = ref.offset[0] - start[0];
+  if (rowBytes === 0 || ref.filterMask !== 0 || row < 0 || row + chunkShape[0] > count[0]) {
+    return undefined;
+  }
+  return out.subarray(row * rowBytes, (row + chunkShape[0]) * rowBytes);
 }
 
 /** Deflate alone, or shuffle then deflate: what two threads can inflate before the rest. */
