@@ -108,11 +108,16 @@ export interface V1BtreeNode {
   body: DataView;
 }
 
+/** A node whose whole size is at most this is read in one go (into the caller's scratch). */
+const ONE_READ_BYTES = 64 << 10;
+
 /**
  * Reads the node at `address` of a tree of `type` (0 group, 1 chunk) whose nodes hold at most
  * 2`k` children and keys of `keySize` bytes. As HDF5 does, the node must fit whole (sized by
  * `k`) in the file; a wrong signature or type, or more than 2K entries, throws FormatError
- * naming the file, `what` and the offset.
+ * naming the file, `what` and the offset. With `scratch`, a node of up to 64 KiB comes in one
+ * read into it (grown as needed through the returned `scratch`), and `body` views it: valid
+ * until the next read into the same scratch.
  */
 export function readV1BtreeNode(
   r: PositionedReader,
@@ -121,9 +126,16 @@ export function readV1BtreeNode(
   k: number,
   keySize: number,
   what: string,
+  scratch?: { bytes: Uint8Array },
 ): V1BtreeNode {
-  r.check(address, BTREE_HEADER_SIZE + 2 * k * 8 + (2 * k + 1) * keySize, what);
-  const head = viewOf(r.read(address, BTREE_HEADER_SIZE, what));
+  const full = BTREE_HEADER_SIZE + 2 * k * 8 + (2 * k + 1) * keySize;
+  r.check(address, full, what);
+  let whole: Uint8Array | undefined;
+  if (scratch && full <= ONE_READ_BYTES) {
+    if (scratch.bytes.length < full) scratch.bytes = new Uint8Array(full);
+    whole = r.readInto(address, scratch.bytes.subarray(0, full), what);
+  }
+  const head = viewOf(whole ?? r.read(address, BTREE_HEADER_SIZE, what));
   if (signature(head, 0) !== "TREE") throw r.damaged(what, address, "no TREE signature");
   if (head.getUint8(4) !== type) {
     throw r.damaged(
@@ -138,8 +150,9 @@ export function readV1BtreeNode(
   if (entries > 2 * k) {
     throw r.damaged(what, address, `${entries} children, more than 2K = ${2 * k}`);
   }
-  const body = viewOf(
-    r.read(address + BTREE_HEADER_SIZE, entries * (keySize + 8) + keySize, what),
-  );
+  const bodyBytes = entries * (keySize + 8) + keySize;
+  const body = whole
+    ? new DataView(whole.buffer, whole.byteOffset + BTREE_HEADER_SIZE, bodyBytes)
+    : viewOf(r.read(address + BTREE_HEADER_SIZE, bodyBytes, what));
   return { level, entries, body };
 }

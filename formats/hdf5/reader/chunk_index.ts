@@ -24,15 +24,20 @@ export interface ChunkRef {
   filterMask: number;
 }
 
+/**
+ * A parsed node, compact: one Float64Array holds, per key i (0..n), the chunk offset (rank
+ * numbers), stored size and filter mask, then child i's address (unused after key n). Few
+ * objects per node keeps a cache of many nodes cheap for the garbage collector.
+ */
 interface ChunkNode {
-  address: number;
   level: number;
-  /** Keys 0..n: chunk offsets (element dimension dropped). */
-  offsets: number[][];
-  sizes: number[];
-  masks: number[];
-  children: number[];
+  /** Children. */
+  n: number;
+  table: Float64Array;
 }
+
+/** Bytes of parsed nodes one file keeps (least recently used dropped first). */
+const NODE_CACHE_BYTES = 1 << 20;
 
 /** Node type 1 of a v1 B-tree: chunk nodes. */
 const CHUNK_NODE = 1;
@@ -60,11 +65,12 @@ export class ChunkIndex {
   #reader: PositionedReader;
   #k: number;
   #nodes: Lru<number, ChunkNode>;
+  #scratch = { bytes: new Uint8Array(4096) };
 
-  constructor(reader: PositionedReader, k = CHUNK_K, maxNodes = 128) {
+  constructor(reader: PositionedReader, k = CHUNK_K, maxBytes = NODE_CACHE_BYTES) {
     this.#reader = reader;
     this.#k = k;
-    this.#nodes = new Lru(maxNodes);
+    this.#nodes = new Lru(Infinity, maxBytes);
   }
 
   #node(address: number, d: ChunkedDataset, expected: number): ChunkNode {
@@ -72,7 +78,8 @@ export class ChunkIndex {
     const r = this.#reader;
     const what = "chunk B-tree node";
     if (!node) {
-      const keySize = chunkKeySize(d.rank);
+      const rank = d.rank;
+      const keySize = chunkKeySize(rank);
       const { level, entries: n, body } = readV1BtreeNode(
         r,
         address,
@@ -80,38 +87,48 @@ export class ChunkIndex {
         this.#k,
         keySize,
         what,
+        this.#scratch,
       );
-      node = { address, level, offsets: [], sizes: [], masks: [], children: [] };
+      const stride = rank + 3;
+      const table = new Float64Array((n + 1) * stride);
       const maxStored = d.chunkBytes * MAX_GROWTH + GROWTH_SLACK;
       for (let i = 0; i <= n; i++) {
         const at = i * (keySize + 8);
+        const t = i * stride;
         const size = body.getUint32(at, true);
-        const offset: number[] = [];
-        for (let j = 0; j < d.rank; j++) offset.push(u64(body, at + 8 + 8 * j));
+        for (let j = 0; j < rank; j++) table[t + j] = u64(body, at + 8 + 8 * j);
         // The right-most key may point one element past the last chunk (h5py's do).
-        if (i < n && u64(body, at + 8 + 8 * d.rank) !== 0) {
+        if (i < n && u64(body, at + 8 + 8 * rank) !== 0) {
           throw r.damaged(what, address, `key ${i} has a non-zero element offset`);
         }
-        if (i > 0 && compareOffsets(node.offsets[i - 1], offset) >= 0 && i < n) {
-          throw r.damaged(what, address, `key ${i} ${JSON.stringify(offset)} is out of order`);
+        if (i > 0 && i < n && compareKeys(table, t - stride, table, t, rank) >= 0) {
+          throw r.damaged(
+            what,
+            address,
+            `key ${i} ${JSON.stringify(Array.from(table.subarray(t, t + rank)))} is out of order`,
+          );
         }
-        node.sizes.push(size);
-        node.masks.push(body.getUint32(at + 4, true));
-        node.offsets.push(offset);
+        table[t + rank] = size;
+        table[t + rank + 1] = body.getUint32(at + 4, true);
         if (i < n) {
           const child = u64(body, at + keySize);
           if (level === 0) {
             if (size === 0 || size > maxStored) {
               throw r.damaged(what, address, `chunk ${i} claims ${size} stored bytes`);
             }
-            r.check(child, size, `chunk ${JSON.stringify(offset)}`);
+            r.check(
+              child,
+              size,
+              `chunk ${JSON.stringify(Array.from(table.subarray(t, t + rank)))}`,
+            );
           } else {
             r.check(child, BTREE_HEADER_SIZE, `${what} at ${address} child ${i}`);
           }
-          node.children.push(child);
+          table[t + rank + 2] = child;
         }
       }
-      this.#nodes.set(address, node);
+      node = { level, n, table };
+      this.#nodes.set(address, node, table.byteLength + NODE_OVERHEAD_BYTES);
     }
     if (expected >= 0 && node.level !== expected) {
       throw r.damaged(what, address, `level ${node.level} where its parent expects ${expected}`);
@@ -121,13 +138,16 @@ export class ChunkIndex {
 
   /**
    * The stored chunks among `wanted` (chunk offsets sorted lexicographically), in that order;
-   * a wanted chunk that was never written is left out.
+   * a wanted chunk that was never written is left out. A found chunk's `offset` is the
+   * `wanted` entry itself.
    */
   find(d: ChunkedDataset, wanted: readonly number[][]): ChunkRef[] {
     const out: ChunkRef[] = [];
+    const rank = d.rank;
+    const stride = rank + 3;
     const visit = (address: number, lo: number, hi: number, expected: number) => {
       const node = this.#node(address, d, expected);
-      const n = node.children.length;
+      const { n, table } = node;
       if (n === 0) return;
       if (node.level > 0) {
         // Child i holds [key[i], key[i+1]); anything before key[0] or past key[n] goes to
@@ -136,17 +156,21 @@ export class ChunkIndex {
         for (let i = 0; i < n && w < hi; i++) {
           let end = w;
           if (i === n - 1) end = hi;
-          else while (end < hi && compareOffsets(wanted[end], node.offsets[i + 1]) < 0) end++;
-          if (end > w) visit(node.children[i], w, end, node.level - 1);
+          else {
+            while (end < hi && compareToKey(wanted[end], table, (i + 1) * stride) < 0) end++;
+          }
+          if (end > w) visit(table[i * stride + rank + 2], w, end, node.level - 1);
           w = end;
         }
         return;
       }
       let k = 0;
       for (let w = lo; w < hi; w++) {
-        while (k < n && compareOffsets(node.offsets[k], wanted[w]) < 0) k++;
+        while (k < n && compareToKey(wanted[w], table, k * stride) > 0) k++;
         if (k === n) break;
-        if (compareOffsets(node.offsets[k], wanted[w]) === 0) out.push(ref(node, k));
+        if (compareToKey(wanted[w], table, k * stride) === 0) {
+          out.push(ref(node, k, rank, wanted[w]));
+        }
       }
     };
     if (wanted.length) visit(d.btree, 0, wanted.length, -1);
@@ -160,15 +184,16 @@ export class ChunkIndex {
   list(d: ChunkedDataset): ChunkRef[] {
     const out: ChunkRef[] = [];
     const seen = new Set<number>();
+    const rank = d.rank;
     const visit = (address: number, expected: number) => {
       if (seen.has(address)) {
         throw this.#reader.damaged("chunk B-tree node", address, "reached twice (a cycle)");
       }
       seen.add(address);
       const node = this.#node(address, d, expected);
-      for (let i = 0; i < node.children.length; i++) {
-        if (node.level > 0) visit(node.children[i], node.level - 1);
-        else out.push(ref(node, i));
+      for (let i = 0; i < node.n; i++) {
+        if (node.level > 0) visit(node.table[i * (rank + 3) + rank + 2], node.level - 1);
+        else out.push(ref(node, i, rank));
       }
     };
     visit(d.btree, -1);
@@ -176,11 +201,35 @@ export class ChunkIndex {
   }
 }
 
-function ref(node: ChunkNode, k: number): ChunkRef {
+/** What a cached node costs beyond its table (the object, the map entry). */
+const NODE_OVERHEAD_BYTES = 128;
+
+/** Lexicographic order of `offset` against the key at `at` of a node's table. */
+function compareToKey(offset: readonly number[], table: Float64Array, at: number): number {
+  for (let i = 0; i < offset.length; i++) {
+    if (offset[i] !== table[at + i]) return offset[i] - table[at + i];
+  }
+  return 0;
+}
+
+/** Lexicographic order of the keys at `a` and `b` (tables `ta`, `tb`), `rank` numbers each. */
+function compareKeys(
+  ta: Float64Array,
+  a: number,
+  tb: Float64Array,
+  b: number,
+  rank: number,
+): number {
+  for (let i = 0; i < rank; i++) if (ta[a + i] !== tb[b + i]) return ta[a + i] - tb[b + i];
+  return 0;
+}
+
+function ref(node: ChunkNode, k: number, rank: number, offset?: number[]): ChunkRef {
+  const t = k * (rank + 3);
   return {
-    offset: node.offsets[k],
-    address: node.children[k],
-    size: node.sizes[k],
-    filterMask: node.masks[k],
+    offset: offset ?? Array.from(node.table.subarray(t, t + rank)),
+    address: node.table[t + rank + 2],
+    size: node.table[t + rank],
+    filterMask: node.table[t + rank + 1],
   };
 }
