@@ -54,6 +54,8 @@ export class NativeH5File {
   #data: DatasetReader;
   #root: SymbolTable;
   #objects = new Lru<string, ObjectInfo | null>(MAX_OBJECTS);
+  /** Member names by group symbol table (`btree:heap`). */
+  #members = new Lru<string, string[]>(MAX_OBJECTS);
   #open = true;
 
   private constructor(path: string, reader: PositionedReader, root: SymbolTable, sb: Superblock) {
@@ -167,7 +169,14 @@ export class NativeH5File {
       throw new FormatError(this.path, `cannot list group ${abs(groupPath)}: no such group`);
     }
     if (!info.stab) throw new UnsupportedHdf5Error(this.path, `${abs(groupPath)} is new-style`);
-    return this.#groups.list(info.stab).map((e) => e.name);
+    // Listed once per group while its header is cached: a sample read lists its group each time.
+    const key = `${info.stab.btree}:${info.stab.heap}`;
+    let names = this.#members.get(key);
+    if (!names) {
+      names = this.#groups.list(info.stab).map((e) => e.name);
+      this.#members.set(key, names);
+    }
+    return names.slice();
   }
 
   #dataset(path: string): DatasetHeader {
@@ -269,6 +278,7 @@ export class NativeH5File {
     if (!this.#open) return;
     this.#open = false;
     this.#objects.clear();
+    this.#members.clear();
     this.#reader.close();
   }
 }
