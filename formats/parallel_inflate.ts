@@ -21,6 +21,7 @@ const STOP = 1; // 1: the helper returns
 const COUNT = 2; // jobs in this round
 const NEXT = 3; // next job to take; IDLE between rounds
 const DONE = 4; // jobs the helper finished this round
+const READY = 5; // 1 once the helper serves
 const CTRL_BYTES = 64;
 /** NEXT between rounds: a late take finds no job. */
 const IDLE = 1 << 30;
@@ -85,6 +86,7 @@ export function serveInflateArena(req: InflateArenaRequest): TaskResult<number> 
   const own = zlibCodec().codec !== "libdeflate";
   let seen = 0;
   let served = 0;
+  Atomics.store(ctrl, READY, 1);
   for (;;) {
     if (Atomics.load(ctrl, STOP) === 1) return { value: served };
     const gen = Atomics.load(ctrl, GEN);
@@ -242,6 +244,14 @@ export class InflateHelper {
       if (r > 0) job.dst.set(this.#bytes.subarray(this.#table[j + 2], this.#table[j + 2] + r));
       results[first + i] = r;
     }
+  }
+
+  /**
+   * True once the helper thread serves. Until then a round would only cost copies into the
+   * shared buffer, so a reader inflates on its own thread.
+   */
+  get ready(): boolean {
+    return Atomics.load(this.#ctrl, READY) === 1;
   }
 
   /** Jobs the helper thread has inflated so far (0 until it has started). */

@@ -232,7 +232,7 @@ class ShardCacheReader implements CacheReader {
     }, HELPER_IDLE_MS);
     Deno.unrefTimer(timer);
     this.#helperTimer = timer;
-    return this.#helper;
+    return this.#helper.ready ? this.#helper : undefined;
   }
 
   getByPath(wavPath: string, options?: GetOptions): Promise<Record<string, Tensor>> {

@@ -79,6 +79,7 @@ Deno.test("InflateHelper inflates as one thread does, over several rounds, and r
       results = helper.inflateAll(jobs, inflater);
     });
     if (twoCores) assert(helper.helped > 0, "the helper thread took part");
+    if (helper.helped > 0) assert(helper.ready, "a helper that took part says it is ready");
     plain.forEach((p, i) => {
       assertEquals(results[i], p.length, `job ${i}`);
       assert(jobs[i].dst.every((x, k) => x === p[k]), `job ${i}: bytes differ`);
