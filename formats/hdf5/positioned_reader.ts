@@ -53,15 +53,18 @@ export class PositionedReader {
     return new FormatError(this.name, `${what} at offset ${offset}: ${why}`, { offset });
   }
 
+  /** True when `length` bytes at `address` lie inside the file ({@linkcode check} without the error). */
+  inside(address: number, length: number): boolean {
+    return address !== UNDEF && Number.isSafeInteger(address) && address >= 0 &&
+      Number.isSafeInteger(length) && length >= 0 && address + length <= this.limit;
+  }
+
   /**
    * Throws FormatError unless `length` bytes at `address` lie inside the file: every size read
    * from the file passes here before anything of that size is allocated.
    */
   check(address: number, length: number, what: string): void {
-    if (
-      address === UNDEF || !Number.isSafeInteger(address) || address < 0 ||
-      !Number.isSafeInteger(length) || length < 0 || address + length > this.limit
-    ) {
+    if (!this.inside(address, length)) {
       throw this.damaged(
         what,
         address,
