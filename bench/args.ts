@@ -19,6 +19,11 @@ export interface BenchOptions {
   h5wasm: boolean;
   /** `--min-frames N`: generate utterances of N..800 frames (default 150), in their own folder. */
   minFrames: number;
+  /**
+   * `--read-passes N`: N times the size's random reads (default 1), for reads in the steady
+   * state a long training run sees rather than a short process's start.
+   */
+  readPasses: number;
   /** `--workers 1,2,4`: run only the scaling case (bench/scaling.ts) at these worker counts. */
   workers?: number[];
   help: boolean;
@@ -26,6 +31,7 @@ export interface BenchOptions {
 
 export const USAGE =
   `usage: deno task bench [--size small|default|large] [--reps N] [--profile] [--h5wasm]
+                       [--min-frames N] [--read-passes N]
        deno task bench --workers 1,2,4,8,16 [--size S] [--reps N]
 
 Benchmarks h5shard against the original h5py writer and reader, on each h5py build found
@@ -40,6 +46,9 @@ PASS/MISS against the targets.
   --h5wasm     also run the h5wasm writer (float32, the JavaScript alternative; slow)
   --min-frames N  utterances of N..800 frames (default 150; 50 is a corpus of another shape),
                generated into bench/out/data/<size>_t<N>/ when N is not 150
+  --read-passes N  N times the random reads (default 1: 400 whole samples and 1,000
+               50-frame windows at default size); the first ones of a process pay for
+               compiling and first lookups, so more passes measure the steady state
   --workers L  instead, the scaling table: migrate and preprocess (mel only) at each worker
                count of the comma-separated list L (throughput, efficiency vs 1 worker, CPU s
                per GB, peak RSS; workers are capped at the cores), written to
@@ -62,6 +71,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       h5wasm: { type: "boolean", default: false },
       workers: { type: "string" },
       "min-frames": { type: "string", default: "150" },
+      "read-passes": { type: "string", default: "1" },
       help: { type: "boolean", short: "h", default: false },
     },
     allowPositionals: true,
@@ -88,9 +98,18 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       }`,
     );
   }
+  const readPasses = Number(values["read-passes"]);
+  if (!Number.isInteger(readPasses) || readPasses < 1 || readPasses > 100) {
+    throw new RangeError(
+      `--read-passes: expected a whole number in 1..100, got ${
+        JSON.stringify(values["read-passes"])
+      }`,
+    );
+  }
   return {
     size: size as SizeName,
     minFrames,
+    readPasses,
     reps,
     profile: values.profile,
     h5wasm: values.h5wasm,

@@ -220,12 +220,10 @@ async function main(argv: string[]): Promise<number> {
   await runAll(migrate, opts.reps, measurements);
 
   const plans: PlanFile[] = [];
+  const wholeReads = size.wholeReads * opts.readPasses;
+  const sliceReads = size.sliceReads * opts.readPasses;
   for (
-    const [mode, count, seed] of [["whole", size.wholeReads, 1], [
-      "slice",
-      size.sliceReads,
-      2,
-    ]] as const
+    const [mode, count, seed] of [["whole", wholeReads, 1], ["slice", sliceReads, 2]] as const
   ) {
     const plan = makePlan(full, count, seed);
     const path = `${paths.runs}/plan_${mode}.json`;
@@ -290,8 +288,8 @@ async function main(argv: string[]): Promise<number> {
       npzBytes,
       quarterSamples: quarter.samples.length,
       quarterInputBytes: quarter.input_bytes,
-      wholeReads: size.wholeReads,
-      sliceReads: size.sliceReads,
+      wholeReads,
+      sliceReads,
       minFrames: opts.minFrames,
     },
     contenders: [...migrate, ...read, ...caseContenders],

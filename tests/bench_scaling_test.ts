@@ -11,6 +11,11 @@ Deno.test("--workers takes a comma-separated list of worker counts", () => {
   assertEquals(parseBenchArgs([]).minFrames, 150);
   assertEquals(parseBenchArgs(["--min-frames", "50"]).minFrames, 50);
   assertThrows(() => parseBenchArgs(["--min-frames", "20"]), RangeError, "50..800");
+  assertEquals(parseBenchArgs([]).readPasses, 1);
+  assertEquals(parseBenchArgs(["--read-passes", "5"]).readPasses, 5);
+  for (const bad of ["0", "2.5", "x", "101"]) {
+    assertThrows(() => parseBenchArgs(["--read-passes", bad]), RangeError, "--read-passes");
+  }
   for (const bad of ["", "0", "1,x", "1.5", "65"]) {
     assertThrows(() => parseWorkerList(bad), RangeError, bad);
   }
