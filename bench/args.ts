@@ -90,22 +90,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       `--reps: expected a whole number >= 1, got ${JSON.stringify(values.reps)}`,
     );
   }
-  const minFrames = Number(values["min-frames"]);
-  if (!Number.isInteger(minFrames) || minFrames < 50 || minFrames > 800) {
-    throw new RangeError(
-      `--min-frames: expected a whole number in 50..800, got ${
-        JSON.stringify(values["min-frames"])
-      }`,
-    );
-  }
-  const readPasses = Number(values["read-passes"]);
-  if (!Number.isInteger(readPasses) || readPasses < 1 || readPasses > 100) {
-    throw new RangeError(
-      `--read-passes: expected a whole number in 1..100, got ${
-        JSON.stringify(values["read-passes"])
-      }`,
-    );
-  }
+  const minFrames = wholeNumberIn("--min-frames", values["min-frames"], 50, 800);
+  const readPasses = wholeNumberIn("--read-passes", values["read-passes"], 1, 100);
   return {
     size: size as SizeName,
     minFrames,
@@ -116,6 +102,17 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     ...(values.workers === undefined ? {} : { workers: parseWorkerList(values.workers) }),
     help: values.help,
   };
+}
+
+/** `text` as a whole number in `lo..hi`; else RangeError naming `flag` and quoting `text`. */
+function wholeNumberIn(flag: string, text: string, lo: number, hi: number): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < lo || n > hi) {
+    throw new RangeError(
+      `${flag}: expected a whole number in ${lo}..${hi}, got ${JSON.stringify(text)}`,
+    );
+  }
+  return n;
 }
 
 /** Parses `--workers 1,2,4`: distinct whole numbers >= 1, in the order given. */
