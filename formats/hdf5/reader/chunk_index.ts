@@ -30,6 +30,9 @@ export interface ChunkRef {
  * objects per node keeps a cache of many nodes cheap for the garbage collector.
  */
 interface ChunkNode {
+  /** What it was parsed and checked for: a node shared by two datasets is parsed for each. */
+  rank: number;
+  chunkBytes: number;
   level: number;
   /** Children. */
   n: number;
@@ -77,7 +80,7 @@ export class ChunkIndex {
     let node = this.#nodes.get(address);
     const r = this.#reader;
     const what = "chunk B-tree node";
-    if (!node) {
+    if (!node || node.rank !== d.rank || node.chunkBytes !== d.chunkBytes) {
       const rank = d.rank;
       const keySize = chunkKeySize(rank);
       const { level, entries: n, body } = readV1BtreeNode(
@@ -130,7 +133,7 @@ export class ChunkIndex {
           table[t + rank + 2] = child;
         }
       }
-      node = { level, n, table };
+      node = { rank, chunkBytes: d.chunkBytes, level, n, table };
       this.#nodes.set(address, node, table.byteLength + NODE_OVERHEAD_BYTES);
     }
     if (expected >= 0 && node.level !== expected) {
