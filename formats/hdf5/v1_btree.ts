@@ -116,8 +116,8 @@ const ONE_READ_BYTES = 64 << 10;
  * 2`k` children and keys of `keySize` bytes. As HDF5 does, the node must fit whole (sized by
  * `k`) in the file; a wrong signature or type, or more than 2K entries, throws FormatError
  * naming the file, `what` and the offset. With `scratch`, a node of up to 64 KiB comes in one
- * read into it (grown as needed through the returned `scratch`), and `body` views it: valid
- * until the next read into the same scratch.
+ * read into `scratch.bytes` (replaced by a larger buffer when too small), and `body` views it:
+ * valid until the next read into the same scratch.
  */
 export function readV1BtreeNode(
   r: PositionedReader,

@@ -104,7 +104,7 @@ export class ChunkIndex {
         if (i < n && u64(body, at + 8 + 8 * rank) !== 0) {
           throw r.damaged(what, address, `key ${i} has a non-zero element offset`);
         }
-        if (i > 0 && i < n && compareKeys(table, t - stride, table, t, rank) >= 0) {
+        if (i > 0 && i < n && compareKeys(table, t - stride, t, rank) >= 0) {
           throw r.damaged(
             what,
             address,
@@ -165,7 +165,7 @@ export class ChunkIndex {
           else {
             while (end < hi && compareToKey(wanted[end], table, (i + 1) * stride) < 0) end++;
           }
-          if (end > w) visit(table[i * stride + rank + 2], w, end, node.level - 1);
+          if (end > w) visit(childOf(node, i, rank), w, end, node.level - 1);
           w = end;
         }
         return;
@@ -198,7 +198,7 @@ export class ChunkIndex {
       seen.add(address);
       const node = this.#node(address, d, expected);
       for (let i = 0; i < node.n; i++) {
-        if (node.level > 0) visit(node.table[i * (rank + 3) + rank + 2], node.level - 1);
+        if (node.level > 0) visit(childOf(node, i, rank), node.level - 1);
         else out.push(ref(node, i, rank));
       }
     };
@@ -218,23 +218,24 @@ function compareToKey(offset: readonly number[], table: Float64Array, at: number
   return 0;
 }
 
-/** Lexicographic order of the keys at `a` and `b` (tables `ta`, `tb`), `rank` numbers each. */
-function compareKeys(
-  ta: Float64Array,
-  a: number,
-  tb: Float64Array,
-  b: number,
-  rank: number,
-): number {
-  for (let i = 0; i < rank; i++) if (ta[a + i] !== tb[b + i]) return ta[a + i] - tb[b + i];
+/** Lexicographic order of the keys at `a` and `b` of one table, `rank` numbers each. */
+function compareKeys(table: Float64Array, a: number, b: number, rank: number): number {
+  for (let i = 0; i < rank; i++) {
+    if (table[a + i] !== table[b + i]) return table[a + i] - table[b + i];
+  }
   return 0;
+}
+
+/** Child `i`'s address in `node` (see {@linkcode ChunkNode}). */
+function childOf(node: ChunkNode, i: number, rank: number): number {
+  return node.table[i * (rank + 3) + rank + 2];
 }
 
 function ref(node: ChunkNode, k: number, rank: number, offset?: number[]): ChunkRef {
   const t = k * (rank + 3);
   return {
     offset: offset ?? Array.from(node.table.subarray(t, t + rank)),
-    address: node.table[t + rank + 2],
+    address: childOf(node, k, rank),
     size: node.table[t + rank],
     filterMask: node.table[t + rank + 1],
   };

@@ -169,7 +169,7 @@ export class NativeH5File {
       throw new FormatError(this.path, `cannot list group ${abs(groupPath)}: no such group`);
     }
     if (!info.stab) throw new UnsupportedHdf5Error(this.path, `${abs(groupPath)} is new-style`);
-    // Listed once per group while its header is cached: a sample read lists its group each time.
+    // Listed once and kept (as many groups as headers are): a sample read lists its group each time.
     const key = `${info.stab.btree}:${info.stab.heap}`;
     let names = this.#members.get(key);
     if (!names) {
