@@ -62,6 +62,8 @@ export class GroupLookup {
   #nodes = new Lru<number, GroupBtreeNode>(512);
   #snods = new Lru<number, Snod>(512);
   #heaps: Lru<number, Uint8Array>;
+  /** A node comes in one read into this (see `readV1BtreeNode`). */
+  #scratch = { bytes: new Uint8Array(1024) };
 
   constructor(reader: PositionedReader, limits: BtreeLimits, maxHeapBytes = 4 << 20) {
     this.#reader = reader;
@@ -91,6 +93,7 @@ export class GroupLookup {
         this.#limits.groupInternalK,
         GROUP_KEY_SIZE,
         what,
+        this.#scratch,
       );
       const keys: number[] = [];
       const children: number[] = [];
