@@ -6,6 +6,7 @@ import { ChunkIndex } from "../formats/hdf5/reader/chunk_index.ts";
 import { NativeH5File } from "../formats/hdf5/reader/native_h5_file.ts";
 import { overlappingChunks } from "../formats/hdf5/reader/hyperslab.ts";
 import { seededRandom as rng } from "./helpers/random.ts";
+import { shardRegions } from "./helpers/shard_damage.ts";
 
 Deno.test("ChunkIndex finds the same chunks with a node cache of one byte as with a roomy one, through a three-level tree", () => {
   const dir = Deno.makeTempDirSync({ prefix: "chunk_index_" });
@@ -89,18 +90,11 @@ Deno.test("ChunkIndex finds the same chunks with a node cache of one byte as wit
   }
 });
 
-/** The root of the file's one chunk B-tree: the type-1 node of the highest level. */
+/** The root of `/d`'s chunk B-tree, found by the damage tests' own walk of the file. */
 function readBtreeAddress(file: string): number {
-  const b = Deno.readFileSync(file);
-  let root = -1;
-  let top = -1;
-  for (let i = 0; i + 8 <= b.length; i++) {
-    if (
-      b[i] === 0x54 && b[i + 1] === 0x52 && b[i + 2] === 0x45 && b[i + 3] === 0x45 && b[i + 4] === 1
-    ) {
-      if (b[i + 5] >= top) [top, root] = [b[i + 5], i];
-    }
-  }
-  assertEquals(top, 2, "a three-level tree");
-  return root;
+  const bytes = Deno.readFileSync(file);
+  const root = shardRegions(bytes).find((r) => r.kind === "chunk B-tree node" && r.owner === "/d");
+  assert(root, "a chunk B-tree for /d");
+  assertEquals(bytes[root.offset + 5], 2, "a three-level tree");
+  return root.offset;
 }
